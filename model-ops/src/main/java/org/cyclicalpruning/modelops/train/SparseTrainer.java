@@ -1,0 +1,451 @@
+package org.cyclicalpruning.modelops.train;
+
+import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.loss.Loss;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.Dataset;
+import org.cyclicalpruning.modelops.mask.MagnitudePruner;
+import org.cyclicalpruning.modelops.mask.MaskState;
+import org.cyclicalpruning.modelops.mask.MaskUpdate;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.SchedulePoint;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.schemas.ModelKind;
+
+/**
+ * One model being trained and pruned: its DJL block, weights, masks and optimizer state, kept hot
+ * in native memory between steps.
+ *
+ * <p>The step follows projected gradient descent as in Srinivas et al., "Cyclical Pruning for
+ * Sparse Neural Networks" (2022), https://arxiv.org/abs/2202.01290: forward, loss, backward and
+ * an optimizer update of <em>all</em> weights; then, when the mask is due (every {@code
+ * maskUpdateInterval} steps while the schedule prunes, and once when a frozen phase starts), the
+ * mask is recomputed by magnitude at the schedule's current sparsity, the optimizer state of
+ * pruned weights is reset, and the weights are projected, {@code w <- w * mask}. Pruned weights
+ * thus still receive gradients while sparsity ramps and can regrow when a new cycle lowers the
+ * sparsity; in hold phases their gradients are masked too, so they stay exactly zero. With
+ * {@link TrainingConfig#regrowth()} off, pruned weights never receive gradients, which is how
+ * gradual magnitude pruning keeps its masks monotone.
+ *
+ * <p>Memory: parameters, masks and optimizer state belong to this trainer's {@link NDManager};
+ * every temporary of a step lives in a sub-manager closed at the end of the step, so a training
+ * loop holds a constant number of native arrays. Not thread-safe.
+ */
+public final class SparseTrainer implements AutoCloseable {
+    private static final int EVAL_CHUNK = 2048;
+
+    private final TrainingConfig config;
+    private final ModelSpec spec;
+    private final SparsitySchedule schedule;
+    private final Device device;
+    private final NDManager manager;
+    private final Block block;
+    private final ParameterStore parameterStore;
+    private final NDArray[] params;
+    private final int[] prunableParams;
+    private final NDArray[] masks;
+    private final NDArray[][] optimizerState;
+    private final MaskState maskState;
+    private final MagnitudePruner pruner;
+    private final Loss classificationLoss;
+    private final Engine engine;
+
+    private ByteBuffer[] weightViews;
+    private FloatBuffer[] maskViews;
+    private long steps;
+    private long samples;
+    private long anchor = Long.MIN_VALUE;
+    private double lastMaskSparsity = -1;
+    private boolean anyPruned;
+    private long optimizerUpdates;
+
+    private SparseTrainer(TrainingConfig config, NDManager parent) {
+        this.config = config;
+        this.spec = config.model();
+        this.schedule = config.schedule();
+        this.engine = Engine.getInstance();
+        this.device = config.device().resolve();
+        this.manager = parent == null ? NDManager.newBaseManager(device) : parent.newSubManager(device);
+        try {
+            this.block = spec.newBlock();
+            block.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputs()));
+            List<Parameter> parameters = block.getParameters().values();
+            this.params = new NDArray[parameters.size()];
+            for (int p = 0; p < params.length; p++) {
+                params[p] = parameters.get(p).getArray();
+            }
+            this.parameterStore = new ParameterStore(manager, false);
+            initialise(new SplittableRandom(config.seed()));
+
+            // weights (even indices) are prunable; biases are not, as is usual
+            this.prunableParams = new int[params.length / 2];
+            int[] sizes = new int[prunableParams.length];
+            int[] rows = new int[prunableParams.length];
+            this.masks = new NDArray[prunableParams.length];
+            for (int t = 0; t < prunableParams.length; t++) {
+                prunableParams[t] = 2 * t;
+                Shape shape = params[2 * t].getShape();
+                sizes[t] = Math.toIntExact(shape.size());
+                rows[t] = Math.toIntExact(shape.get(shape.dimension() - 1));
+                masks[t] = manager.ones(shape);
+            }
+            this.maskState = MaskState.dense(sizes);
+            this.pruner = new MagnitudePruner(config.pruningMode(), sizes, rows);
+            this.optimizerState = new NDArray[params.length][config.optimizer().stateTensors()];
+            for (int p = 0; p < params.length; p++) {
+                for (int s = 0; s < optimizerState[p].length; s++) {
+                    optimizerState[p][s] = manager.zeros(params[p].getShape());
+                }
+            }
+            this.classificationLoss =
+                    spec.kind() == ModelKind.LOGISTIC_REGRESSION
+                            ? Loss.sigmoidBinaryCrossEntropyLoss()
+                            : Loss.softmaxCrossEntropyLoss();
+            refreshViews();
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Creates a trainer with its own native memory scope.
+     *
+     * @param config what to train and how
+     * @return a trainer; close it to free its native memory
+     */
+    public static SparseTrainer create(TrainingConfig config) {
+        return new SparseTrainer(config, null);
+    }
+
+    /**
+     * Creates a trainer whose native memory is a sub-scope of {@code parent}.
+     *
+     * @param config what to train and how
+     * @param parent the scope that owns this trainer's arrays
+     * @return a trainer; close it (or {@code parent}) to free its native memory
+     */
+    public static SparseTrainer create(TrainingConfig config, NDManager parent) {
+        return new SparseTrainer(config, parent);
+    }
+
+    /**
+     * Trains on one batch.
+     *
+     * @param batch the batch; its width must match the model's inputs
+     * @param eventTimeMillis the batch's event time, which clocks event-time schedules
+     * @return what the step did; {@code accepted() == false} when the loss was not finite, in
+     *     which case nothing changed
+     */
+    public StepResult step(Batch batch, long eventTimeMillis) {
+        checkBatch(batch);
+        long ticks = ticks(eventTimeMillis);
+        SchedulePoint point = schedule.at(ticks);
+        double lr = config.learningRate().at(ticks);
+        boolean frozen = !point.phase().updatesMask();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray x = scope.create(batch.features(), new Shape(batch.rows(), batch.dim()));
+            NDArray y = labelsOf(batch, scope);
+            NDArray out;
+            float loss;
+            try (GradientCollector collector = engine.newGradientCollector()) {
+                out = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
+                NDArray lossArray = lossOf(out, y);
+                loss = lossArray.getFloat();
+                if (!Float.isFinite(loss)) {
+                    // rolled back before backward: no gradient exists and no weight has moved
+                    return new StepResult(false, loss, 0, batch.rows(), point, lr, null);
+                }
+                collector.backward(lossArray);
+            }
+            long correct = countCorrect(out, y);
+            optimizerUpdates++;
+            for (int p = 0; p < params.length; p++) {
+                NDArray grad = params[p].getGradient();
+                grad.attach(scope);
+                if (anyPruned && (frozen || !config.regrowth()) && p % 2 == 0) {
+                    grad.muli(masks[p / 2]);
+                }
+                update(p, grad, (float) lr);
+            }
+            MaskUpdate maskUpdate = null;
+            boolean due =
+                    (!frozen && steps % config.maskUpdateInterval() == 0)
+                            || (frozen && point.sparsity() != lastMaskSparsity);
+            if (due) {
+                maskUpdate = recomputeMask(point.sparsity());
+            }
+            if (anyPruned) {
+                for (int t = 0; t < masks.length; t++) {
+                    params[prunableParams[t]].muli(masks[t]);
+                }
+            }
+            steps++;
+            samples += batch.rows();
+            return new StepResult(true, loss, correct, batch.rows(), point, lr, maskUpdate);
+        }
+    }
+
+    /**
+     * Evaluates the current model on {@code data} without changing it.
+     *
+     * @param data a held-out set whose width matches the model
+     * @return loss, accuracy (classifiers) and MSE (regression)
+     */
+    public Evaluation evaluate(Dataset data) {
+        double lossSum = 0;
+        long correct = 0;
+        for (int from = 0; from < data.rows(); from += EVAL_CHUNK) {
+            Batch batch = data.slice(from, Math.min(data.rows(), from + EVAL_CHUNK));
+            checkBatch(batch);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = scope.create(batch.features(), new Shape(batch.rows(), batch.dim()));
+                NDArray y = labelsOf(batch, scope);
+                NDArray out = block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
+                lossSum += lossOf(out, y).getFloat() * (double) batch.rows();
+                correct += countCorrect(out, y);
+            }
+        }
+        double loss = lossSum / data.rows();
+        return spec.isClassifier()
+                ? new Evaluation(data.rows(), loss, (double) correct / data.rows(), Double.NaN)
+                : new Evaluation(data.rows(), loss, Double.NaN, loss);
+    }
+
+    /** Returns a heap copy of every parameter tensor, in {@link ModelSpec#tensorNames()} order. */
+    public float[][] weights() {
+        float[][] out = new float[params.length][];
+        for (int p = 0; p < params.length; p++) {
+            out[p] = params[p].toFloatArray();
+        }
+        return out;
+    }
+
+    /** Returns the shape of every parameter tensor, in {@link ModelSpec#tensorNames()} order. */
+    public int[][] shapes() {
+        int[][] out = new int[params.length][];
+        for (int p = 0; p < params.length; p++) {
+            long[] s = params[p].getShape().getShape();
+            out[p] = new int[s.length];
+            for (int i = 0; i < s.length; i++) {
+                out[p][i] = Math.toIntExact(s[i]);
+            }
+        }
+        return out;
+    }
+
+    /** Returns the masks (live state: read only). */
+    public MaskState masks() {
+        return maskState;
+    }
+
+    /** Returns the number of accepted steps so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /** Returns the number of samples in accepted steps so far. */
+    public long samples() {
+        return samples;
+    }
+
+    /** Returns the configuration. */
+    public TrainingConfig config() {
+        return config;
+    }
+
+    /** Returns the device the model lives on. */
+    public Device device() {
+        return device;
+    }
+
+    /** Returns the number of native arrays this trainer holds (for leak checks). */
+    public int liveArrays() {
+        return manager.getManagedArrays().size();
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+
+    // ------------- private helpers --------------
+
+    private long ticks(long eventTimeMillis) {
+        switch (schedule.clock()) {
+            case BATCHES:
+                return steps;
+            case SAMPLES:
+                return samples;
+            default:
+                if (anchor == Long.MIN_VALUE) {
+                    anchor = eventTimeMillis;
+                }
+                // late data from before the anchor counts as the anchor: schedules start at 0
+                return Math.max(0, eventTimeMillis - anchor);
+        }
+    }
+
+    private void initialise(SplittableRandom random) {
+        boolean convex = spec.kind() == ModelKind.LINEAR_REGRESSION || spec.kind() == ModelKind.LOGISTIC_REGRESSION;
+        for (int p = 0; p < params.length; p++) {
+            Shape shape = params[p].getShape();
+            float[] values = new float[Math.toIntExact(shape.size())];
+            if (!convex) {
+                // PyTorch's default for Linear: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias
+                long fanIn = params[p - p % 2].getShape().get(1);
+                double bound = 1.0 / Math.sqrt(fanIn);
+                for (int i = 0; i < values.length; i++) {
+                    values[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+                }
+            }
+            params[p].set(values);
+        }
+    }
+
+    private void refreshViews() {
+        // On the CPU a direct buffer over a tensor's memory lets the pruner read weights and write
+        // masks in place; elsewhere the buffers are host copies that are uploaded after writing.
+        weightViews = new ByteBuffer[prunableParams.length];
+        maskViews = new FloatBuffer[prunableParams.length];
+        for (int t = 0; t < prunableParams.length; t++) {
+            if (isCpu()) {
+                weightViews[t] = params[prunableParams[t]].toByteBuffer(true);
+                maskViews[t] = masks[t].toByteBuffer(true).asFloatBuffer();
+            } else {
+                maskViews[t] = ByteBuffer.allocateDirect(Math.toIntExact(masks[t].size()) * 4)
+                        .order(ByteOrder.nativeOrder())
+                        .asFloatBuffer();
+            }
+        }
+    }
+
+    private boolean isCpu() {
+        return !device.isGpu();
+    }
+
+    private MaskUpdate recomputeMask(double sparsity) {
+        if (!isCpu()) {
+            for (int t = 0; t < prunableParams.length; t++) {
+                weightViews[t] = params[prunableParams[t]].toByteBuffer();
+            }
+        }
+        MaskUpdate update = pruner.update(weightViews, sparsity, maskState, maskViews);
+        if (!isCpu()) {
+            for (int t = 0; t < masks.length; t++) {
+                masks[t].set(maskViews[t]);
+            }
+        }
+        lastMaskSparsity = sparsity;
+        anyPruned = update.pruned() > 0;
+        for (int t = 0; t < masks.length; t++) {
+            // regrowth starts clean: a pruned weight forgets its momentum / moments
+            for (NDArray state : optimizerState[prunableParams[t]]) {
+                state.muli(masks[t]);
+            }
+        }
+        return update;
+    }
+
+    private void update(int p, NDArray grad, float lr) {
+        OptimizerConfig opt = config.optimizer();
+        NDArray w = params[p];
+        float decay = (float) opt.weightDecay();
+        if (opt.kind() == OptimizerConfig.Kind.SGD) {
+            NDList inputs = opt.momentum() > 0 ? new NDList(w, grad, optimizerState[p][0]) : new NDList(w, grad);
+            w.getNDArrayInternal().sgdUpdate(inputs, new NDList(w), lr, decay, 1f, -1f, (float) opt.momentum(), false);
+        } else {
+            double c1 = 1 - Math.pow(opt.beta1(), optimizerUpdates);
+            double c2 = 1 - Math.pow(opt.beta2(), optimizerUpdates);
+            float corrected = (float) (lr * Math.sqrt(c2) / c1);
+            w.getNDArrayInternal()
+                    .adamUpdate(
+                            new NDList(w, grad, optimizerState[p][0], optimizerState[p][1]),
+                            new NDList(w),
+                            lr,
+                            corrected,
+                            decay,
+                            1f,
+                            -1f,
+                            (float) opt.beta1(),
+                            (float) opt.beta2(),
+                            (float) opt.epsilon(),
+                            false,
+                            false);
+        }
+    }
+
+    private void checkBatch(Batch batch) {
+        checkArgument(
+                batch.dim() == spec.inputs(),
+                "batch has %s features per row, model %s expects %s",
+                batch.dim(),
+                spec,
+                spec.inputs());
+        if (spec.isClassifier()) {
+            checkArgument(batch.labels() != null, "model %s is a classifier and needs labels", spec);
+            int classes = spec.classes();
+            for (int label : batch.labels()) {
+                checkArgument(label >= 0 && label < classes, "label %s is out of range [0, %s)", label, classes);
+            }
+        } else {
+            checkArgument(batch.targets() != null, "model %s is a regression and needs targets", spec);
+        }
+    }
+
+    private NDArray labelsOf(Batch batch, NDManager scope) {
+        switch (spec.kind()) {
+            case LINEAR_REGRESSION:
+                return scope.create(batch.targets(), new Shape(batch.rows(), 1));
+            case LOGISTIC_REGRESSION: {
+                float[] y = new float[batch.rows()];
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = batch.labels()[i];
+                }
+                return scope.create(y, new Shape(batch.rows(), 1));
+            }
+            default: {
+                long[] y = new long[batch.rows()];
+                for (int i = 0; i < y.length; i++) {
+                    y[i] = batch.labels()[i];
+                }
+                return scope.create(y);
+            }
+        }
+    }
+
+    private NDArray lossOf(NDArray out, NDArray y) {
+        if (spec.kind() == ModelKind.LINEAR_REGRESSION) {
+            return out.sub(y).square().mean();
+        }
+        return classificationLoss.evaluate(new NDList(y), new NDList(out));
+    }
+
+    private long countCorrect(NDArray out, NDArray y) {
+        switch (spec.kind()) {
+            case LINEAR_REGRESSION:
+                return 0;
+            case LOGISTIC_REGRESSION:
+                return out.gt(0f).eq(y.gt(0.5f)).countNonzero().getLong();
+            default:
+                return out.argMax(1).eq(y).countNonzero().getLong();
+        }
+    }
+}

@@ -1,0 +1,227 @@
+package org.cyclicalpruning.modelops.train;
+
+import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
+
+import java.util.Objects;
+import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+
+/**
+ * Everything that defines how one model is trained and pruned. Immutable; build with {@link
+ * #builder()}.
+ *
+ * <pre>{@code
+ * TrainingConfig config = TrainingConfig.builder()
+ *         .setModel(ModelSpec.LENET_300_100)
+ *         .setSchedule(SparsitySchedules.parse("cyclical(final=0.98, period=1876, cycles=3)"))
+ *         .optOptimizer(OptimizerConfig.sgd(0.9))
+ *         .optLearningRate(LearningRate.cosine(0.05, 5628))
+ *         .build();
+ * }</pre>
+ */
+public final class TrainingConfig {
+    private final ModelSpec model;
+    private final SparsitySchedule schedule;
+    private final PruningMode pruningMode;
+    private final int maskUpdateInterval;
+    private final OptimizerConfig optimizer;
+    private final LearningRate learningRate;
+    private final DeviceChoice device;
+    private final long seed;
+    private final boolean regrowth;
+
+    private TrainingConfig(Builder b) {
+        this.model = b.model;
+        this.schedule = b.schedule;
+        this.pruningMode = b.pruningMode;
+        this.maskUpdateInterval = b.maskUpdateInterval;
+        this.optimizer = b.optimizer;
+        this.learningRate = b.learningRate;
+        this.device = b.device;
+        this.seed = b.seed;
+        this.regrowth = b.regrowth;
+    }
+
+    /** Returns a builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Returns a builder initialised with this configuration. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.model = model;
+        b.schedule = schedule;
+        b.pruningMode = pruningMode;
+        b.maskUpdateInterval = maskUpdateInterval;
+        b.optimizer = optimizer;
+        b.learningRate = learningRate;
+        b.device = device;
+        b.seed = seed;
+        b.regrowth = regrowth;
+        return b;
+    }
+
+    /** Returns the architecture. */
+    public ModelSpec model() {
+        return model;
+    }
+
+    /** Returns the sparsity schedule. */
+    public SparsitySchedule schedule() {
+        return schedule;
+    }
+
+    /** Returns the pruning granularity. */
+    public PruningMode pruningMode() {
+        return pruningMode;
+    }
+
+    /** Returns the number of steps between mask recomputations while the schedule prunes. */
+    public int maskUpdateInterval() {
+        return maskUpdateInterval;
+    }
+
+    /** Returns the optimizer. */
+    public OptimizerConfig optimizer() {
+        return optimizer;
+    }
+
+    /** Returns the learning-rate schedule (over the sparsity schedule's ticks). */
+    public LearningRate learningRate() {
+        return learningRate;
+    }
+
+    /** Returns where training runs. */
+    public DeviceChoice device() {
+        return device;
+    }
+
+    /** Returns the seed of the weight initialisation. */
+    public long seed() {
+        return seed;
+    }
+
+    /**
+     * Returns whether pruned weights keep receiving gradients while the schedule prunes, so that
+     * the next mask may bring them back (projected gradient descent, as cyclical pruning needs).
+     * When false, pruned weights get no gradient and stay zero: with a non-decreasing schedule the
+     * masks only shrink, which is gradual magnitude pruning as Zhu and Gupta run it.
+     */
+    public boolean regrowth() {
+        return regrowth;
+    }
+
+    @Override
+    public String toString() {
+        return String.format(
+                "model=%s schedule=%s pruning=%s mask-interval=%d regrowth=%s optimizer=%s lr=%s device=%s seed=%d",
+                model, schedule.toSpec(), pruningMode, maskUpdateInterval, regrowth, optimizer, learningRate, device, seed);
+    }
+
+    /** Builder: {@code setX} for required values, {@code optX} for optional ones. */
+    public static final class Builder {
+        private ModelSpec model;
+        private SparsitySchedule schedule;
+        private PruningMode pruningMode = PruningMode.global();
+        private int maskUpdateInterval = 1;
+        private OptimizerConfig optimizer = OptimizerConfig.sgd(0.9);
+        private LearningRate learningRate = LearningRate.constant(0.05);
+        private DeviceChoice device = DeviceChoice.AUTO;
+        private long seed = 1;
+        private boolean regrowth = true;
+
+        private Builder() {}
+
+        /** Sets the architecture (required). */
+        public Builder setModel(ModelSpec model) {
+            this.model = model;
+            return this;
+        }
+
+        /** Sets the sparsity schedule (required). */
+        public Builder setSchedule(SparsitySchedule schedule) {
+            this.schedule = schedule;
+            return this;
+        }
+
+        /** Sets the pruning granularity; default global. */
+        public Builder optPruningMode(PruningMode mode) {
+            this.pruningMode = mode;
+            return this;
+        }
+
+        /** Sets the steps between mask recomputations while pruning; default 1 (every step). */
+        public Builder optMaskUpdateInterval(int steps) {
+            this.maskUpdateInterval = steps;
+            return this;
+        }
+
+        /** Sets the optimizer; default SGD with momentum 0.9. */
+        public Builder optOptimizer(OptimizerConfig optimizer) {
+            this.optimizer = optimizer;
+            return this;
+        }
+
+        /** Sets the learning-rate schedule; default constant 0.05. */
+        public Builder optLearningRate(LearningRate learningRate) {
+            this.learningRate = learningRate;
+            return this;
+        }
+
+        /** Sets the device; default auto. */
+        public Builder optDevice(DeviceChoice device) {
+            this.device = device;
+            return this;
+        }
+
+        /**
+         * Sets whether pruned weights receive gradients while pruning (see {@link
+         * TrainingConfig#regrowth()}); default true.
+         */
+        public Builder optRegrowth(boolean regrowth) {
+            this.regrowth = regrowth;
+            return this;
+        }
+
+        /** Sets the initialisation seed; default 1. */
+        public Builder optSeed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /**
+         * Validates and builds.
+         *
+         * @return the configuration
+         * @throws IllegalArgumentException naming the first invalid setting
+         */
+        public TrainingConfig build() {
+            checkArgument(model != null, "model is required: setModel(ModelSpec.parse(\"lenet-300-100\")), for example");
+            checkArgument(schedule != null, "schedule is required: setSchedule(SparsitySchedule.constant(0)) for a dense model");
+            Objects.requireNonNull(pruningMode, "pruningMode");
+            Objects.requireNonNull(optimizer, "optimizer");
+            Objects.requireNonNull(learningRate, "learningRate");
+            Objects.requireNonNull(device, "device");
+            checkArgument(maskUpdateInterval >= 1, "maskUpdateInterval must be >= 1 step, got %s", maskUpdateInterval);
+            checkArgument(
+                    schedule.finalSparsity() <= pruningMode.maxSparsity() + 1e-12,
+                    "pruning mode %s reaches at most sparsity %s, but the schedule's final sparsity is %s",
+                    pruningMode,
+                    pruningMode.maxSparsity(),
+                    schedule.finalSparsity());
+            if (pruningMode.kind() == PruningMode.Kind.N_OF_M) {
+                for (int width : model.layerWidths()) {
+                    checkArgument(
+                            width == model.outputs() || width % pruningMode.m() == 0,
+                            "N:M pruning with M=%s needs layer input widths divisible by M; model %s has a layer of width %s",
+                            pruningMode.m(),
+                            model,
+                            width);
+                }
+            }
+            return new TrainingConfig(this);
+        }
+    }
+}

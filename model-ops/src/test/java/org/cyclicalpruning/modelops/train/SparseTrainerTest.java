@@ -1,0 +1,199 @@
+package org.cyclicalpruning.modelops.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.Dataset;
+import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
+import org.cyclicalpruning.modelops.schedule.Phase;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.junit.jupiter.api.Test;
+
+class SparseTrainerTest {
+
+    @Test
+    void nativeArrayCountDoesNotGrowOver2000Steps() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(32, new int[] {24, 16}, 4))
+                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(400).optCycles(4).setFinalSparsity(0.8).build())
+                .optOptimizer(OptimizerConfig.sgd(0.9))
+                .optLearningRate(LearningRate.cosine(0.05, 2000))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(1);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            trainer.step(randomBatch(random, 16, 32, 4), 0);
+            int trainerArrays = trainer.liveArrays();
+            int systemArrays = systemArrayCount();
+            for (int step = 1; step < 2000; step++) {
+                trainer.step(randomBatch(random, 16, 32, 4), step);
+                if (step % 500 == 0) {
+                    Batch probe = randomBatch(random, 100, 32, 4);
+                    trainer.evaluate(Dataset.of("probe", probe.features(), 32, probe.labels(), 4));
+                }
+            }
+            assertThat(trainer.steps()).isEqualTo(2000);
+            assertThat(trainer.liveArrays()).isEqualTo(trainerArrays);
+            assertThat(systemArrayCount()).isEqualTo(systemArrays);
+        }
+    }
+
+    @Test
+    void plainSgdStepMatchesTheGradientOfTheMeanSquaredError() {
+        float[] x = {1, 2, 3, -1, 0.5f, 2};
+        float[] y = {1, -2};
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.linear(3))
+                .setSchedule(SparsitySchedule.constant(0.0))
+                .optOptimizer(OptimizerConfig.sgd(0.0))
+                .optLearningRate(LearningRate.constant(0.1))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            trainer.step(new Batch(x, 2, 3, null, y), 0);
+            // from w = 0, b = 0: grad_w = -2/n * sum_i y_i x_i, grad_b = -2/n * sum_i y_i
+            float[][] w = trainer.weights();
+            for (int j = 0; j < 3; j++) {
+                double grad = -(y[0] * x[j] + y[1] * x[3 + j]);
+                assertThat(w[0][j]).isCloseTo((float) (-0.1 * grad), within(1e-6f));
+            }
+            assertThat(w[1][0]).isCloseTo((float) (0.1 * (y[0] + y[1])), within(1e-6f));
+        }
+    }
+
+    @Test
+    void holdPhaseKeepsExactlyTheTargetNumberOfZeros() {
+        int steps = 120;
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(20, new int[] {12}, 3))
+                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(steps).optCycles(1).optRampFraction(0.5).setFinalSparsity(0.75).build())
+                .optPruningMode(PruningMode.perLayer())
+                .optMaskUpdateInterval(7)
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(2);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            StepResult last = null;
+            for (int step = 0; step < steps; step++) {
+                last = trainer.step(randomBatch(random, 8, 20, 3), step);
+            }
+            assertThat(last.point().phase()).isEqualTo(Phase.HOLD);
+            float[][] w = trainer.weights();
+            assertThat(zeros(w[0])).isEqualTo(Math.round(0.75 * 240));
+            assertThat(zeros(w[2])).isEqualTo(Math.round(0.75 * 36));
+        }
+    }
+
+    @Test
+    void nonFiniteLossRollsTheStepBack() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.softmax(4, 3))
+                .setSchedule(SparsitySchedule.constant(0.5))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(3);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            trainer.step(randomBatch(random, 8, 4, 3), 0);
+            float[][] before = trainer.weights();
+            Batch poisoned = randomBatch(random, 8, 4, 3);
+            poisoned.features()[5] = Float.POSITIVE_INFINITY;
+            poisoned.features()[6] = Float.NEGATIVE_INFINITY;
+
+            StepResult result = trainer.step(poisoned, 1);
+
+            assertThat(result.accepted()).isFalse();
+            assertThat(trainer.weights()).isDeepEqualTo(before);
+            assertThat(trainer.steps()).isEqualTo(1);
+            assertThat(trainer.step(randomBatch(random, 8, 4, 3), 2).accepted()).isTrue();
+        }
+    }
+
+    @Test
+    void restartingCycleRecoversPrunedWeights() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(16, new int[] {16}, 2))
+                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(50).optCycles(2).setFinalSparsity(0.9).build())
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(4);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            long recoveredAtRestart = -1;
+            for (int step = 0; step < 100; step++) {
+                StepResult r = trainer.step(randomBatch(random, 8, 16, 2), step);
+                if (step == 50) {
+                    assertThat(r.point().cycle()).isEqualTo(1);
+                    assertThat(r.point().sparsity()).isZero();
+                    recoveredAtRestart = r.maskUpdate().recovered();
+                }
+            }
+            assertThat(recoveredAtRestart).isEqualTo(Math.round(0.9 * (16 * 16 + 16 * 2)));
+        }
+    }
+
+    @Test
+    void rejectsBatchesThatDoNotFitTheModel() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.softmax(4, 3))
+                .setSchedule(SparsitySchedule.constant(0.0))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            assertThatThrownBy(() -> trainer.step(new Batch(new float[10], 2, 5, new int[] {0, 1}, null), 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("5 features")
+                    .hasMessageContaining("expects 4");
+            assertThatThrownBy(() -> trainer.step(new Batch(new float[8], 2, 4, new int[] {0, 3}, null), 0))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("label 3 is out of range [0, 3)");
+        }
+    }
+
+    @Test
+    void gpuWithoutOneFailsFast() {
+        if (Engine.getInstance().getGpuCount() > 0) {
+            return; // the failure under test cannot happen on a machine with a GPU
+        }
+        assertThatThrownBy(DeviceChoice.GPU::resolve)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("finds no GPU")
+                .hasMessageContaining("device=cpu");
+        assertThat(DeviceChoice.AUTO.resolve().isGpu()).isFalse();
+    }
+
+    // ------------- helpers --------------
+
+    static Batch randomBatch(SplittableRandom random, int rows, int dim, int classes) {
+        float[] x = new float[rows * dim];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (random.nextDouble() * 2 - 1);
+        }
+        int[] labels = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            labels[i] = x[i * dim] > 0 ? 1 % classes : 0; // learnable from the first feature
+        }
+        return new Batch(x, rows, dim, labels, null);
+    }
+
+    private static int systemArrayCount() {
+        try (NDManager probe = NDManager.newBaseManager()) {
+            return probe.getParentManager().getManagedArrays().size();
+        }
+    }
+
+    private static long zeros(float[] values) {
+        long z = 0;
+        for (float v : values) {
+            if (v == 0f) {
+                z++;
+            }
+        }
+        return z;
+    }
+}

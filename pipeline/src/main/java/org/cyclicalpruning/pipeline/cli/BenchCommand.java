@@ -1,0 +1,166 @@
+package org.cyclicalpruning.pipeline.cli;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.LearningRate;
+import org.cyclicalpruning.modelops.train.OptimizerConfig;
+import org.cyclicalpruning.modelops.train.SparseTrainer;
+import org.cyclicalpruning.modelops.train.TrainingConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Whole-system benchmarks, reported as ratios measured side by side in one run: the contenders
+ * take turns in short rounds, so load from elsewhere on a shared machine hits all of them alike.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training throughput and pruning overhead (ratios measured side by side).")
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--model", defaultValue = "lenet-300-100", description = "Model to train (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--batch-size", defaultValue = "128", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--sparsity", defaultValue = "0.9", description = "Sparsity the pruning contenders hold (default: ${DEFAULT-VALUE}).")
+    double sparsity;
+
+    @Option(names = "--rounds", defaultValue = "10", description = "Rounds; each contender runs --round-steps steps per round (default: ${DEFAULT-VALUE}).")
+    int rounds;
+
+    @Option(names = "--round-steps", defaultValue = "200", description = "Steps per contender per round (default: ${DEFAULT-VALUE}).")
+    int roundSteps;
+
+    @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
+    boolean quick;
+
+    @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        if (quick) {
+            rounds = 4;
+            roundSteps = 100;
+        }
+        ModelSpec spec = ModelSpec.parse(model);
+        List<Batch> batches = batches(spec);
+        Map<String, TrainingConfig> contenders = new LinkedHashMap<>();
+        // Mask computed once at step 0 and never again: sparsity 0 means nothing to project either.
+        contenders.put("no pruning", config(spec, SparsitySchedule.constant(0.0), Integer.MAX_VALUE));
+        contenders.put("mask frozen (projection only)", config(spec, SparsitySchedule.constant(sparsity), Integer.MAX_VALUE));
+        contenders.put("mask every step", config(spec, SparsitySchedule.constant(sparsity), 1));
+
+        List<SparseTrainer> trainers = new ArrayList<>();
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        try {
+            for (TrainingConfig c : contenders.values()) {
+                SparseTrainer t = SparseTrainer.create(c);
+                trainers.add(t);
+                run(t, batches, 0, roundSteps); // warm-up: JIT, allocator, first mask
+            }
+            contenders.keySet().forEach(k -> nanos.put(k, 0L));
+            List<String> names = new ArrayList<>(contenders.keySet());
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < trainers.size(); i++) {
+                    // rotate who goes first so no contender always follows the same one
+                    int c = (i + r) % trainers.size();
+                    long start = System.nanoTime();
+                    run(trainers.get(c), batches, (long) r * roundSteps, roundSteps);
+                    nanos.merge(names.get(c), System.nanoTime() - start, Long::sum);
+                }
+            }
+        } finally {
+            trainers.forEach(SparseTrainer::close);
+        }
+        long steps = (long) rounds * roundSteps;
+        double base = nanos.get("no pruning") / (double) steps;
+        System.out.printf(Locale.ROOT, "model %s (%d parameters), batch %d, %d steps per contender%n",
+                spec, spec.parameterCount(), batchSize, steps);
+        StringBuilder md = new StringBuilder("| contender | ms/step | samples/s | vs no pruning |\n|---|---:|---:|---:|\n");
+        for (Map.Entry<String, Long> e : nanos.entrySet()) {
+            double perStep = e.getValue() / (double) steps;
+            String line = String.format(Locale.ROOT, "| %s | %.3f | %.0f | %+.1f%% |",
+                    e.getKey(), perStep / 1e6, batchSize / (perStep / 1e9), 100 * (perStep / base - 1));
+            System.out.println(line);
+            md.append(line).append('\n');
+        }
+        double overhead = nanos.get("mask every step") / (double) nanos.get("no pruning") - 1;
+        System.out.printf(Locale.ROOT, "pruning_overhead (mask every step vs none) = %.4f%n", overhead);
+        if (out != null) {
+            Files.createDirectories(out);
+            String json = String.format(Locale.ROOT,
+                    "{\n  \"model\": \"%s\",\n  \"batch_size\": %d,\n  \"sparsity\": %s,\n  \"steps\": %d,\n"
+                            + "  \"ms_per_step_no_pruning\": %.4f,\n  \"ms_per_step_mask_frozen\": %.4f,\n"
+                            + "  \"ms_per_step_mask_every_step\": %.4f,\n  \"pruning_overhead\": %.4f\n}\n",
+                    spec, batchSize, sparsity, steps,
+                    nanos.get("no pruning") / (double) steps / 1e6,
+                    nanos.get("mask frozen (projection only)") / (double) steps / 1e6,
+                    nanos.get("mask every step") / (double) steps / 1e6,
+                    overhead);
+            Files.writeString(out.resolve("bench.json"), json, StandardCharsets.UTF_8);
+            Files.writeString(out.resolve("bench.md"), md.toString(), StandardCharsets.UTF_8);
+            System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
+        }
+        return 0;
+    }
+
+    private TrainingConfig config(ModelSpec spec, SparsitySchedule schedule, int maskInterval) {
+        return TrainingConfig.builder()
+                .setModel(spec)
+                .setSchedule(schedule)
+                .optMaskUpdateInterval(maskInterval)
+                .optOptimizer(OptimizerConfig.sgd(0.9))
+                .optLearningRate(LearningRate.constant(0.01))
+                .optDevice(DeviceChoice.AUTO)
+                .build();
+    }
+
+    private static void run(SparseTrainer trainer, List<Batch> batches, long from, int steps) {
+        for (int i = 0; i < steps; i++) {
+            trainer.step(batches.get((int) ((from + i) % batches.size())), from + i);
+        }
+    }
+
+    /** Fashion-MNIST batches when the model fits them and the data is installed, else random data. */
+    private List<Batch> batches(ModelSpec spec) {
+        List<Batch> list = new ArrayList<>();
+        Path dir = FashionMnist.defaultDir();
+        if (spec.inputs() == 784 && spec.classes() == 10 && FashionMnist.isAvailable(dir)) {
+            var train = FashionMnist.train(dir);
+            for (int from = 0; from + batchSize <= train.rows() && list.size() < 64; from += batchSize) {
+                list.add(train.slice(from, from + batchSize));
+            }
+            return list;
+        }
+        SplittableRandom random = new SplittableRandom(1);
+        for (int b = 0; b < 64; b++) {
+            float[] x = new float[batchSize * spec.inputs()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextDouble();
+            }
+            int[] labels = new int[batchSize];
+            float[] targets = new float[batchSize];
+            for (int i = 0; i < batchSize; i++) {
+                labels[i] = random.nextInt(Math.max(2, spec.classes()));
+                targets[i] = (float) random.nextDouble();
+            }
+            list.add(spec.isClassifier()
+                    ? new Batch(x, batchSize, spec.inputs(), labels, null)
+                    : new Batch(x, batchSize, spec.inputs(), null, targets));
+        }
+        return list;
+    }
+}
