@@ -75,7 +75,7 @@ class CommandLineTest {
         java.io.PrintStream saved = System.out;
         System.setOut(new java.io.PrintStream(bytes, true));
         try {
-            assertThat(cli.execute("schedule", "cyclical(final=0.9, period=100, cycles=2)", "--to", "200", "--points", "5")).isZero();
+            assertThat(cli.execute("schedule", "cyclical(final=0.9, period=100, cycles=2)", "--to", "200", "--points", "9")).isZero();
         } finally {
             System.setOut(saved);
         }
