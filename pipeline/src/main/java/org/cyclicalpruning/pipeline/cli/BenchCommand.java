@@ -43,6 +43,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--round-steps", defaultValue = "200", description = "Steps per contender per round (default: ${DEFAULT-VALUE}).")
     int roundSteps;
 
+    @Option(names = "--mask-interval", defaultValue = "10", description = "Interval of the fourth contender, which recomputes the mask every N steps (default: ${DEFAULT-VALUE}).")
+    int maskInterval;
+
     @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
     boolean quick;
 
@@ -62,6 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         contenders.put("no pruning", config(spec, SparsitySchedule.constant(0.0), Integer.MAX_VALUE));
         contenders.put("mask frozen (projection only)", config(spec, SparsitySchedule.constant(sparsity), Integer.MAX_VALUE));
         contenders.put("mask every step", config(spec, SparsitySchedule.constant(sparsity), 1));
+        contenders.put("mask every " + maskInterval + " steps", config(spec, SparsitySchedule.constant(sparsity), maskInterval));
 
         List<SparseTrainer> trainers = new ArrayList<>();
         Map<String, Long> nanos = new LinkedHashMap<>();
@@ -98,18 +102,23 @@ final class BenchCommand implements Callable<Integer> {
             md.append(line).append('\n');
         }
         double overhead = nanos.get("mask every step") / (double) nanos.get("no pruning") - 1;
+        double overheadInterval = nanos.get("mask every " + maskInterval + " steps") / (double) nanos.get("no pruning") - 1;
         System.out.printf(Locale.ROOT, "pruning_overhead (mask every step vs none) = %.4f%n", overhead);
+        System.out.printf(Locale.ROOT, "pruning_overhead_interval_%d = %.4f%n", maskInterval, overheadInterval);
         if (out != null) {
             Files.createDirectories(out);
             String json = String.format(Locale.ROOT,
                     "{\n  \"model\": \"%s\",\n  \"batch_size\": %d,\n  \"sparsity\": %s,\n  \"steps\": %d,\n"
                             + "  \"ms_per_step_no_pruning\": %.4f,\n  \"ms_per_step_mask_frozen\": %.4f,\n"
-                            + "  \"ms_per_step_mask_every_step\": %.4f,\n  \"pruning_overhead\": %.4f\n}\n",
+                            + "  \"ms_per_step_mask_every_step\": %.4f,\n  \"pruning_overhead\": %.4f,\n"
+                            + "  \"mask_interval\": %d,\n  \"pruning_overhead_interval\": %.4f\n}\n",
                     spec, batchSize, sparsity, steps,
                     nanos.get("no pruning") / (double) steps / 1e6,
                     nanos.get("mask frozen (projection only)") / (double) steps / 1e6,
                     nanos.get("mask every step") / (double) steps / 1e6,
-                    overhead);
+                    overhead,
+                    maskInterval,
+                    overheadInterval);
             Files.writeString(out.resolve("bench.json"), json, StandardCharsets.UTF_8);
             Files.writeString(out.resolve("bench.md"), md.toString(), StandardCharsets.UTF_8);
             System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
