@@ -65,7 +65,8 @@ final class BenchCommand implements Callable<Integer> {
         contenders.put("no pruning", config(spec, SparsitySchedule.constant(0.0), Integer.MAX_VALUE));
         contenders.put("mask frozen (projection only)", config(spec, SparsitySchedule.constant(sparsity), Integer.MAX_VALUE));
         contenders.put("mask every step", config(spec, SparsitySchedule.constant(sparsity), 1));
-        contenders.put("mask every " + maskInterval + " steps", config(spec, SparsitySchedule.constant(sparsity), maskInterval));
+        String everyInterval = "mask every " + maskInterval + " steps";
+        contenders.put(everyInterval, config(spec, SparsitySchedule.constant(sparsity), maskInterval));
 
         List<SparseTrainer> trainers = new ArrayList<>();
         Map<String, Long> nanos = new LinkedHashMap<>();
@@ -102,7 +103,7 @@ final class BenchCommand implements Callable<Integer> {
             md.append(line).append('\n');
         }
         double overhead = nanos.get("mask every step") / (double) nanos.get("no pruning") - 1;
-        double overheadInterval = nanos.get("mask every " + maskInterval + " steps") / (double) nanos.get("no pruning") - 1;
+        double overheadInterval = nanos.get(everyInterval) / (double) nanos.get("no pruning") - 1;
         System.out.printf(Locale.ROOT, "pruning_overhead (mask every step vs none) = %.4f%n", overhead);
         System.out.printf(Locale.ROOT, "pruning_overhead_interval_%d = %.4f%n", maskInterval, overheadInterval);
         if (out != null) {

@@ -172,12 +172,13 @@ public final class Experiment {
                 }
             }
             Evaluation eval = trainer.evaluate(test);
-            double recall = support == null ? Double.NaN : Metrics.supportRecall(trainer.weights()[0], support);
+            float[][] weights = trainer.weights();
+            double recall = support == null ? Double.NaN : Metrics.supportRecall(weights[0], support);
             return new RunResult(
                     label(method),
                     method.equals("dense") ? 0.0 : target,
                     seed,
-                    achievedSparsity(trainer),
+                    achievedSparsity(weights),
                     eval.accuracy(),
                     eval.mse(),
                     recall,
@@ -194,8 +195,7 @@ public final class Experiment {
     }
 
     /** Counts zeros in the prunable tensors themselves, so the figure is what a snapshot ships. */
-    private static double achievedSparsity(SparseTrainer trainer) {
-        float[][] w = trainer.weights();
+    private static double achievedSparsity(float[][] w) {
         long zeros = 0;
         long n = 0;
         for (int p = 0; p < w.length; p += 2) {
