@@ -122,6 +122,32 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         }
     }
 
+    /**
+     * Returns the spec as the Avro record that snapshots carry.
+     *
+     * @return the record
+     */
+    public org.cyclicalpruning.schemas.ModelSpec toAvro() {
+        List<Integer> widths = new ArrayList<>(hidden.length);
+        for (int w : hidden) {
+            widths.add(w);
+        }
+        return new org.cyclicalpruning.schemas.ModelSpec(kind, inputs, widths, outputs);
+    }
+
+    /**
+     * Reads the Avro record that snapshots carry.
+     *
+     * @param avro the record
+     * @return the spec
+     * @throws IllegalArgumentException if the record describes an invalid model
+     */
+    public static ModelSpec fromAvro(org.cyclicalpruning.schemas.ModelSpec avro) {
+        checkArgument(avro != null && avro.getKind() != null, "model spec must be set");
+        int[] widths = avro.getHidden() == null ? new int[0] : avro.getHidden().stream().mapToInt(Integer::intValue).toArray();
+        return new ModelSpec(avro.getKind(), avro.getInputs(), widths, avro.getOutputs());
+    }
+
     /** Returns the spec in the text form {@link #parse} accepts. */
     public String toText() {
         switch (kind) {

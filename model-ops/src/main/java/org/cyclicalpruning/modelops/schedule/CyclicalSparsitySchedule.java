@@ -96,6 +96,16 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
         return new SchedulePoint(Math.max(from, Math.min(finalSparsity, s)), Phase.PRUNE, cycle);
     }
 
+    @Override
+    public long nextMilestone(long ticks) {
+        SparsitySchedules.checkTicks(ticks);
+        long cycle = ticks < start ? 0 : (ticks - start) / cycleLength;
+        if (!isUnbounded() && cycle >= cycles) {
+            return Long.MAX_VALUE;
+        }
+        return cycleEnd(cycle);
+    }
+
     /**
      * Returns the 0-based cycle that {@code ticks} falls in: 0 before the start, the last cycle
      * after the end.

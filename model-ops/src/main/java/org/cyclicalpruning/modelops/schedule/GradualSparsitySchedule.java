@@ -51,6 +51,13 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
     }
 
     @Override
+    public long nextMilestone(long ticks) {
+        SparsitySchedules.checkTicks(ticks);
+        long end = start > Long.MAX_VALUE - duration ? Long.MAX_VALUE : start + duration;
+        return ticks < end ? end : Long.MAX_VALUE;
+    }
+
+    @Override
     public SchedulePoint at(long ticks) {
         SparsitySchedules.checkTicks(ticks);
         if (ticks < start) {

@@ -40,6 +40,19 @@ public interface SparsitySchedule {
     }
 
     /**
+     * Returns the first milestone strictly after {@code ticks}: a tick where the model stands at
+     * the schedule's target and is worth publishing. Cyclical schedules have one at the end of
+     * every cycle, gradual ones at the end of the ramp; constant and one-shot schedules have none.
+     *
+     * @param ticks progress since the schedule's anchor, >= 0
+     * @return the milestone tick, or {@link Long#MAX_VALUE} when none is left
+     */
+    default long nextMilestone(long ticks) {
+        SparsitySchedules.checkTicks(ticks);
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * Returns the sparsity the schedule ends at (or, if it never ends, holds at the end of each
      * cycle).
      *

@@ -62,7 +62,7 @@ public final class SparseTrainer implements AutoCloseable {
     private final int[] prunableParams;
     private final NDArray[] masks;
     private final NDArray[][] optimizerState;
-    private final MaskState maskState;
+    private MaskState maskState;
     private final MagnitudePruner pruner;
     private final Loss classificationLoss;
     private final Engine engine;
@@ -144,6 +144,46 @@ public final class SparseTrainer implements AutoCloseable {
      */
     public static SparseTrainer create(TrainingConfig config, NDManager parent) {
         return new SparseTrainer(config, parent);
+    }
+
+    /**
+     * Rebuilds a hot trainer from a state exported by {@link #exportState()}, so that training
+     * continues bit for bit as if it had never stopped.
+     *
+     * @param config the configuration the state was trained with
+     * @param state the exported state
+     * @param parent the scope that owns the trainer's arrays, or null for its own
+     * @return the trainer
+     * @throws IllegalArgumentException if the state's tensors do not fit the configured model
+     */
+    public static SparseTrainer restore(TrainingConfig config, TrainerState state, NDManager parent) {
+        SparseTrainer trainer = new SparseTrainer(config, parent);
+        try {
+            trainer.load(state);
+            return trainer;
+        } catch (RuntimeException e) {
+            trainer.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Copies weights, masks, optimizer state and counters to the heap. Costs one copy of the
+     * model and its optimizer state, so call it when state must be durable (a checkpoint), not
+     * per step.
+     *
+     * @return the state, independent of this trainer
+     */
+    public TrainerState exportState() {
+        float[][][] optimizer = new float[params.length][][];
+        for (int p = 0; p < params.length; p++) {
+            optimizer[p] = new float[optimizerState[p].length][];
+            for (int s = 0; s < optimizer[p].length; s++) {
+                optimizer[p][s] = optimizerState[p][s].toFloatArray();
+            }
+        }
+        return new TrainerState(
+                weights(), optimizer, maskState.copy(), steps, samples, anchor, lastMaskSparsity, optimizerUpdates);
     }
 
     /**
@@ -261,6 +301,14 @@ public final class SparseTrainer implements AutoCloseable {
         return steps;
     }
 
+    /**
+     * Returns the event time of the first batch, from which event-time schedules count, or {@link
+     * Long#MIN_VALUE} before the first step.
+     */
+    public long anchor() {
+        return anchor;
+    }
+
     /** Returns the number of samples in accepted steps so far. */
     public long samples() {
         return samples;
@@ -301,6 +349,52 @@ public final class SparseTrainer implements AutoCloseable {
                 // late data from before the anchor counts as the anchor: schedules start at 0
                 return Math.max(0, eventTimeMillis - anchor);
         }
+    }
+
+    private void load(TrainerState state) {
+        checkArgument(
+                state.params().length == params.length,
+                "state has %s tensors, model %s has %s",
+                state.params().length,
+                spec,
+                params.length);
+        for (int p = 0; p < params.length; p++) {
+            checkArgument(
+                    state.params()[p].length == params[p].size(),
+                    "tensor %s of the state has %s values, model %s needs %s",
+                    p,
+                    state.params()[p].length,
+                    spec,
+                    params[p].size());
+            params[p].set(state.params()[p]);
+            checkArgument(
+                    state.optimizerState()[p].length == optimizerState[p].length,
+                    "state has %s optimizer tensors per parameter, %s needs %s",
+                    state.optimizerState()[p].length,
+                    config.optimizer().kind(),
+                    optimizerState[p].length);
+            for (int s = 0; s < optimizerState[p].length; s++) {
+                optimizerState[p][s].set(state.optimizerState()[p][s]);
+            }
+        }
+        MaskState masksIn = state.masks();
+        checkArgument(masksIn.tensorCount() == masks.length, "state has %s masks, model needs %s", masksIn.tensorCount(), masks.length);
+        for (int t = 0; t < masks.length; t++) {
+            checkArgument(masksIn.size(t) == masks[t].size(), "mask %s has %s entries, tensor has %s", t, masksIn.size(t), masks[t].size());
+            float[] mask = new float[masksIn.size(t)];
+            for (int i = 0; i < mask.length; i++) {
+                mask[i] = masksIn.isKept(t, i) ? 1f : 0f;
+            }
+            masks[t].set(mask);
+        }
+        maskState = masksIn.copy();
+        steps = state.steps();
+        samples = state.samples();
+        anchor = state.anchor();
+        lastMaskSparsity = state.lastMaskSparsity();
+        anyPruned = maskState.prunedCount() > 0;
+        optimizerUpdates = state.optimizerUpdates();
+        refreshViews();
     }
 
     private void initialise(SplittableRandom random) {

@@ -1,0 +1,69 @@
+package org.cyclicalpruning.modelops.snapshot;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.schemas.SnapshotReason;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.schemas.SparseTensor;
+import org.junit.jupiter.api.Test;
+
+class ModelSnapshotsTest {
+
+    static SparseModelSnapshot snapshot(ModelSpec spec, float[][] params, int[][] shapes) {
+        return SparseModelSnapshot.newBuilder()
+                .setModelId("m")
+                .setVersion(3)
+                .setEventTime(1000)
+                .setReason(SnapshotReason.CYCLE_END)
+                .setCycle(2)
+                .setPhase("HOLD")
+                .setStep(10)
+                .setSamples(100)
+                .setSparsity(0.9)
+                .setTargetSparsity(0.9)
+                .setSpec(spec.toAvro())
+                .setSchedule("constant(0.9)")
+                .setLoss(0.5)
+                .setAccuracy(0.75)
+                .setChurn(0)
+                .setRecovered(4)
+                .setTensors(ModelSnapshots.encodeTensors(spec, shapes, params))
+                .build();
+    }
+
+    @Test
+    void tensorsAndRecordRoundTripThroughAvroBinary() {
+        ModelSpec spec = ModelSpec.mlp(20, new int[] {8}, 3);
+        int[][] shapes = {{8, 20}, {8}, {3, 8}, {3}};
+        SplittableRandom random = new SplittableRandom(5);
+        float[][] params = new float[4][];
+        for (int p = 0; p < 4; p++) {
+            params[p] = new float[shapes[p].length == 2 ? shapes[p][0] * shapes[p][1] : shapes[p][0]];
+            for (int i = 0; i < params[p].length; i++) {
+                params[p][i] = p % 2 == 0 && random.nextDouble() < 0.9 ? 0f : (float) random.nextGaussian();
+            }
+        }
+        SparseModelSnapshot s = snapshot(spec, params, shapes);
+        SparseModelSnapshot back = ModelSnapshots.fromBytes(ModelSnapshots.toBytes(s));
+        assertThat(back).isEqualTo(s);
+        assertThat(ModelSpec.fromAvro(back.getSpec())).isEqualTo(spec);
+        assertThat(ModelSnapshots.decodeTensors(back)).isDeepEqualTo(params);
+        assertThat(back.getTensors().get(0).getNnz()).isLessThan(params[0].length / 4);
+    }
+
+    @Test
+    void garbageAndMismatchedTensorsAreRejected() {
+        assertThatThrownBy(() -> ModelSnapshots.fromBytes(new byte[] {1, 2, 3}))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SparseModelSnapshot");
+        ModelSpec spec = ModelSpec.linear(4);
+        SparseModelSnapshot s = snapshot(spec, new float[][] {{1, 0, 0, 2}, {0.5f}}, new int[][] {{1, 4}, {1}});
+        List<SparseTensor> tensors = s.getTensors();
+        s.setTensors(List.of(tensors.get(1), tensors.get(0)));
+        assertThatThrownBy(() -> ModelSnapshots.decodeTensors(s)).hasMessageContaining("expected 'layer0.weight'");
+    }
+}
