@@ -3,7 +3,6 @@ package org.cyclicalpruning.modelops.train;
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -11,7 +10,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.loss.Loss;
 import java.nio.ByteBuffer;
@@ -65,7 +63,6 @@ public final class SparseTrainer implements AutoCloseable {
     private MaskState maskState;
     private final MagnitudePruner pruner;
     private final Loss classificationLoss;
-    private final Engine engine;
 
     private ByteBuffer[] weightViews;
     private FloatBuffer[] maskViews;
@@ -80,7 +77,6 @@ public final class SparseTrainer implements AutoCloseable {
         this.config = config;
         this.spec = config.model();
         this.schedule = config.schedule();
-        this.engine = Engine.getInstance();
         this.device = config.device().resolve();
         this.manager = parent == null ? NDManager.newBaseManager(device) : parent.newSubManager(device);
         try {
@@ -205,7 +201,7 @@ public final class SparseTrainer implements AutoCloseable {
             NDArray y = labelsOf(batch, scope);
             NDArray out;
             float loss;
-            try (GradientCollector collector = engine.newGradientCollector()) {
+            try (GradientScope collector = new GradientScope()) {
                 out = block.forward(parameterStore, new NDList(x), true).singletonOrThrow();
                 NDArray lossArray = lossOf(out, y);
                 loss = lossArray.getFloat();
@@ -250,6 +246,7 @@ public final class SparseTrainer implements AutoCloseable {
      * @return loss, accuracy (classifiers) and MSE (regression)
      */
     public Evaluation evaluate(Dataset data) {
+        GradientScope.off();
         double lossSum = 0;
         long correct = 0;
         for (int from = 0; from < data.rows(); from += EVAL_CHUNK) {

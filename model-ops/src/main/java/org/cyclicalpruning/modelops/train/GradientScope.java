@@ -1,0 +1,41 @@
+package org.cyclicalpruning.modelops.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * Records the autograd graph of one training step on the current thread.
+ *
+ * <p>DJL's {@code PtGradientCollector} allows one collector per JVM (a static flag), so two models
+ * training on two threads, as two Flink subtasks in one TaskManager do, fail with "A
+ * PtGradientCollector is already collecting". PyTorch's grad mode is thread-local, so this scope
+ * does the same work per thread: it enables grad mode, runs backward, and disables it again.
+ *
+ * <p>Grad mode is left off, not restored: PyTorch starts every new thread with it on (only the
+ * thread that loaded the engine has it off), and with it on the in-place weight updates and mask
+ * projections of a step would fail on leaves that require gradients.
+ */
+final class GradientScope implements AutoCloseable {
+
+    GradientScope() {
+        JniUtils.setGradMode(true);
+    }
+
+    /** Turns grad mode off on this thread, for code that must not record a graph. */
+    static void off() {
+        JniUtils.setGradMode(false);
+    }
+
+    /** Back-propagates from a scalar loss into the gradients of every leaf that requires them. */
+    void backward(NDArray loss) {
+        try (NDArray seed = loss.onesLike()) {
+            JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
+        }
+    }
+
+    @Override
+    public void close() {
+        JniUtils.setGradMode(false);
+    }
+}

@@ -1,0 +1,181 @@
+package org.cyclicalpruning.pipeline.job;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.TrainingBatch;
+
+/**
+ * Checks every batch against its model before training: known model, sizes within the configured
+ * bounds (checked before anything is allocated), shape, labels and finite values. Good batches go
+ * on unpacked; bad ones go to {@link #DEAD_LETTERS} with a named reason, and the job goes on.
+ */
+public final class BatchValidator extends ProcessFunction<Received, ValidBatch> {
+    private static final long serialVersionUID = 1L;
+
+    /** The side output of rejected records. */
+    public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+    private final JobConfig config;
+    private transient Map<String, ModelSpec> specs;
+
+    public BatchValidator(JobConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void processElement(Received r, Context ctx, Collector<ValidBatch> out) {
+        if (r.batch == null) {
+            ctx.output(DEAD_LETTERS, deadLetter(r, null, r.failure, r.message, r.raw));
+            return;
+        }
+        try {
+            out.collect(validate(r));
+        } catch (Rejected e) {
+            ctx.output(DEAD_LETTERS, deadLetter(r, r.batch.getModelId(), e.reason, e.getMessage(), TrainingBatches.toBytes(r.batch)));
+        }
+    }
+
+    ValidBatch validate(Received r) throws Rejected {
+        TrainingBatch b = r.batch;
+        ModelSpec spec = specOf(b.getModelId());
+        long rows = b.getRows();
+        long dim = b.getDim();
+        if (rows <= 0) {
+            throw new Rejected(DeadLetterReason.EMPTY_BATCH, "batch has " + rows + " rows");
+        }
+        if (rows > config.maxBatchRows()) {
+            throw new Rejected(DeadLetterReason.BATCH_TOO_LARGE, "batch has " + rows + " rows, max-batch-rows is " + config.maxBatchRows());
+        }
+        if (rows * dim > config.maxBatchValues()) {
+            throw new Rejected(DeadLetterReason.BATCH_TOO_LARGE,
+                    "batch has " + rows + " x " + dim + " feature values, max-batch-values is " + config.maxBatchValues());
+        }
+        if (dim != spec.inputs()) {
+            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
+                    "batch has " + dim + " features per row, model " + b.getModelId() + " (" + spec.toText() + ") takes " + spec.inputs());
+        }
+        int n = (int) (rows * dim);
+        float[] features = features(b.getFeatures(), n);
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(features[i])) {
+                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "feature " + i + " is " + features[i]);
+            }
+        }
+        ValidBatch v = new ValidBatch();
+        if (spec.isClassifier()) {
+            List<Integer> labels = b.getLabels();
+            if (labels == null || labels.size() != rows) {
+                throw new Rejected(DeadLetterReason.LABEL_MISMATCH,
+                        "classifier " + b.getModelId() + " needs " + rows + " labels, got " + (labels == null ? "none" : labels.size()));
+            }
+            v.labels = new int[(int) rows];
+            int classes = spec.classes();
+            for (int i = 0; i < rows; i++) {
+                int label = labels.get(i);
+                if (label < 0 || label >= classes) {
+                    throw new Rejected(DeadLetterReason.LABEL_OUT_OF_RANGE, "label " + label + " of row " + i + " is outside [0, " + classes + ")");
+                }
+                v.labels[i] = label;
+            }
+        } else {
+            List<Float> targets = b.getTargets();
+            if (targets == null || targets.size() != rows) {
+                throw new Rejected(DeadLetterReason.LABEL_MISMATCH,
+                        "regression " + b.getModelId() + " needs " + rows + " targets, got " + (targets == null ? "none" : targets.size()));
+            }
+            v.targets = new float[(int) rows];
+            for (int i = 0; i < rows; i++) {
+                float t = targets.get(i);
+                if (!Float.isFinite(t)) {
+                    throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "target of row " + i + " is " + t);
+                }
+                v.targets[i] = t;
+            }
+        }
+        v.modelId = b.getModelId();
+        v.sequence = b.getSequence();
+        v.eventTime = b.getEventTime();
+        v.rows = (int) rows;
+        v.dim = (int) dim;
+        v.features = features;
+        v.topic = r.topic;
+        v.partition = r.partition;
+        v.offset = r.offset;
+        return v;
+    }
+
+    private ModelSpec specOf(String modelId) throws Rejected {
+        if (specs == null) {
+            specs = new HashMap<>();
+        }
+        ModelSpec spec = specs.get(modelId);
+        if (spec == null) {
+            ModelDeclaration d = config.declarationFor(modelId);
+            if (d == null) {
+                throw new Rejected(DeadLetterReason.UNKNOWN_MODEL,
+                        "no model '" + modelId + "' is declared and no default-model is configured");
+            }
+            spec = ModelSpec.parse(d.getSpec());
+            if (specs.size() < 100_000) { // ids come from the input: do not let them grow the cache without bound
+                specs.put(modelId, spec);
+            }
+        }
+        return spec;
+    }
+
+    private static float[] features(Object payload, int n) throws Rejected {
+        if (payload instanceof ByteBuffer) {
+            ByteBuffer bytes = ((ByteBuffer) payload).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            if (bytes.remaining() != 4L * n) {
+                throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
+                        "packed features hold " + bytes.remaining() + " bytes, rows x dim needs " + 4L * n);
+            }
+            float[] f = new float[n];
+            bytes.asFloatBuffer().get(f);
+            return f;
+        }
+        @SuppressWarnings("unchecked")
+        List<Float> list = (List<Float>) payload;
+        if (list.size() != n) {
+            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH, "features hold " + list.size() + " values, rows x dim needs " + n);
+        }
+        float[] f = new float[n];
+        for (int i = 0; i < n; i++) {
+            f[i] = list.get(i);
+        }
+        return f;
+    }
+
+    static DeadLetter deadLetter(Received r, String modelId, DeadLetterReason reason, String message, byte[] raw) {
+        return DeadLetter.newBuilder()
+                .setSourceTopic(r.topic == null ? "" : r.topic)
+                .setPartition(r.partition)
+                .setOffset(r.offset)
+                .setModelId(modelId)
+                .setReason(reason)
+                .setMessage(message == null ? reason.name() : message)
+                .setRaw(ByteBuffer.wrap(raw == null ? new byte[0] : raw))
+                .build();
+    }
+
+    /** A batch that fails validation, with the reason for the dead-letter record. */
+    static final class Rejected extends Exception {
+        private static final long serialVersionUID = 1L;
+        final DeadLetterReason reason;
+
+        Rejected(DeadLetterReason reason, String message) {
+            super(message, null, false, false);
+            this.reason = reason;
+        }
+    }
+}

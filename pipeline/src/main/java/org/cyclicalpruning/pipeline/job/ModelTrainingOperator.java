@@ -1,0 +1,301 @@
+package org.cyclicalpruning.pipeline.job;
+
+import ai.djl.ndarray.NDManager;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.Clock;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.train.SparseTrainer;
+import org.cyclicalpruning.modelops.train.StepResult;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.ModelState;
+import org.cyclicalpruning.schemas.SnapshotReason;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/**
+ * Trains every model of its key group, one batch at a time, and emits a {@link
+ * SparseModelSnapshot} at every snapshot boundary of the model's event time: the end of each
+ * cycle of its schedule, every {@code snapshot-interval}, and at the end of a bounded input.
+ *
+ * <p><b>Hot models, complete checkpoints.</b> A model lives in native memory between batches
+ * (copying it in and out of the JVM heap per batch would cost more than the step); its keyed
+ * {@link ModelState} is written only in {@link #prepareSnapshotPreBarrier}, before the checkpoint
+ * barrier leaves this operator, so every checkpoint holds every model as of the barrier. After a
+ * restore the cache is empty and models are reloaded from state on their next batch or timer.
+ *
+ * <p><b>Deterministic snapshots.</b> A boundary's snapshot holds the model after every batch with
+ * an event time before the boundary. It is emitted by whichever comes first: the model's first
+ * batch at or after the boundary, or the watermark passing it (an event-time timer, for models
+ * whose stream went quiet). Both give the same snapshot, so a replay after a failure emits the
+ * same versions with the same contents. The schedule's clock never runs backwards: a late batch
+ * trains at the latest event time seen.
+ */
+public final class ModelTrainingOperator extends AbstractStreamOperator<SparseModelSnapshot>
+        implements OneInputStreamOperator<ValidBatch, SparseModelSnapshot>, Triggerable<String, VoidNamespace> {
+    private static final long serialVersionUID = 1L;
+
+    private final JobConfig config;
+
+    private transient ValueState<ModelState> state;
+    private transient InternalTimerService<VoidNamespace> timers;
+    private transient NDManager root;
+    private transient LinkedHashMap<String, HotModel> hot;
+    private transient Map<String, ModelMetrics> metrics;
+
+    public ModelTrainingOperator(JobConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", new AvroTypeInfo<>(ModelState.class)));
+        timers = getInternalTimerService("snapshot-boundaries", VoidNamespaceSerializer.INSTANCE, this);
+        root = NDManager.newBaseManager();
+        hot = new LinkedHashMap<>(16, 0.75f, true);
+        metrics = new HashMap<>();
+    }
+
+    @Override
+    public void processElement(StreamRecord<ValidBatch> element) throws Exception {
+        ValidBatch b = element.getValue();
+        HotModel m = hotModel(b.modelId);
+        if (m == null) {
+            // declared when validated, gone now (the config changed under a restore): keep the batch
+            deadLetter(b, DeadLetterReason.UNKNOWN_MODEL, "model '" + b.modelId + "' is no longer declared");
+            return;
+        }
+        long t = Math.max(b.eventTime, m.maxEventTime);
+        SparseTrainer trainer = m.trainer;
+        if (trainer.steps() > 0 && t >= m.nextSnapshotAt) {
+            timers.deleteEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
+            emit(m, m.nextSnapshotAt);
+            schedule(m, t);
+        }
+        StepResult r = trainer.step(b.toBatch(), t);
+        ModelMetrics mm = metrics(b.modelId);
+        if (!r.accepted()) {
+            m.rejected++;
+            m.dirty = true;
+            mm.rejected();
+            deadLetter(b, DeadLetterReason.NON_FINITE_LOSS, "loss was " + r.loss() + "; the update was rolled back");
+            return;
+        }
+        if (trainer.steps() == 1) {
+            schedule(m, t);
+        }
+        m.lossSum += r.loss() * b.rows;
+        m.correct += r.correct();
+        m.seen += b.rows;
+        m.stepsSinceSnapshot++;
+        m.cycle = r.point().cycle();
+        m.phase = r.point().phase().name();
+        m.targetSparsity = r.point().sparsity();
+        if (r.maskUpdate() != null) {
+            m.churn = r.maskUpdate().churn();
+        }
+        m.maxEventTime = t;
+        m.dirty = true;
+        mm.stepped(r, m, trainer);
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        HotModel m = hotModel(timer.getKey());
+        if (m == null || timer.getTimestamp() != m.nextSnapshotAt) {
+            return; // superseded: a batch crossed this boundary first
+        }
+        long watermark = timers.currentWatermark();
+        if (m.stepsSinceSnapshot > 0 && m.nextSnapshotAt != Long.MAX_VALUE) {
+            emit(m, m.nextSnapshotAt);
+        }
+        if (watermark == Long.MAX_VALUE) {
+            // end of a bounded input: publish what was trained since the last boundary, and stop
+            if (m.stepsSinceSnapshot > 0) {
+                emit(m, Long.MAX_VALUE);
+            }
+            m.nextSnapshotAt = Long.MIN_VALUE;
+            m.dirty = true;
+            return;
+        }
+        // boundaries the watermark has already passed saw no batch: skip them in one go
+        schedule(m, Math.max(timer.getTimestamp(), watermark));
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {
+        // no processing-time timers: schedules and snapshots follow event time only
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        Object current = getCurrentKey();
+        for (Map.Entry<String, HotModel> e : hot.entrySet()) {
+            flush(e.getKey(), e.getValue());
+        }
+        if (current != null) {
+            setCurrentKey(current);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            for (HotModel m : hot.values()) {
+                m.close();
+            }
+            hot.clear();
+            if (root != null) {
+                root.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    /** Returns how many models this subtask keeps hot (for tests and metrics). */
+    int hotModelCount() {
+        return hot.size();
+    }
+
+    private void flush(String modelId, HotModel m) throws Exception {
+        if (m.dirty) {
+            setCurrentKey(modelId);
+            state.update(m.toState());
+            m.dirty = false;
+        }
+    }
+
+    /** Returns the model of the current key, loading or creating it; null if it is unknown. */
+    private HotModel hotModel(String modelId) throws Exception {
+        HotModel m = hot.get(modelId);
+        if (m != null) {
+            return m;
+        }
+        ModelState stored = state.value();
+        if (stored != null) {
+            m = HotModel.restore(stored, config.device(), root);
+        } else {
+            ModelDeclaration d = config.declarationFor(modelId);
+            if (d == null) {
+                return null;
+            }
+            m = HotModel.create(d, config.device(), root);
+        }
+        evictFor(modelId);
+        hot.put(modelId, m);
+        return m;
+    }
+
+    private void evictFor(String modelId) throws Exception {
+        if (hot.size() < config.hotModels()) {
+            return;
+        }
+        Iterator<Map.Entry<String, HotModel>> it = hot.entrySet().iterator();
+        Map.Entry<String, HotModel> eldest = it.next();
+        flush(eldest.getKey(), eldest.getValue());
+        setCurrentKey(modelId);
+        eldest.getValue().close();
+        it.remove();
+    }
+
+    /** Sets the model's next boundary to the first one after {@code after} and arms its timer. */
+    private void schedule(HotModel m, long after) {
+        m.nextSnapshotAt = nextBoundary(m, after);
+        m.dirty = true;
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
+    }
+
+    private long nextBoundary(HotModel m, long after) {
+        long anchor = m.trainer.anchor();
+        long ticks = Math.max(0, after - anchor);
+        long next = Long.MAX_VALUE;
+        SparsitySchedule schedule = m.config.schedule();
+        if (schedule.clock() == Clock.EVENT_TIME) {
+            next = plus(anchor, schedule.nextMilestone(ticks));
+        }
+        if (config.snapshotInterval() != null) {
+            long every = config.snapshotInterval().toMillis();
+            next = Math.min(next, plus(anchor, (ticks / every + 1) * every));
+        }
+        return next;
+    }
+
+    private SnapshotReason reasonAt(HotModel m, long boundary) {
+        if (boundary == Long.MAX_VALUE) {
+            return SnapshotReason.END_OF_INPUT;
+        }
+        long ticks = boundary - m.trainer.anchor();
+        SparsitySchedule schedule = m.config.schedule();
+        boolean milestone = schedule.clock() == Clock.EVENT_TIME && ticks > 0 && schedule.nextMilestone(ticks - 1) == ticks;
+        return milestone ? SnapshotReason.CYCLE_END : SnapshotReason.INTERVAL;
+    }
+
+    private void emit(HotModel m, long boundary) {
+        SparseTrainer trainer = m.trainer;
+        ModelSpec spec = trainer.config().model();
+        long eventTime = boundary == Long.MAX_VALUE ? m.maxEventTime : boundary;
+        SparseModelSnapshot snapshot = SparseModelSnapshot.newBuilder()
+                .setModelId(m.declaration.getModelId())
+                .setVersion(++m.version)
+                .setEventTime(eventTime)
+                .setReason(reasonAt(m, boundary))
+                .setCycle(m.cycle)
+                .setPhase(m.phase)
+                .setStep(trainer.steps())
+                .setSamples(trainer.samples())
+                .setSparsity(trainer.masks().sparsity())
+                .setTargetSparsity(m.targetSparsity)
+                .setSpec(spec.toAvro())
+                .setSchedule(m.config.schedule().toSpec())
+                .setLoss(m.seen == 0 ? Double.NaN : m.lossSum / m.seen)
+                .setAccuracy(spec.isClassifier() && m.seen > 0 ? (double) m.correct / m.seen : null)
+                .setChurn(m.churn)
+                .setRecovered(trainer.masks().recoveredCount())
+                .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
+                .build();
+        m.lossSum = 0;
+        m.correct = 0;
+        m.seen = 0;
+        m.stepsSinceSnapshot = 0;
+        m.dirty = true;
+        metrics(m.declaration.getModelId()).snapshot(snapshot);
+        output.collect(new StreamRecord<>(snapshot, eventTime));
+    }
+
+    private void deadLetter(ValidBatch b, DeadLetterReason reason, String message) {
+        Received r = new Received();
+        r.topic = b.topic;
+        r.partition = b.partition;
+        r.offset = b.offset;
+        output.collect(BatchValidator.DEAD_LETTERS, new StreamRecord<>(
+                BatchValidator.deadLetter(r, b.modelId, reason, message, TrainingBatches.toBytes(TrainingBatches.of(b)))));
+    }
+
+    private ModelMetrics metrics(String modelId) {
+        return metrics.computeIfAbsent(modelId, id -> metrics.size() < ModelMetrics.MAX_MODELS
+                ? ModelMetrics.register(getMetricGroup().addGroup("model", id))
+                : ModelMetrics.unregistered());
+    }
+
+    private static long plus(long a, long b) {
+        return a > Long.MAX_VALUE - b ? Long.MAX_VALUE : a + b;
+    }
+}

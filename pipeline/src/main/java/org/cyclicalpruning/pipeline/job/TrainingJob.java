@@ -1,0 +1,163 @@
+package org.cyclicalpruning.pipeline.job;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.file.sink.FileSink;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.formats.avro.AvroWriters;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
+import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/**
+ * The streaming job: Kafka {@code TrainingBatch}es → validation (bad records to the dead-letter
+ * topic) → keyed by model id → {@link ModelTrainingOperator} → snapshots to a compacted Kafka
+ * topic (exactly once) and, optionally, to Avro files.
+ */
+public final class TrainingJob {
+    private TrainingJob() {}
+
+    /**
+     * Returns the Flink settings the job needs: checkpointing and the restart strategy.
+     *
+     * @param config the job's configuration
+     * @return settings for {@link StreamExecutionEnvironment#getExecutionEnvironment(Configuration)}
+     */
+    public static Configuration flinkConfiguration(JobConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.restartAttempts());
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        return conf;
+    }
+
+    /**
+     * Adds the job to {@code env}.
+     *
+     * @param env the environment; checkpointing, parallelism and object reuse are set here
+     * @param config what to read, train and write
+     * @return the snapshot stream (already connected to its sinks), for tests that watch it
+     */
+    public static DataStream<SparseModelSnapshot> build(StreamExecutionEnvironment env, JobConfig config) {
+        env.setParallelism(config.parallelism());
+        env.enableCheckpointing(config.checkpointInterval().toMillis());
+        // operators never keep a reference to an input record, so Flink need not copy between them
+        Configuration pipeline = new Configuration();
+        pipeline.set(PipelineOptions.OBJECT_REUSE, true);
+        // every record type has a Flink or Avro serializer: a Kryo fallback would be a silent slowdown
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(pipeline);
+
+        Properties kafka = new Properties();
+        kafka.putAll(config.kafkaProperties());
+
+        KafkaSourceBuilder<Received> builder = KafkaSource.<Received>builder()
+                .setBootstrapServers(config.bootstrapServers())
+                .setTopics(config.inputTopic())
+                .setGroupId(config.groupId())
+                .setStartingOffsets(startingOffsets(config.startingOffsets()))
+                .setDeserializer(new TrainingBatchDeserializer(config.maxRecordBytes()))
+                .setProperties(kafka)
+                .setProperty("partition.discovery.interval.ms", "60000")
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+        if (config.bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        KafkaSource<Received> source = builder.build();
+
+        WatermarkStrategy<Received> watermarks = WatermarkStrategy.<Received>forBoundedOutOfOrderness(config.maxOutOfOrderness())
+                .withTimestampAssigner((r, kafkaTimestamp) -> r.eventTime())
+                .withIdleness(config.idleness());
+
+        SingleOutputStreamOperator<ValidBatch> valid = env.fromSource(source, watermarks, "training-batches")
+                .uid("kafka-source")
+                .process(new BatchValidator(config))
+                .uid("validate")
+                .name("validate");
+
+        SingleOutputStreamOperator<SparseModelSnapshot> snapshots = valid
+                .keyBy(b -> b.modelId, TypeInformation.of(String.class))
+                .transform("train", new AvroTypeInfo<>(SparseModelSnapshot.class), new ModelTrainingOperator(config))
+                .uid("train");
+
+        DataStream<DeadLetter> deadLetters = valid.getSideOutput(BatchValidator.DEAD_LETTERS)
+                .union(snapshots.getSideOutput(BatchValidator.DEAD_LETTERS));
+
+        snapshots.sinkTo(KafkaSink.<SparseModelSnapshot>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setKafkaProducerConfig(kafka)
+                        .setRecordSerializer(snapshotSerializer(config.snapshotTopic()))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-snapshots")
+                        .setProperty("transaction.timeout.ms", "600000")
+                        .build())
+                .uid("snapshot-topic")
+                .name("snapshot-topic");
+
+        deadLetters.sinkTo(KafkaSink.<DeadLetter>builder()
+                        .setBootstrapServers(config.bootstrapServers())
+                        .setKafkaProducerConfig(kafka)
+                        .setRecordSerializer(deadLetterSerializer(config.deadLetterTopic()))
+                        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dead-letters")
+                        .setProperty("transaction.timeout.ms", "600000")
+                        .build())
+                .uid("dead-letter-topic")
+                .name("dead-letter-topic");
+
+        if (config.snapshotDir() != null) {
+            snapshots.sinkTo(FileSink.forBulkFormat(new Path(config.snapshotDir()), AvroWriters.forSpecificRecord(SparseModelSnapshot.class))
+                            .withBucketAssigner(new ModelIdBucketAssigner())
+                            .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("snapshots").withPartSuffix(".avro").build())
+                            .build())
+                    .uid("snapshot-files")
+                    .name("snapshot-files");
+        }
+        return snapshots;
+    }
+
+    private static OffsetsInitializer startingOffsets(String which) {
+        switch (which) {
+            case "latest":
+                return OffsetsInitializer.latest();
+            case "committed":
+                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            default:
+                return OffsetsInitializer.earliest();
+        }
+    }
+
+    private static KafkaRecordSerializationSchema<SparseModelSnapshot> snapshotSerializer(String topic) {
+        return (snapshot, context, timestamp) -> new ProducerRecord<>(
+                topic, null, timestamp, snapshot.getModelId().getBytes(StandardCharsets.UTF_8), ModelSnapshots.toBytes(snapshot));
+    }
+
+    private static KafkaRecordSerializationSchema<DeadLetter> deadLetterSerializer(String topic) {
+        return (letter, context, timestamp) -> new ProducerRecord<>(
+                topic, null, null,
+                letter.getModelId() == null ? null : letter.getModelId().getBytes(StandardCharsets.UTF_8),
+                DeadLetters.toBytes(letter));
+    }
+
+}

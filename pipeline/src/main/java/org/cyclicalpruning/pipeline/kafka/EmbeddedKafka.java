@@ -1,0 +1,77 @@
+package org.cyclicalpruning.pipeline.kafka;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+import org.apache.kafka.server.common.MetadataVersion;
+
+/**
+ * A real single-node KRaft Kafka broker inside this JVM, for {@code demo} and the tests. Kafka's
+ * own test kit (an internal API) is kept behind this one class. Data lives in a temporary folder
+ * removed on {@link #close()}.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private final KafkaClusterTestKit kit;
+
+    private EmbeddedKafka(KafkaClusterTestKit kit) {
+        this.kit = kit;
+    }
+
+    /**
+     * Starts a broker (and its controller) on free local ports and waits until it is ready.
+     *
+     * @return the running broker
+     * @throws Exception if it does not start
+     */
+    public static EmbeddedKafka start() throws Exception {
+        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                        .setCombined(true)
+                        .setNumBrokerNodes(1)
+                        .setNumControllerNodes(1)
+                        .setBootstrapMetadataVersion(MetadataVersion.latestProduction())
+                        .build())
+                .setConfigProp("offsets.topic.replication.factor", "1")
+                .setConfigProp("transaction.state.log.replication.factor", "1")
+                .setConfigProp("transaction.state.log.min.isr", "1")
+                .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                .setConfigProp("transaction.max.timeout.ms", "900000")
+                .build();
+        try {
+            kit.format();
+            kit.startup();
+            kit.waitForReadyBrokers();
+            return new EmbeddedKafka(kit);
+        } catch (Exception e) {
+            kit.close();
+            throw e;
+        }
+    }
+
+    /** Returns {@code host:port} of the broker. */
+    public String bootstrapServers() {
+        return kit.bootstrapServers();
+    }
+
+    /**
+     * Creates the job's topics: the input with {@code partitions} partitions, a compacted snapshot
+     * topic and a dead-letter topic.
+     */
+    public void createTopics(String input, int partitions, String snapshots, String deadLetters) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+            admin.createTopics(List.of(
+                            new NewTopic(input, partitions, (short) 1),
+                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
+                            new NewTopic(deadLetters, 1, (short) 1)))
+                    .all()
+                    .get();
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        kit.close();
+    }
+}
