@@ -57,13 +57,14 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /**
      * Creates the job's topics: the input with {@code partitions} partitions, a compacted snapshot
-     * topic and a dead-letter topic.
+     * topic and a dead-letter topic. Compaction waits an hour ({@code min.compaction.lag.ms}), so
+     * a reader can follow every version for that long; after it only the latest per model is kept.
      */
     public void createTopics(String input, int partitions, String snapshots, String deadLetters) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
             admin.createTopics(List.of(
                             new NewTopic(input, partitions, (short) 1),
-                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of("cleanup.policy", "compact")),
+                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "3600000")),
                             new NewTopic(deadLetters, 1, (short) 1)))
                     .all()
                     .get();
