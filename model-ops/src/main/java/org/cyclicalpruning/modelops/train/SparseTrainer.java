@@ -334,15 +334,16 @@ public final class SparseTrainer implements AutoCloseable {
     // ------------- private helpers --------------
 
     private long ticks(long eventTimeMillis) {
+        if (anchor == Long.MIN_VALUE) {
+            // the anchor is kept for every clock: streams time their snapshots from it
+            anchor = eventTimeMillis;
+        }
         switch (schedule.clock()) {
             case BATCHES:
                 return steps;
             case SAMPLES:
                 return samples;
             default:
-                if (anchor == Long.MIN_VALUE) {
-                    anchor = eventTimeMillis;
-                }
                 // late data from before the anchor counts as the anchor: schedules start at 0
                 return Math.max(0, eventTimeMillis - anchor);
         }

@@ -225,7 +225,10 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
 
     private long nextBoundary(HotModel m, long after) {
         long anchor = m.trainer.anchor();
-        long ticks = Math.max(0, after - anchor);
+        if (anchor == Long.MIN_VALUE) {
+            return Long.MAX_VALUE;
+        }
+        long ticks = after >= anchor ? after - anchor : 0;
         long next = Long.MAX_VALUE;
         SparsitySchedule schedule = m.config.schedule();
         if (schedule.clock() == Clock.EVENT_TIME) {

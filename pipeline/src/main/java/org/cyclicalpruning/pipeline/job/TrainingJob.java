@@ -78,11 +78,13 @@ public final class TrainingJob {
                 .setStartingOffsets(startingOffsets(config.startingOffsets()))
                 .setDeserializer(new TrainingBatchDeserializer(config.maxRecordBytes()))
                 .setProperties(kafka)
-                .setProperty("partition.discovery.interval.ms", "60000")
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");
         if (config.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
+        } else {
+            // new partitions of the input topic are picked up within a minute
+            builder.setProperty("partition.discovery.interval.ms", "60000");
         }
         KafkaSource<Received> source = builder.build();
 
