@@ -1,5 +1,7 @@
 package org.cyclicalpruning.pipeline.kafka;
 
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
@@ -39,8 +41,15 @@ public final class EmbeddedKafka implements AutoCloseable {
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
                 .setConfigProp("transaction.max.timeout.ms", "900000")
                 .build();
+        PrintStream stdout = System.out;
         try {
-            kit.format();
+            // the kit reports its storage formatting on standard output, which is the command line's report
+            System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+            try {
+                kit.format();
+            } finally {
+                System.setOut(stdout);
+            }
             kit.startup();
             kit.waitForReadyBrokers();
             return new EmbeddedKafka(kit);

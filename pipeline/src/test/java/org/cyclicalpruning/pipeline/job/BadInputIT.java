@@ -129,7 +129,7 @@ class BadInputIT {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         env.execute("bad-input-" + suffix);
-        return JobFixtures.byModel(Topics.readUntil(kafka.bootstrapServers(), "out-" + suffix, l -> false, Duration.ofSeconds(3)));
+        return JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-" + suffix, Map.of(), Duration.ofSeconds(60)));
     }
 
     @Test

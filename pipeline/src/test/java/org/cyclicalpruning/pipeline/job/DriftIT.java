@@ -82,7 +82,7 @@ class DriftIT {
         env.execute("drift");
 
         Map<String, List<SparseModelSnapshot>> snapshots = JobFixtures.byModel(
-                Topics.readUntil(kafka.bootstrapServers(), "out", l -> false, Duration.ofSeconds(3)));
+                Topics.readAll(kafka.bootstrapServers(), "out", Map.of(), Duration.ofSeconds(60)));
         System.out.println(JobFixtures.describe(snapshots));
         int[] oldSupport = teacher.support(0);
         int[] newSupport = teacher.support((long) BATCHES * ROWS - 1);

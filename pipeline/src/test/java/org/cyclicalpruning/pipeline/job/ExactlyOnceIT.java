@@ -104,7 +104,7 @@ class ExactlyOnceIT {
         TrainingJob.build(env, ref);
         env.execute("reference");
         Map<String, List<SparseModelSnapshot>> expected =
-                JobFixtures.byModel(Topics.readUntil(kafka.bootstrapServers(), "out-ref", l -> false, Duration.ofSeconds(3)));
+                JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-ref", Map.of(), Duration.ofSeconds(60)));
         assertThat(expected.keySet()).containsExactly("m1", "m2", "m3");
         assertThat(expected.get("m1").get(expected.get("m1").size() - 1).getStep()).isEqualTo(BATCHES);
         assertThat(expected.get("m2").get(expected.get("m2").size() - 1).getStep()).as("the NaN batch is not trained on").isEqualTo(BATCHES);
@@ -130,8 +130,9 @@ class ExactlyOnceIT {
         int wanted = want;
         Topics.readUntil(kafka.bootstrapServers(), "out-fail", l -> l.size() >= wanted, Duration.ofSeconds(90));
         // and nothing more (no duplicate) after a quiet while
+        Thread.sleep(3000);
         Map<String, List<SparseModelSnapshot>> actual =
-                JobFixtures.byModel(Topics.readUntil(kafka.bootstrapServers(), "out-fail", l -> false, Duration.ofSeconds(3)));
+                JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-fail", Map.of(), Duration.ofSeconds(60)));
         job.cancel().get();
         System.out.println(JobFixtures.describe(actual));
 

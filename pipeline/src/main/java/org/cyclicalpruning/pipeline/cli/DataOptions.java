@@ -1,0 +1,118 @@
+package org.cyclicalpruning.pipeline.cli;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import picocli.CommandLine.Option;
+
+/**
+ * Which data a stream carries, shared by {@code produce}, {@code demo} and {@code inspect} (which
+ * rebuilds the synthetic teacher to report support recall): give {@code inspect} the flags that
+ * {@code produce} was given.
+ */
+final class DataOptions {
+    @Option(names = "--dataset", defaultValue = "synthetic",
+            description = "fashion-mnist, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
+    String dataset;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--batches", defaultValue = "1000", description = "Batches per model (default: ${DEFAULT-VALUE}).")
+    int batches;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seed of the teacher or of the shuffling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--dimension", defaultValue = "200", description = "Synthetic features (default: ${DEFAULT-VALUE}).")
+    int dimension;
+
+    @Option(names = "--support", defaultValue = "10", description = "Synthetic teacher's non-zero weights (default: ${DEFAULT-VALUE}).")
+    int support;
+
+    @Option(names = "--correlation", defaultValue = "0.5", description = "Synthetic decoys' correlation (default: ${DEFAULT-VALUE}).")
+    double correlation;
+
+    @Option(names = "--drift-at", defaultValue = "0.5",
+            description = "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
+    double driftAt;
+
+    @Option(names = "--fashion-mnist-dir", description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
+    Path fashionMnistDir;
+
+    boolean isFashionMnist() {
+        return dataset.equals("fashion-mnist");
+    }
+
+    void validate() {
+        if (!dataset.matches("fashion-mnist|synthetic|synthetic-drift")) {
+            throw new IllegalArgumentException("--dataset must be fashion-mnist, synthetic or synthetic-drift, got '" + dataset + "'");
+        }
+        if (batchSize < 1 || batches < 1) {
+            throw new IllegalArgumentException("--batch-size and --batches must be positive");
+        }
+        if (!(driftAt > 0 && driftAt < 1)) {
+            throw new IllegalArgumentException("--drift-at must be in (0, 1), got " + driftAt);
+        }
+    }
+
+    Path fashionDir() {
+        return fashionMnistDir != null ? fashionMnistDir : FashionMnist.defaultDir();
+    }
+
+    /** Returns the model spec that fits this data: LeNet-300-100, or linear regression on the teacher's features. */
+    String defaultSpec() {
+        return isFashionMnist() ? "lenet-300-100" : "linear:" + dimension;
+    }
+
+    /** Returns the teacher, or null for Fashion-MNIST. */
+    SparseTeacher teacher() {
+        if (isFashionMnist()) {
+            return null;
+        }
+        SparseTeacher.Config c = SparseTeacher.Config.defaults()
+                .withDimension(dimension)
+                .withSupportSize(support)
+                .withCorrelation(correlation)
+                .withSeed(seed);
+        if (dataset.equals("synthetic-drift")) {
+            c = c.withDriftAtSample((long) Math.floor(driftAt * batches) * batchSize);
+        }
+        return new SparseTeacher(c);
+    }
+
+    /** Returns the batches in stream order, each to be sent to every model. */
+    Iterator<Batch> stream() {
+        validate();
+        if (isFashionMnist()) {
+            return FashionMnist.train(fashionDir()).batches(batchSize, seed, true);
+        }
+        SparseTeacher teacher = teacher();
+        return new Iterator<>() {
+            long i;
+
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Batch next() {
+                return teacher.batch(i++, batchSize);
+            }
+        };
+    }
+
+    String describe() {
+        if (isFashionMnist()) {
+            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize;
+        }
+        return String.format(Locale.ROOT, "%s teacher: %d features, support %d, correlation %.2f, seed %d%s, batches of %d", dataset,
+                dimension, support, correlation, seed,
+                dataset.equals("synthetic-drift") ? String.format(Locale.ROOT, ", support moves after batch %d", (long) Math.floor(driftAt * batches)) : "",
+                batchSize);
+    }
+}
