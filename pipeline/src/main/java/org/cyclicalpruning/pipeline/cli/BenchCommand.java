@@ -1,5 +1,6 @@
 package org.cyclicalpruning.pipeline.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -52,11 +53,19 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
     Path out;
 
+    @Option(names = "--pipeline-batches", defaultValue = "1407",
+            description = "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
+    int pipelineBatches;
+
+    @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
+    boolean skipPipeline;
+
     @Override
     public Integer call() throws Exception {
         if (quick) {
             rounds = 4;
             roundSteps = 100;
+            pipelineBatches = Math.min(pipelineBatches, 400);
         }
         ModelSpec spec = ModelSpec.parse(model);
         List<Batch> batches = batches(spec);
@@ -106,21 +115,36 @@ final class BenchCommand implements Callable<Integer> {
         double overheadInterval = nanos.get(everyInterval) / (double) nanos.get("no pruning") - 1;
         System.out.printf(Locale.ROOT, "pruning_overhead (mask every step vs none) = %.4f%n", overhead);
         System.out.printf(Locale.ROOT, "pruning_overhead_interval_%d = %.4f%n", maskInterval, overheadInterval);
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("model", spec.toText());
+        figures.put("batch_size", batchSize);
+        figures.put("sparsity", sparsity);
+        figures.put("steps", steps);
+        figures.put("ms_per_step_no_pruning", nanos.get("no pruning") / (double) steps / 1e6);
+        figures.put("ms_per_step_mask_frozen", nanos.get("mask frozen (projection only)") / (double) steps / 1e6);
+        figures.put("ms_per_step_mask_every_step", nanos.get("mask every step") / (double) steps / 1e6);
+        figures.put("pruning_overhead", overhead);
+        figures.put("mask_interval", maskInterval);
+        figures.put("pruning_overhead_interval", overheadInterval);
+        if (!skipPipeline) {
+            DataOptions data = new DataOptions();
+            data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
+            data.batchSize = data.isFashionMnist() ? 128 : 32;
+            data.seed = 1;
+            data.dimension = 200;
+            data.support = 10;
+            data.correlation = 0.5;
+            data.driftAt = 0.5;
+            Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, data.defaultSpec(), "10s");
+            figures.putAll(pipeline);
+            md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s |%n|---|---:|%n| bare model-ops loop | %.0f |%n| Flink job | %.0f |%n| pipeline_vs_bare | %.3f |%n",
+                    pipeline.get("pipeline_workload"), pipeline.get("bare_samples_per_second"), pipeline.get("pipeline_samples_per_second"),
+                    pipeline.get("pipeline_vs_bare")));
+        }
         if (out != null) {
             Files.createDirectories(out);
-            String json = String.format(Locale.ROOT,
-                    "{\n  \"model\": \"%s\",\n  \"batch_size\": %d,\n  \"sparsity\": %s,\n  \"steps\": %d,\n"
-                            + "  \"ms_per_step_no_pruning\": %.4f,\n  \"ms_per_step_mask_frozen\": %.4f,\n"
-                            + "  \"ms_per_step_mask_every_step\": %.4f,\n  \"pruning_overhead\": %.4f,\n"
-                            + "  \"mask_interval\": %d,\n  \"pruning_overhead_interval\": %.4f\n}\n",
-                    spec, batchSize, sparsity, steps,
-                    nanos.get("no pruning") / (double) steps / 1e6,
-                    nanos.get("mask frozen (projection only)") / (double) steps / 1e6,
-                    nanos.get("mask every step") / (double) steps / 1e6,
-                    overhead,
-                    maskInterval,
-                    overheadInterval);
-            Files.writeString(out.resolve("bench.json"), json, StandardCharsets.UTF_8);
+            Files.writeString(out.resolve("bench.json"),
+                    new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(figures) + "\n", StandardCharsets.UTF_8);
             Files.writeString(out.resolve("bench.md"), md.toString(), StandardCharsets.UTF_8);
             System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
         }

@@ -2,6 +2,7 @@ package org.cyclicalpruning.pipeline.job;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,10 +66,12 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
                     "batch has " + dim + " features per row, model " + b.getModelId() + " (" + spec.toText() + ") takes " + spec.inputs());
         }
         int n = (int) (rows * dim);
-        float[] features = features(b.getFeatures(), n);
+        byte[] features = packedFeatures(b.getFeatures(), n);
+        FloatBuffer values = ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
         for (int i = 0; i < n; i++) {
-            if (!Float.isFinite(features[i])) {
-                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "feature " + i + " is " + features[i]);
+            float f = values.get(i);
+            if (!Float.isFinite(f)) {
+                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "feature " + i + " is " + f);
             }
         }
         ValidBatch v = new ValidBatch();
@@ -133,27 +136,30 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         return spec;
     }
 
-    private static float[] features(Object payload, int n) throws Rejected {
+    private static byte[] packedFeatures(Object payload, int n) throws Rejected {
         if (payload instanceof ByteBuffer) {
-            ByteBuffer bytes = ((ByteBuffer) payload).duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer bytes = ((ByteBuffer) payload).duplicate();
             if (bytes.remaining() != 4L * n) {
                 throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
                         "packed features hold " + bytes.remaining() + " bytes, rows x dim needs " + 4L * n);
             }
-            float[] f = new float[n];
-            bytes.asFloatBuffer().get(f);
-            return f;
+            if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == 4 * n) {
+                return bytes.array(); // Avro decoded the field into an array of its own: no copy needed
+            }
+            byte[] packed = new byte[4 * n];
+            bytes.get(packed);
+            return packed;
         }
         @SuppressWarnings("unchecked")
         List<Float> list = (List<Float>) payload;
         if (list.size() != n) {
             throw new Rejected(DeadLetterReason.SHAPE_MISMATCH, "features hold " + list.size() + " values, rows x dim needs " + n);
         }
-        float[] f = new float[n];
+        ByteBuffer packed = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
-            f[i] = list.get(i);
+            packed.putFloat(list.get(i));
         }
-        return f;
+        return packed.array();
     }
 
     static DeadLetter deadLetter(Received r, String modelId, DeadLetterReason reason, String message, byte[] raw) {

@@ -5,6 +5,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
@@ -50,6 +51,15 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         implements OneInputStreamOperator<ValidBatch, SparseModelSnapshot>, Triggerable<String, VoidNamespace> {
     private static final long serialVersionUID = 1L;
 
+    /** Accumulator: nanoseconds from the start of a subtask's first step to the end of its last, summed over subtasks. */
+    public static final String TRAIN_SPAN_NANOS = "train-span-ns";
+    /** Accumulator: nanoseconds spent inside training steps, summed over subtasks. */
+    public static final String STEP_NANOS = "train-step-ns";
+    /** Accumulator: nanoseconds spent writing hot models to keyed state before checkpoint barriers. */
+    public static final String STATE_FLUSH_NANOS = "state-flush-ns";
+    /** Accumulator: models written to keyed state before checkpoint barriers. */
+    public static final String STATE_FLUSHES = "state-flushes";
+
     private final JobConfig config;
 
     private transient ValueState<ModelState> state;
@@ -57,6 +67,12 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     private transient NDManager root;
     private transient LinkedHashMap<String, HotModel> hot;
     private transient Map<String, ModelMetrics> metrics;
+    private transient LongCounter trainSpanNanos;
+    private transient LongCounter stepNanos;
+    private transient LongCounter stateFlushNanos;
+    private transient LongCounter stateFlushes;
+    private transient long firstStepNanos;
+    private transient long lastStepNanos;
 
     public ModelTrainingOperator(JobConfig config) {
         this.config = config;
@@ -70,6 +86,16 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         root = NDManager.newBaseManager();
         hot = new LinkedHashMap<>(16, 0.75f, true);
         metrics = new HashMap<>();
+        // for benchmarks: the span of wall time over which this subtask trained, and what writing
+        // hot models to state cost; read from the job's result
+        trainSpanNanos = new LongCounter();
+        stateFlushNanos = new LongCounter();
+        stateFlushes = new LongCounter();
+        getRuntimeContext().addAccumulator(TRAIN_SPAN_NANOS, trainSpanNanos);
+        stepNanos = new LongCounter();
+        getRuntimeContext().addAccumulator(STEP_NANOS, stepNanos);
+        getRuntimeContext().addAccumulator(STATE_FLUSH_NANOS, stateFlushNanos);
+        getRuntimeContext().addAccumulator(STATE_FLUSHES, stateFlushes);
     }
 
     @Override
@@ -88,7 +114,13 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
             emit(m, m.nextSnapshotAt);
             schedule(m, t);
         }
+        long began = System.nanoTime();
+        if (firstStepNanos == 0) {
+            firstStepNanos = began;
+        }
         StepResult r = trainer.step(b.toBatch(), t);
+        lastStepNanos = System.nanoTime();
+        stepNanos.add(lastStepNanos - began);
         ModelMetrics mm = metrics(b.modelId);
         if (!r.accepted()) {
             m.rejected++;
@@ -158,6 +190,9 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     @Override
     public void close() throws Exception {
         try {
+            if (firstStepNanos != 0) {
+                trainSpanNanos.add(lastStepNanos - firstStepNanos);
+            }
             for (HotModel m : hot.values()) {
                 m.close();
             }
@@ -177,9 +212,12 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
 
     private void flush(String modelId, HotModel m) throws Exception {
         if (m.dirty) {
+            long began = System.nanoTime();
             setCurrentKey(modelId);
             state.update(m.toState());
             m.dirty = false;
+            stateFlushNanos.add(System.nanoTime() - began);
+            stateFlushes.add(1L);
         }
     }
 

@@ -6,7 +6,9 @@ import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.sink.FileSink;
@@ -48,6 +50,9 @@ public final class TrainingJob {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.restartAttempts());
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.restartDelay());
+        // a batch record is hundreds of KB: with 32 KB network buffers one record would not fit in a
+        // receiver's buffers, and every record would cross between tasks in many credit round trips
+        conf.set(TaskManagerOptions.MEMORY_SEGMENT_SIZE, MemorySize.parse("1mb"));
         return conf;
     }
 
@@ -70,6 +75,12 @@ public final class TrainingJob {
 
         Properties kafka = new Properties();
         kafka.putAll(config.kafkaProperties());
+        Properties consumer = new Properties();
+        // a batch record is large (a LeNet batch of 128 is 400 KB): Kafka's default of 1 MB per
+        // partition and fetch would make every second record a network round trip
+        consumer.setProperty("max.partition.fetch.bytes", String.valueOf(32 << 20));
+        consumer.setProperty("fetch.max.bytes", String.valueOf(64 << 20));
+        consumer.putAll(kafka);
 
         KafkaSourceBuilder<Received> builder = KafkaSource.<Received>builder()
                 .setBootstrapServers(config.bootstrapServers())
@@ -77,7 +88,7 @@ public final class TrainingJob {
                 .setGroupId(config.groupId())
                 .setStartingOffsets(startingOffsets(config.startingOffsets()))
                 .setDeserializer(new TrainingBatchDeserializer(config.maxRecordBytes()))
-                .setProperties(kafka)
+                .setProperties(consumer)
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");
         if (config.bounded()) {

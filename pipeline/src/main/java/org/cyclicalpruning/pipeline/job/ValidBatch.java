@@ -1,5 +1,7 @@
 package org.cyclicalpruning.pipeline.job;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.cyclicalpruning.modelops.data.Batch;
 
 /** A batch that passed validation, unpacked for training, with its source position. A Flink POJO. */
@@ -9,8 +11,11 @@ public class ValidBatch {
     public long eventTime;
     public int rows;
     public int dim;
-    /** rows x dim, row-major. */
-    public float[] features;
+    /**
+     * rows x dim features, row-major, float32 little-endian. Packed rather than a float[]: Flink
+     * copies a byte[] between tasks in one piece, but a float[] one element at a time.
+     */
+    public byte[] features;
     /** Class labels, or null for regression. */
     public int[] labels;
     /** Regression targets, or null for classifiers. */
@@ -21,8 +26,10 @@ public class ValidBatch {
 
     public ValidBatch() {}
 
-    /** Returns the batch as {@code model-ops} trains on it (no copy). */
+    /** Returns the batch as {@code model-ops} trains on it. */
     public Batch toBatch() {
-        return new Batch(features, rows, dim, labels, targets);
+        float[] x = new float[rows * dim];
+        ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+        return new Batch(x, rows, dim, labels, targets);
     }
 }

@@ -44,7 +44,9 @@ class ModelTrainingOperatorTest {
         v.eventTime = JobFixtures.T0 + i * STEP;
         v.rows = b.rows();
         v.dim = b.dim();
-        v.features = b.features();
+        java.nio.ByteBuffer packed = java.nio.ByteBuffer.allocate(4 * b.features().length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        packed.asFloatBuffer().put(b.features());
+        v.features = packed.array();
         v.labels = b.labels();
         v.targets = b.targets();
         v.topic = "t";
