@@ -19,7 +19,15 @@ public final class Main {
      * @param args the arguments
      */
     public static void main(String[] args) {
-        System.exit(newCommandLine().execute(args));
+        int code = newCommandLine().execute(args);
+        if (Main.class.getClassLoader() == ClassLoader.getSystemClassLoader()) {
+            System.exit(code);
+        }
+        // Submitted to a Flink cluster, this main runs inside the JobManager: exiting would stop the
+        // JobManager, so a failure is reported by throwing, which fails the submission instead.
+        if (code != 0) {
+            throw new IllegalStateException("cyclical-pruning " + String.join(" ", args) + " failed with exit code " + code);
+        }
     }
 
     /** Returns the configured command line, for tests and embedding. */

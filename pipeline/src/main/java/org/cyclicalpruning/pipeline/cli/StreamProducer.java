@@ -45,7 +45,9 @@ final class StreamProducer {
                 long eventTime = startMillis + i * eventStepMillis;
                 for (String id : modelIds) {
                     byte[] value = TrainingBatches.toBytes(TrainingBatches.packed(id, i, eventTime, b));
-                    last = producer.send(new ProducerRecord<>(topic, null, eventTime, id, value));
+                    // the record's Kafka timestamp stays the time of writing: replayed history with old
+                    // event times would otherwise fall to the topic's retention at once
+                    last = producer.send(new ProducerRecord<>(topic, id, value));
                     written++;
                 }
                 if (bar != null) {

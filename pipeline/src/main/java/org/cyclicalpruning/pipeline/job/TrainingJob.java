@@ -162,8 +162,10 @@ public final class TrainingJob {
     }
 
     private static KafkaRecordSerializationSchema<SparseModelSnapshot> snapshotSerializer(String topic) {
+        // Kafka's timestamp is left to the producer (time of writing): event times of replayed
+        // history would make retention and compaction lag treat fresh snapshots as old
         return (snapshot, context, timestamp) -> new ProducerRecord<>(
-                topic, null, timestamp, snapshot.getModelId().getBytes(StandardCharsets.UTF_8), ModelSnapshots.toBytes(snapshot));
+                topic, null, null, snapshot.getModelId().getBytes(StandardCharsets.UTF_8), ModelSnapshots.toBytes(snapshot));
     }
 
     private static KafkaRecordSerializationSchema<DeadLetter> deadLetterSerializer(String topic) {
