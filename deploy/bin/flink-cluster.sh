@@ -109,7 +109,7 @@ case "${1:-}" in
     start_taskmanager
     ;;
   kill-taskmanager)
-    if [ -n "${2:-}" ]; then f="$FLINK_DIR/taskmanager-$2.pid"; else f=$(alive_taskmanagers | head -1); fi
+    if [ -n "${2:-}" ]; then f="$FLINK_DIR/taskmanager-$2.pid"; else f=$(alive_taskmanagers | sed -n 1p); fi
     [ -n "$f" ] && [ -e "$f" ] || { echo "no such TaskManager" >&2; exit 1; }
     kill -9 "$(cat "$f")"
     echo "killed $(basename "$f" .pid) with SIGKILL"
