@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "cyclical-pruning 0.1.0",
         description = "Train neural networks with cyclical sparsity schedules and compare them with gradual magnitude pruning.",
-        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, InspectCommand.class, ExperimentCommand.class, ScheduleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, InspectCommand.class, ExportCommand.class, ExperimentCommand.class, ScheduleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private Main() {}
 
