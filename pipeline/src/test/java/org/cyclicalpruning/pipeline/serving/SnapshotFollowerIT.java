@@ -2,6 +2,7 @@ package org.cyclicalpruning.pipeline.serving;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.StringWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -10,6 +11,13 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.core.Appender;
+import org.apache.logging.log4j.core.LoggerContext;
+import org.apache.logging.log4j.core.appender.WriterAppender;
+import org.apache.logging.log4j.core.config.Configurator;
+import org.apache.logging.log4j.core.layout.PatternLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.serving.ServingModel;
 import org.cyclicalpruning.modelops.serving.SnapshotFollower;
@@ -108,6 +116,47 @@ class SnapshotFollowerIT {
             assertThat(follower.isRunning()).isFalse();
             assertThat(follower.latest("lr")).map(ServingModel::version).contains(3L);
         }
+    }
+
+    @Test
+    void extraKafkaPropertiesReachTheConsumerButNotTheLog() throws Exception {
+        String topic = "snapshots-with-credentials";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(1)))).get();
+        String secret = "s3cret-never-logged";
+        Map<String, String> extra = Map.of(
+                "client.id", "follower-with-credentials",
+                // unused on a PLAINTEXT listener, but configured and reported like any other property
+                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"serving\" password=\"" + secret + "\";",
+                "ssl.truststore.password", secret);
+        StringWriter log = new StringWriter();
+        List<String> loggers = List.of("org.cyclicalpruning.modelops.serving", "org.apache.kafka.clients", "org.apache.kafka.common");
+        LoggerContext context = (LoggerContext) LogManager.getContext(false);
+        Appender appender = WriterAppender.newBuilder().setName("capture").setTarget(log)
+                .setLayout(PatternLayout.newBuilder().withPattern("%p %c{1} %m%n").build()).build();
+        appender.start();
+        for (String name : loggers) {
+            Configurator.setLevel(name, Level.INFO);
+            context.getConfiguration().getLoggerConfig(name).addAppender(appender, Level.ALL, null);
+        }
+        context.updateLoggers();
+        try (SnapshotFollower follower = SnapshotFollower.start(kafka.bootstrapServers(), topic, extra)) {
+            assertThat(follower.awaitVersion("lr", 1, WAIT)).isPresent();
+        } finally {
+            for (String name : loggers) {
+                context.getConfiguration().getLoggerConfig(name).removeAppender("capture");
+                Configurator.setLevel(name, Level.WARN);
+            }
+            context.updateLoggers();
+            appender.stop();
+        }
+        assertThat(log.toString())
+                .contains("following snapshot topic " + topic, "follower-with-credentials", "serving lr v1")
+                .as("Kafka reports its configuration, masking credentials")
+                .contains("sasl.jaas.config = [hidden]", "ssl.truststore.password = [hidden]")
+                .doesNotContain(secret);
     }
 
     private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
