@@ -16,8 +16,6 @@ public class Received {
     public int partition;
     /** The source offset. */
     public long offset;
-    /** The Kafka record timestamp (used for records without a decodable event time). */
-    public long kafkaTimestamp;
     /** Why decoding failed; null when {@link #batch} is set. */
     public DeadLetterReason failure;
     /** What was wrong, for people. */
@@ -27,8 +25,12 @@ public class Received {
 
     public Received() {}
 
-    /** Returns the event time watermarks should use. */
+    /**
+     * Returns the event time watermarks should use. A record that could not be decoded has none: it
+     * must not move the watermark (its Kafka timestamp is the time of writing, which would jump the
+     * stream's event time to now).
+     */
     public long eventTime() {
-        return batch != null ? batch.getEventTime() : kafkaTimestamp;
+        return batch != null ? batch.getEventTime() : Long.MIN_VALUE;
     }
 }

@@ -39,7 +39,6 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         r.topic = record.topic();
         r.partition = record.partition();
         r.offset = record.offset();
-        r.kafkaTimestamp = record.timestamp();
         byte[] value = record.value();
         if (value == null || value.length == 0) {
             fail(r, value, DeadLetterReason.NOT_AVRO, "empty record value");

@@ -100,7 +100,7 @@ public final class TrainingJob {
         KafkaSource<Received> source = builder.build();
 
         WatermarkStrategy<Received> watermarks = WatermarkStrategy.<Received>forBoundedOutOfOrderness(config.maxOutOfOrderness())
-                .withTimestampAssigner((r, kafkaTimestamp) -> r.eventTime())
+                .withTimestampAssigner((r, recordTimestamp) -> r.eventTime())
                 .withIdleness(config.idleness());
 
         SingleOutputStreamOperator<ValidBatch> valid = env.fromSource(source, watermarks, "training-batches")

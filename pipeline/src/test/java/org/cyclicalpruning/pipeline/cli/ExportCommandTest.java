@@ -209,7 +209,9 @@ class ExportCommandTest {
 
     /** Runs python3; fails (never skips) when python3 or NumPy is missing, saying what to install. */
     private static String numpyRun(List<String> args) throws Exception {
-        List<String> command = new ArrayList<>(List.of("python3"));
+        // Debian's interpreter, where python3-numpy installs NumPy; another python3 on the PATH may lack it
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        List<String> command = new ArrayList<>(List.of(python));
         command.addAll(args);
         Process process;
         try {
