@@ -57,6 +57,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
     int pipelineBatches;
 
+    @Option(names = "--pipeline-model",
+            description = "Model of the pipeline comparison (default: LeNet-300-100 on Fashion-MNIST; softmax:784x10 shows what the pipeline alone costs).")
+    String pipelineModel;
+
+    @Option(names = "--pipeline-threads", defaultValue = "1",
+            description = "The job's intra-op-threads in the pipeline comparison; 0 for PyTorch's default. The bare loop keeps PyTorch's default (default: ${DEFAULT-VALUE}).")
+    int pipelineThreads;
+
     @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
@@ -135,7 +143,7 @@ final class BenchCommand implements Callable<Integer> {
             data.support = 10;
             data.correlation = 0.5;
             data.driftAt = 0.5;
-            Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, data.defaultSpec(), "10s");
+            Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, pipelineModel != null ? pipelineModel : data.defaultSpec(), "10s", pipelineThreads);
             figures.putAll(pipeline);
             md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s |%n|---|---:|%n| bare model-ops loop | %.0f |%n| Flink job | %.0f |%n| pipeline_vs_bare | %.3f |%n",
                     pipeline.get("pipeline_workload"), pipeline.get("bare_samples_per_second"), pipeline.get("pipeline_samples_per_second"),

@@ -9,6 +9,8 @@ import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
@@ -32,9 +34,11 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
  * keyed state, checkpoints, snapshot encoding and the exactly-once sinks) is in.
  */
 final class PipelineBench {
+    private static int defaultThreads;
+
     private PipelineBench() {}
 
-    static Map<String, Object> run(DataOptions data, int batches, String spec, String checkpointInterval) throws Exception {
+    static Map<String, Object> run(DataOptions data, int batches, String spec, String checkpointInterval, int jobThreads) throws Exception {
         data.batches = batches;
         ModelDeclaration declaration = ModelDeclaration.newBuilder()
                 .setModelId("bench")
@@ -50,6 +54,8 @@ final class PipelineBench {
         long start = 1_767_225_600_000L;
         long step = 100;
 
+        Engine.getInstance(); // loads PyTorch, whose thread count the bare loop keeps
+        defaultThreads = JniUtils.getNumThreads();
         bare(declaration, prepared.subList(0, Math.min(200, batches)), start, step); // warm-up: JIT, native library, allocator
         List<Double> bareRuns = new ArrayList<>();
         List<Double> jobRuns = new ArrayList<>();
@@ -63,7 +69,7 @@ final class PipelineBench {
             }
             JobConfig config = JobConfig.defaultConfig()
                     .with("{bootstrap-servers: '" + kafka.bootstrapServers() + "', bounded: true, parallelism: 1, restart-attempts: 0,"
-                            + " checkpoint-interval: " + checkpointInterval + "}")
+                            + " checkpoint-interval: " + checkpointInterval + ", intra-op-threads: " + jobThreads + "}")
                     .withModels(List.of(declaration));
             runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's and Kafka's code
             // bare, job, bare, job, bare: load from elsewhere on a shared machine hits both sides alike
@@ -82,7 +88,8 @@ final class PipelineBench {
         double bare = bareRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double job = jobRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("pipeline_workload", spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval);
+        figures.put("pipeline_workload", spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval
+                + ", job intra-op threads " + (jobThreads == 0 ? "default (" + defaultThreads + ")" : jobThreads) + ", bare " + defaultThreads);
         figures.put("pipeline_samples_per_second", job);
         figures.put("bare_samples_per_second", bare);
         figures.put("bare_samples_per_second_runs", bareRuns);
@@ -113,6 +120,8 @@ final class PipelineBench {
     }
 
     private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step) {
+        // the bare loop runs with PyTorch's default threads; a job may have set fewer (intra-op-threads)
+        JniUtils.setNumThreads(defaultThreads);
         TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.AUTO);
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             long began = System.nanoTime();

@@ -49,6 +49,7 @@ import org.cyclicalpruning.schemas.OptimizerKind;
  * @param maxRecordBytes larger Kafka records are dead-lettered before decoding
  * @param hotModels models kept in native memory between batches; others are reloaded from state
  * @param device auto, cpu or gpu
+ * @param intraOpThreads PyTorch's intra-op threads in each TaskManager, 0 for PyTorch's default
  * @param restartAttempts restarts before the job fails
  * @param restartDelay pause before a restart
  * @param transactionalIdPrefix prefix of the exactly-once sinks' transactional ids
@@ -75,6 +76,7 @@ public record JobConfig(
         int maxRecordBytes,
         int hotModels,
         DeviceChoice device,
+        int intraOpThreads,
         int restartAttempts,
         Duration restartDelay,
         String transactionalIdPrefix,
@@ -117,6 +119,7 @@ public record JobConfig(
         d.put("max-record-bytes", "67108864");
         d.put("hot-models", "1024");
         d.put("device", "auto");
+        d.put("intra-op-threads", "0");
         d.put("restart-attempts", "10");
         d.put("restart-delay", "2s");
         d.put("transactional-id-prefix", "cyclical-pruning");
@@ -211,6 +214,7 @@ public record JobConfig(
                 r.positiveInt("max-record-bytes"),
                 r.positiveInt("hot-models"),
                 DeviceChoice.parse(r.string("device")),
+                r.nonNegativeInt("intra-op-threads"),
                 r.nonNegativeInt("restart-attempts"),
                 r.duration("restart-delay"),
                 r.string("transactional-id-prefix"),
@@ -243,7 +247,7 @@ public record JobConfig(
         }
         return new JobConfig(bootstrapServers, inputTopic, snapshotTopic, deadLetterTopic, groupId, startingOffsets,
                 bounded, parallelism, checkpointInterval, maxOutOfOrderness, idleness, snapshotInterval, snapshotDir,
-                maxBatchRows, maxBatchValues, maxRecordBytes, hotModels, device, restartAttempts, restartDelay,
+                maxBatchRows, maxBatchValues, maxRecordBytes, hotModels, device, intraOpThreads, restartAttempts, restartDelay,
                 transactionalIdPrefix, kafkaProperties, byId, defaultModel);
     }
 
@@ -284,6 +288,7 @@ public record JobConfig(
         m.put("max-record-bytes", maxRecordBytes);
         m.put("hot-models", hotModels);
         m.put("device", device.name().toLowerCase(Locale.ROOT));
+        m.put("intra-op-threads", intraOpThreads);
         m.put("restart-attempts", restartAttempts);
         m.put("restart-delay", restartDelay.toMillis() + "ms");
         m.put("transactional-id-prefix", transactionalIdPrefix);

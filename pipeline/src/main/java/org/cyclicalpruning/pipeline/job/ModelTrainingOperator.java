@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline.job;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -84,6 +85,11 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", new AvroTypeInfo<>(ModelState.class)));
         timers = getInternalTimerService("snapshot-boundaries", VoidNamespaceSerializer.INSTANCE, this);
         root = NDManager.newBaseManager();
+        if (config.intraOpThreads() > 0) {
+            // process-wide: every model in this TaskManager; leaves cores to Kafka, decoding and
+            // Flink's network threads, which a parallel region would otherwise wait for
+            JniUtils.setNumThreads(config.intraOpThreads());
+        }
         hot = new LinkedHashMap<>(16, 0.75f, true);
         metrics = new HashMap<>();
         // for benchmarks: the span of wall time over which this subtask trained, and what writing
