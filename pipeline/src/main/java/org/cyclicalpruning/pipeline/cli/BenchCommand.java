@@ -65,6 +65,12 @@ final class BenchCommand implements Callable<Integer> {
             description = "The job's intra-op-threads in the pipeline comparison; 0 for PyTorch's default. The bare loop keeps PyTorch's default (default: ${DEFAULT-VALUE}).")
     int pipelineThreads;
 
+    @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
+    boolean skipGemm;
+
+    @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
+    boolean skipSnapshots;
+
     @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
@@ -134,6 +140,32 @@ final class BenchCommand implements Callable<Integer> {
         figures.put("pruning_overhead", overhead);
         figures.put("mask_interval", maskInterval);
         figures.put("pruning_overhead_interval", overheadInterval);
+        if (!skipSnapshots) {
+            Map<String, Object> snapshots = SnapshotBench.run(quick ? 5 : 20);
+            figures.putAll(snapshots);
+            md.append("\n| sparsity | size / bound | encode MB/s | decode MB/s |\n|---|---:|---:|---:|\n");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> ratio = (Map<String, Object>) snapshots.get("snapshot_vs_bound");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> enc = (Map<String, Object>) snapshots.get("snapshot_encode_mb_per_second");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> dec = (Map<String, Object>) snapshots.get("snapshot_decode_mb_per_second");
+            for (String k : ratio.keySet()) {
+                md.append(String.format(Locale.ROOT, "| %s | %.3f | %.0f | %.0f |%n", k, ratio.get(k), enc.get(k), dec.get(k)));
+            }
+        }
+        if (!skipGemm) {
+            Map<String, Object> gemm = GemmBench.run(quick ? 30 : 100);
+            figures.putAll(gemm);
+            md.append("\n| training | GFLOP/s | DJL matmul GFLOP/s | efficiency |\n|---|---:|---:|---:|\n");
+            for (String k : gemm.keySet()) {
+                if (k.startsWith("train_gflops_")) {
+                    String shape = k.substring("train_gflops_".length());
+                    md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.0f%% |%n", shape, gemm.get(k),
+                            gemm.get("matmul_gflops_" + shape), 100 * (double) gemm.get("gemm_efficiency_" + shape)));
+                }
+            }
+        }
         if (!skipPipeline) {
             DataOptions data = new DataOptions();
             data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
