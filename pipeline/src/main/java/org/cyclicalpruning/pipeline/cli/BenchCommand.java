@@ -65,6 +65,13 @@ final class BenchCommand implements Callable<Integer> {
             description = "The job's intra-op-threads in the pipeline comparison; 0 for PyTorch's default. The bare loop keeps PyTorch's default (default: ${DEFAULT-VALUE}).")
     int pipelineThreads;
 
+    @Option(names = "--size-models", split = ",", defaultValue = "mlp:784-1024-1024-10,mlp:784-2500-3000-10",
+            description = "Larger models for the pruning overhead by size, about 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
+    List<String> sizeModels;
+
+    @Option(names = "--skip-sizes", description = "Leave out the pruning overhead of the larger models.")
+    boolean skipSizes;
+
     @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
     boolean skipGemm;
 
@@ -140,6 +147,28 @@ final class BenchCommand implements Callable<Integer> {
         figures.put("pruning_overhead", overhead);
         figures.put("mask_interval", maskInterval);
         figures.put("pruning_overhead_interval", overheadInterval);
+        if (!skipSizes) {
+            md.append("\n| model | parameters | ms/step, no pruning | ms/step, mask every step | overhead |\n|---|---:|---:|---:|---:|\n");
+            Map<String, Object> bySize = new LinkedHashMap<>();
+            bySize.put(String.valueOf(spec.parameterCount()), overhead);
+            for (String m : sizeModels) {
+                ModelSpec big = ModelSpec.parse(m);
+                // the same work per contender and round as the main comparison, in fewer, larger steps
+                int bigSteps = Math.max(5, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount()));
+                Map<String, Long> t = compare(big, Map.of(
+                        "no pruning", config(big, SparsitySchedule.constant(0.0), Integer.MAX_VALUE),
+                        "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)), Math.max(3, rounds / 2), bigSteps);
+                long total = (long) Math.max(3, rounds / 2) * bigSteps;
+                double none = t.get("no pruning") / 1e6 / total;
+                double every = t.get("mask every step") / 1e6 / total;
+                bySize.put(String.valueOf(big.parameterCount()), every / none - 1);
+                String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% |", big.toText(), big.parameterCount(), none, every,
+                        100 * (every / none - 1));
+                System.out.println(row);
+                md.append(row).append('\n');
+            }
+            figures.put("pruning_overhead_by_parameters", bySize);
+        }
         if (!skipSnapshots) {
             Map<String, Object> snapshots = SnapshotBench.run(quick ? 5 : 20);
             figures.putAll(snapshots);
@@ -189,6 +218,33 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
         }
         return 0;
+    }
+
+    /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */
+    private Map<String, Long> compare(ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
+        List<Batch> batches = batches(spec);
+        List<String> names = new ArrayList<>(new java.util.TreeMap<>(contenders).keySet());
+        List<SparseTrainer> trainers = new ArrayList<>();
+        Map<String, Long> nanos = new LinkedHashMap<>();
+        try {
+            for (String name : names) {
+                SparseTrainer t = SparseTrainer.create(contenders.get(name));
+                trainers.add(t);
+                run(t, batches, 0, roundSteps);
+                nanos.put(name, 0L);
+            }
+            for (int r = 0; r < rounds; r++) {
+                for (int i = 0; i < trainers.size(); i++) {
+                    int c = (i + r) % trainers.size();
+                    long start = System.nanoTime();
+                    run(trainers.get(c), batches, (long) r * roundSteps, roundSteps);
+                    nanos.merge(names.get(c), System.nanoTime() - start, Long::sum);
+                }
+            }
+        } finally {
+            trainers.forEach(SparseTrainer::close);
+        }
+        return nanos;
     }
 
     private TrainingConfig config(ModelSpec spec, SparsitySchedule schedule, int maskInterval) {
