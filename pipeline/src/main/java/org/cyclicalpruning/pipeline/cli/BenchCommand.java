@@ -78,6 +78,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
     boolean skipSnapshots;
 
+    @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
+    boolean skipManyModels;
+
     @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
@@ -194,6 +197,14 @@ final class BenchCommand implements Callable<Integer> {
                             gemm.get("matmul_gflops_" + shape), 100 * (double) gemm.get("gemm_efficiency_" + shape)));
                 }
             }
+        }
+        if (!skipManyModels) {
+            Map<String, Object> many = ManyModelsBench.run(quick ? 2000 : 6000, new int[] {1, 10, 100, 1000});
+            figures.putAll(many);
+            md.append("\n| models (logistic, 1k features) | samples/s |\n|---|---:|\n");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> rates = (Map<String, Object>) many.get("many_models_samples_per_second");
+            rates.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", k, v)));
         }
         if (!skipPipeline) {
             DataOptions data = new DataOptions();

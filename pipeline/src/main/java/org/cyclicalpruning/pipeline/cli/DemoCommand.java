@@ -109,7 +109,8 @@ final class DemoCommand implements Callable<Integer> {
                     "restart-attempts: 0",
                     "models:",
                     "  - {id: cyclical, spec: '" + spec + "', schedule: '" + cyclical + "', learning-rate: " + lr + "}",
-                    "  - {id: gmp, spec: '" + spec + "', schedule: '" + gmp + "', regrowth: false, learning-rate: " + lr + "}"));
+                    "  - {id: gmp, spec: '" + spec + "', schedule: '" + gmp + "', regrowth: false, learning-rate: " + lr + "}"))
+                    .forLocalRun();
             System.out.println("models: cyclical = " + cyclical + "; gmp = " + gmp + ", no regrowth; both " + spec);
             if (out != null) {
                 Files.createDirectories(out);

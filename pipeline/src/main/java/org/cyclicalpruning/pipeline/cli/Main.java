@@ -20,7 +20,7 @@ public final class Main {
      */
     public static void main(String[] args) {
         int code = newCommandLine().execute(args);
-        if (Main.class.getClassLoader() == ClassLoader.getSystemClassLoader()) {
+        if (runsStandalone()) {
             System.exit(code);
         }
         // Submitted to a Flink cluster, this main runs inside the JobManager: exiting would stop the
@@ -28,6 +28,11 @@ public final class Main {
         if (code != 0) {
             throw new IllegalStateException("cyclical-pruning " + String.join(" ", args) + " failed with exit code " + code);
         }
+    }
+
+    /** Returns whether this runs as its own program (java -jar), not inside a Flink JobManager. */
+    static boolean runsStandalone() {
+        return Main.class.getClassLoader() == ClassLoader.getSystemClassLoader();
     }
 
     /** Returns the configured command line, for tests and embedding. */

@@ -70,7 +70,8 @@ final class PipelineBench {
             JobConfig config = JobConfig.defaultConfig()
                     .with("{bootstrap-servers: '" + kafka.bootstrapServers() + "', bounded: true, parallelism: 1, restart-attempts: 0,"
                             + " checkpoint-interval: " + checkpointInterval + ", intra-op-threads: " + jobThreads + "}")
-                    .withModels(List.of(declaration));
+                    .withModels(List.of(declaration))
+                    .forLocalRun();
             runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's and Kafka's code
             // bare, job, bare, job, bare: load from elsewhere on a shared machine hits both sides alike
             for (int round = 0; round < 2; round++) {

@@ -33,6 +33,9 @@ final class RunCommand implements Callable<Integer> {
             }
             job = job.with("{" + o.substring(0, eq).trim() + ": '" + o.substring(eq + 1).trim().replace("'", "''") + "'}");
         }
+        if (Main.runsStandalone()) {
+            job = job.forLocalRun(); // a local Flink has no cluster configuration to take the folder from
+        }
         System.out.println("starting " + job);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(job));
         TrainingJob.build(env, job);

@@ -40,6 +40,8 @@ import org.cyclicalpruning.schemas.OptimizerKind;
  * @param bounded stop at the offsets that were latest when the job started
  * @param parallelism operator parallelism
  * @param checkpointInterval time between checkpoints
+ * @param checkpointDir where checkpoints go (a Flink file system URI); null for the cluster's
+ *     {@code execution.checkpointing.dir}
  * @param maxOutOfOrderness how late a batch may be, in event time, before the watermark passes it
  * @param idleness after how long without records a partition stops holding back the watermark
  * @param snapshotInterval emit a snapshot every this much event time too; null for cycle ends only
@@ -67,6 +69,7 @@ public record JobConfig(
         boolean bounded,
         int parallelism,
         Duration checkpointInterval,
+        String checkpointDir,
         Duration maxOutOfOrderness,
         Duration idleness,
         Duration snapshotInterval,
@@ -110,6 +113,7 @@ public record JobConfig(
         d.put("bounded", "false");
         d.put("parallelism", "1");
         d.put("checkpoint-interval", "10s");
+        d.put("checkpoint-dir", "none");
         d.put("max-out-of-orderness", "1s");
         d.put("idleness", "30s");
         d.put("snapshot-interval", "none");
@@ -205,6 +209,7 @@ public record JobConfig(
                 r.bool("bounded"),
                 r.positiveInt("parallelism"),
                 r.positiveDuration("checkpoint-interval"),
+                r.optionalString("checkpoint-dir"),
                 r.duration("max-out-of-orderness"),
                 r.positiveDuration("idleness"),
                 r.optionalDuration("snapshot-interval"),
@@ -246,7 +251,7 @@ public record JobConfig(
             byId.put(d.getModelId(), d);
         }
         return new JobConfig(bootstrapServers, inputTopic, snapshotTopic, deadLetterTopic, groupId, startingOffsets,
-                bounded, parallelism, checkpointInterval, maxOutOfOrderness, idleness, snapshotInterval, snapshotDir,
+                bounded, parallelism, checkpointInterval, checkpointDir, maxOutOfOrderness, idleness, snapshotInterval, snapshotDir,
                 maxBatchRows, maxBatchValues, maxRecordBytes, hotModels, device, intraOpThreads, restartAttempts, restartDelay,
                 transactionalIdPrefix, kafkaProperties, byId, defaultModel);
     }
@@ -279,6 +284,7 @@ public record JobConfig(
         m.put("bounded", bounded);
         m.put("parallelism", parallelism);
         m.put("checkpoint-interval", checkpointInterval.toMillis() + "ms");
+        m.put("checkpoint-dir", checkpointDir == null ? "none" : checkpointDir);
         m.put("max-out-of-orderness", maxOutOfOrderness.toMillis() + "ms");
         m.put("idleness", idleness.toMillis() + "ms");
         m.put("snapshot-interval", snapshotInterval == null ? "none" : snapshotInterval.toMillis() + "ms");
@@ -316,6 +322,25 @@ public record JobConfig(
         m.put("weight-decay", d.getOptimizer().getWeightDecay());
         m.put("seed", d.getSeed());
         return m;
+    }
+
+    /**
+     * Returns this configuration for a job that runs in this process: without a checkpoint folder,
+     * Flink keeps checkpoints in the JobManager's memory, which refuses states above 5 MB (two
+     * LeNet models with their momentum), so a temporary folder is chosen.
+     *
+     * @return this, or a copy with {@code checkpoint-dir} set
+     */
+    public JobConfig forLocalRun() {
+        if (checkpointDir != null) {
+            return this;
+        }
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("cyclical-pruning-checkpoints");
+            return with("{checkpoint-dir: '" + dir.toUri() + "'}");
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot create a checkpoint folder: " + e.getMessage(), e);
+        }
     }
 
     /** Kafka client properties with secrets hidden, for logs and messages. */
