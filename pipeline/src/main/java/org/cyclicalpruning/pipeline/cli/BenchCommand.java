@@ -81,6 +81,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
     boolean skipManyModels;
 
+    @Option(names = "--soak-minutes", defaultValue = "0",
+            description = "Also train LeNet this many minutes and report the slope of RSS and of live native arrays (default: ${DEFAULT-VALUE}, off).")
+    double soakMinutes;
+
     @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
@@ -197,6 +201,12 @@ final class BenchCommand implements Callable<Integer> {
                             gemm.get("matmul_gflops_" + shape), 100 * (double) gemm.get("gemm_efficiency_" + shape)));
                 }
             }
+        }
+        if (soakMinutes > 0) {
+            Map<String, Object> soak = SoakBench.run(batches, soakMinutes);
+            figures.putAll(soak);
+            md.append(String.format(Locale.ROOT, "%n| soak | value |%n|---|---:|%n| minutes | %.1f |%n| RSS slope, MB/min | %.3f |%n| live arrays slope, /min | %.4f |%n",
+                    soak.get("soak_minutes"), soak.get("rss_slope_mb_per_minute"), soak.get("live_arrays_slope_per_minute")));
         }
         if (!skipManyModels) {
             Map<String, Object> many = ManyModelsBench.run(quick ? 2000 : 6000, new int[] {1, 10, 100, 1000});

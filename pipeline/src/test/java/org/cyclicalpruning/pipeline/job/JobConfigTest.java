@@ -35,6 +35,16 @@ class JobConfigTest {
     }
 
     @Test
+    void aLocalRunGetsACheckpointFolderUnlessOneIsConfigured() {
+        JobConfig local = JobConfig.parse(MODEL).forLocalRun();
+        assertThat(local.checkpointDir()).startsWith("file:");
+        assertThat(java.nio.file.Path.of(java.net.URI.create(local.checkpointDir()))).isDirectory();
+        JobConfig configured = JobConfig.parse(MODEL + "checkpoint-dir: s3://bucket/checkpoints\n");
+        assertThat(configured.forLocalRun().checkpointDir()).isEqualTo("s3://bucket/checkpoints");
+        assertThat(TrainingJob.flinkConfiguration(configured).toMap()).containsEntry("execution.checkpointing.dir", "s3://bucket/checkpoints");
+    }
+
+    @Test
     void aDefaultModelTakesUnknownIds() {
         JobConfig c = JobConfig.parse("default-model:\n  spec: logistic:100\n  schedule: constant(0.5)\n");
         assertThat(c.declarationFor("anything").getModelId()).isEqualTo("anything");
