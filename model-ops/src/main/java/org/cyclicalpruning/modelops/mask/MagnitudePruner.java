@@ -2,6 +2,7 @@ package org.cyclicalpruning.modelops.mask;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import static org.cyclicalpruning.modelops.util.Checks.checkSparsity;
+import static org.cyclicalpruning.modelops.util.Checks.checkState;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.mask.BracketSelector.Threshold;
 
 /**
  * Recomputes pruning masks by weight magnitude: exactly {@code round(s * n)} weights are pruned
@@ -37,7 +39,12 @@ public final class MagnitudePruner {
     private final PruningMode mode;
     private final int[] sizes;
     private final int[] rowLengths;
+    /** Raw IEEE bits of the weights, for the Java path; allocated on first use. */
     private final int[][] bits;
+    // in-place path: one bracket search per selection group (global: one; per layer: one per tensor)
+    private final BracketSelector[] selectors;
+    private final long[] fallbacks = new long[2]; // in-place selections from a sampled bracket, and exact ones
+    private long[][] previousKept = new long[0][];
     private final int[] highHistogram = new int[HIGH_BUCKETS];
     private final int[] lowHistogram = new int[LOW_BUCKETS];
     private long[] oldWords = new long[0];
@@ -73,7 +80,11 @@ public final class MagnitudePruner {
                         t,
                         rowLengths[t]);
             }
-            bits[t] = new int[sizes[t]];
+        }
+        int groups = mode.kind() == PruningMode.Kind.PER_LAYER ? sizes.length : 1;
+        this.selectors = new BracketSelector[groups];
+        for (int g = 0; g < groups; g++) {
+            selectors[g] = new BracketSelector(groups == 1 ? Arrays.stream(sizes).asLongStream().sum() : sizes[g]);
         }
     }
 
@@ -96,9 +107,8 @@ public final class MagnitudePruner {
         checkArgument(weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
         for (int t = 0; t < sizes.length; t++) {
             checkArgument(weights[t].limit() >= 4L * sizes[t], "tensor %s has %s bytes, expected %s", t, weights[t].limit(), 4L * sizes[t]);
-            // the raw IEEE bits, copied in bulk (a memcpy): |w| orders like (bits & 0x7fffffff)
-            weights[t].duplicate().order(ByteOrder.nativeOrder()).asIntBuffer().get(0, bits[t], 0, sizes[t]);
         }
+        load(weights);
         return updateLoaded(sparsity, state, maskOut);
     }
 
@@ -107,11 +117,96 @@ public final class MagnitudePruner {
         checkArgument(weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
         for (int t = 0; t < sizes.length; t++) {
             checkArgument(weights[t].length >= sizes[t], "tensor %s has %s values, expected %s", t, weights[t].length, sizes[t]);
+            int[] b = bits(t);
             for (int i = 0; i < sizes[t]; i++) {
-                bits[t][i] = Float.floatToRawIntBits(weights[t][i]);
+                b[i] = Float.floatToRawIntBits(weights[t][i]);
             }
         }
         return updateLoaded(sparsity, state, null);
+    }
+
+    /**
+     * Returns whether {@link #updateInPlace} is available here: the native kernels loaded and the
+     * mode is magnitude pruning (global or per layer; N:M runs in Java).
+     */
+    public boolean updatesInPlace() {
+        return NativeMaskKernels.available() && mode.kind() != PruningMode.Kind.N_OF_M;
+    }
+
+    /**
+     * Recomputes the masks of {@code state} at {@code sparsity} and applies them, all in place in
+     * native memory: pruned weights and their optimizer state become zero ({@code w <- w * mask}
+     * and the state reset of regrowth in one pass). The masks are the same as {@link #update}'s;
+     * float copies of them, where needed, come from {@link #writeMasks(MaskState, ByteBuffer[])}.
+     *
+     * <p>The threshold is searched first in a bracket predicted from the previous update (see
+     * {@link BracketSelector}), so one counting pass and a selection among a few hundred weights
+     * usually suffice; then come a bracket from a sample, and an exact radix select.
+     *
+     * @param weights per tensor, a direct buffer over the float32 weights (native byte order)
+     * @param optimizerState per tensor, direct buffers over optimizer state tensors of the same
+     *     shape (none, one or two), zeroed where a weight is pruned
+     * @param sparsity the target fraction of pruned weights, in [0, 1)
+     * @param state the masks to update in place
+     * @return counts of what changed
+     * @throws IllegalStateException if {@link #updatesInPlace()} is false
+     */
+    public MaskUpdate updateInPlace(ByteBuffer[] weights, ByteBuffer[][] optimizerState, double sparsity, MaskState state) {
+        checkState(updatesInPlace(), "in-place mask updates need the native kernels and magnitude pruning (mode %s, kernels %s)",
+                mode, NativeMaskKernels.available() ? "loaded" : "not loaded");
+        checkSparsity("sparsity", sparsity);
+        checkArgument(weights.length == sizes.length && optimizerState.length == sizes.length,
+                "expected %s weight and optimizer-state tensors, got %s and %s", sizes.length, weights.length, optimizerState.length);
+        checkArgument(state.tensorCount() == sizes.length, "mask state has %s tensors, expected %s", state.tensorCount(), sizes.length);
+        ByteBuffer[] w = new ByteBuffer[sizes.length];
+        for (int t = 0; t < sizes.length; t++) {
+            checkArgument(weights[t].isDirect(), "tensor %s: in-place updates need direct buffers", t);
+            checkArgument(weights[t].capacity() >= 4L * sizes[t], "tensor %s has %s bytes, expected %s", t, weights[t].capacity(), 4L * sizes[t]);
+            checkArgument(optimizerState[t].length <= 2, "tensor %s: at most two optimizer state tensors, got %s", t, optimizerState[t].length);
+            for (ByteBuffer s : optimizerState[t]) {
+                checkArgument(s.isDirect() && s.capacity() >= 4L * sizes[t], "tensor %s: optimizer state must be direct buffers of %s bytes", t, 4L * sizes[t]);
+            }
+            w[t] = weights[t].duplicate().order(ByteOrder.nativeOrder());
+        }
+        if (previousKept.length != sizes.length) {
+            previousKept = new long[sizes.length][];
+            for (int t = 0; t < sizes.length; t++) {
+                previousKept[t] = new long[MaskState.words(sizes[t])];
+            }
+        }
+        for (int t = 0; t < sizes.length; t++) {
+            System.arraycopy(state.kept(t), 0, previousKept[t], 0, previousKept[t].length);
+        }
+        if (mode.kind() == PruningMode.Kind.GLOBAL) {
+            selectAndProject(0, 0, sizes.length, Math.round(sparsity * state.totalCount()), w, optimizerState, state);
+        } else {
+            for (int t = 0; t < sizes.length; t++) {
+                selectAndProject(t, t, t + 1, Math.round(sparsity * sizes[t]), w, optimizerState, state);
+            }
+        }
+        long[] counts = new long[4];
+        long total = 0;
+        for (int t = 0; t < sizes.length; t++) {
+            check(NativeMaskKernels.account(state.kept(t), previousKept[t], state.everPruned(t), sizes[t], null, counts));
+            total += sizes[t];
+        }
+        return new MaskUpdate(counts[3], total, counts[0], counts[1], counts[2]);
+    }
+
+    /**
+     * Returns how many in-place selections so far were found by the predicted bracket, by a
+     * moved bracket after a miss, in a sampled bracket, and by the exact fallback, in that order.
+     */
+    public long[] selectionPaths() {
+        long[] out = new long[4];
+        for (BracketSelector selector : selectors) {
+            long[] p = selector.paths();
+            out[0] += p[0];
+            out[1] += p[1];
+        }
+        out[2] = fallbacks[0];
+        out[3] = fallbacks[1];
+        return out;
     }
 
     private MaskUpdate updateLoaded(double sparsity, MaskState state, FloatBuffer[] maskOut) {
@@ -127,9 +222,9 @@ public final class MagnitudePruner {
                 long n = state.totalCount();
                 long k = Math.round(sparsity * n);
                 Threshold th = select(0, sizes.length, k);
-                long tiesLeft = th.ties;
+                long tiesLeft = th.ties();
                 for (int t = 0; t < sizes.length; t++) {
-                    long[] c = writeByThreshold(t, th.key, tiesLeft, th.equal > th.ties, state, maskOut);
+                    long[] c = writeByThreshold(t, th.key(), tiesLeft, th.equal() > th.ties(), state, maskOut);
                     tiesLeft = c[4];
                     churn += c[0];
                     regrown += c[1];
@@ -142,7 +237,7 @@ public final class MagnitudePruner {
             case PER_LAYER:
                 for (int t = 0; t < sizes.length; t++) {
                     Threshold th = select(t, t + 1, Math.round(sparsity * sizes[t]));
-                    long[] c = writeByThreshold(t, th.key, th.ties, th.equal > th.ties, state, maskOut);
+                    long[] c = writeByThreshold(t, th.key(), th.ties(), th.equal() > th.ties(), state, maskOut);
                     churn += c[0];
                     regrown += c[1];
                     recovered += c[2];
@@ -166,8 +261,6 @@ public final class MagnitudePruner {
     }
 
     // ------------- private helpers --------------
-
-    private record Threshold(int key, long ties, long equal) {}
 
     private static int key(int rawBits) {
         return rawBits & 0x7fffffff;
@@ -201,13 +294,10 @@ public final class MagnitudePruner {
     }
 
     private Threshold sampledSelect(int from, int to, long k, long n) {
-        int[] sample = sampleKeys(from, to, n);
-        double q = (double) k / n;
-        double slack = 4 * Math.sqrt(q * (1 - q) / sample.length) + 2.0 / sample.length;
-        int loIdx = (int) Math.floor((q - slack) * sample.length);
-        int hiIdx = (int) Math.ceil((q + slack) * sample.length);
-        int lo = loIdx <= 0 ? 0 : sample[Math.min(loIdx, sample.length - 1)];
-        int hi = hiIdx >= sample.length ? Integer.MAX_VALUE : sample[hiIdx];
+        int[] sample = sampleKeys(from, to, n, (t, i) -> key(bits[t][i]));
+        int[] bracket = bracketOf(sample, k, n);
+        int lo = bracket[0];
+        int hi = bracket[1];
         long below = 0;
         int gathered = 0;
         int[] window = windowBuffer((int) n);
@@ -265,8 +355,12 @@ public final class MagnitudePruner {
         return new Threshold((high << 16) | low, k - before, lowHistogram[low]);
     }
 
+    private interface KeyReader {
+        int key(int tensor, int index);
+    }
+
     /** Returns the sorted keys at this range's fixed pseudo-random sample positions. */
-    private int[] sampleKeys(int from, int to, long n) {
+    private int[] sampleKeys(int from, int to, long n, KeyReader keys) {
         int[] positions = samplePositions.computeIfAbsent(from * 1000003L + to, r -> {
             SplittableRandom random = new SplittableRandom(0x5eed);
             int[] p = new int[SAMPLE_SIZE];
@@ -283,7 +377,7 @@ public final class MagnitudePruner {
             while (positions[i] - offset >= sizes[t]) {
                 offset += sizes[t++];
             }
-            sample[i] = key(bits[t][(int) (positions[i] - offset)]);
+            sample[i] = keys.key(t, (int) (positions[i] - offset));
         }
         Arrays.sort(sample);
         return sample;
@@ -298,36 +392,7 @@ public final class MagnitudePruner {
 
     /** Returns the value of rank {@code r} (0-based) among a[0, n); reorders a. */
     private static int quickselect(int[] a, int n, int r) {
-        int lo = 0;
-        int hi = n - 1;
-        while (hi > lo) {
-            int mid = (lo + hi) >>> 1;
-            // median of three as pivot keeps sorted or constant inputs linear
-            int pivot = Math.max(Math.min(a[lo], a[mid]), Math.min(Math.max(a[lo], a[mid]), a[hi]));
-            int i = lo;
-            int j = hi;
-            while (i <= j) {
-                while (a[i] < pivot) {
-                    i++;
-                }
-                while (a[j] > pivot) {
-                    j--;
-                }
-                if (i <= j) {
-                    int tmp = a[i];
-                    a[i++] = a[j];
-                    a[j--] = tmp;
-                }
-            }
-            if (r <= j) {
-                hi = j;
-            } else if (r >= i) {
-                lo = i;
-            } else {
-                return a[r];
-            }
-        }
-        return a[r];
+        return BracketSelector.quickselect(a, 0, n, r);
     }
 
     /**
@@ -441,6 +506,113 @@ public final class MagnitudePruner {
             oldWords = new long[length];
         }
         return oldWords;
+    }
+
+    private int[] bits(int t) {
+        if (bits[t] == null) {
+            bits[t] = new int[sizes[t]];
+        }
+        return bits[t];
+    }
+
+    private void load(ByteBuffer[] weights) {
+        for (int t = 0; t < sizes.length; t++) {
+            // the raw IEEE bits, copied in bulk (a memcpy): |w| orders like (bits & 0x7fffffff)
+            weights[t].duplicate().order(ByteOrder.nativeOrder()).asIntBuffer().get(0, bits(t), 0, sizes[t]);
+        }
+    }
+
+    /**
+     * Prunes the k smallest weights of tensors [from, to) in place (selection group g): finds
+     * the threshold key and how many weights at exactly that key are pruned, then projects every
+     * tensor at it; the native pass breaks those ties by index.
+     */
+    private void selectAndProject(int g, int from, int to, long k, ByteBuffer[] w, ByteBuffer[][] optimizerState, MaskState state) {
+        long n = 0;
+        for (int t = from; t < to; t++) {
+            n += sizes[t];
+        }
+        BracketSelector selector = selectors[g];
+        Threshold found = k <= 0 ? new Threshold(-1, 0, 0) : selector.select(w, sizes, from, to, k); // k <= 0: nothing pruned
+        if (found == null) {
+            found = zeroTies(from, to, k, w);
+        }
+        int[] bracket = null;
+        if (found == null) {
+            bracket = bracketOf(sampleKeys(from, to, n, (t, i) -> key(w[t].getInt(4 * i))), k, n);
+            found = selector.selectIn(w, sizes, from, to, k, bracket[0], bracket[1]);
+            fallbacks[0] += found == null ? 0 : 1;
+        }
+        if (found == null) {
+            fallbacks[1]++;
+            load(w);
+            found = radixSelect(from, to, k);
+            selector.remember(found.key(), k, bracket[0], bracket[1]);
+        }
+        long ties = found.ties();
+        for (int t = from; t < to; t++) {
+            ByteBuffer[] s = optimizerState[t];
+            ties = NativeMaskKernels.project(
+                    w[t], s.length > 0 ? s[0] : null, s.length > 1 ? s[1] : null, sizes[t], found.key(), ties, state.kept(t));
+            check(ties);
+        }
+    }
+
+
+    /**
+     * Handles the case a bracket cannot: the k smallest keys are all exact zeros (weights held at
+     * zero by masked gradients), so the threshold is 0 and every one of the k is a tie. Returns
+     * null otherwise.
+     */
+    private Threshold zeroTies(int from, int to, long k, ByteBuffer[] w) {
+        long zeros = 0;
+        int[] none = new int[0];
+        for (int t = from; t < to; t++) {
+            long r = NativeMaskKernels.scan(w[t], sizes[t], 0, 0, none, 0); // counts only
+            check(r);
+            zeros += r & 0xffffffffL;
+        }
+        return k <= zeros ? new Threshold(0, k, zeros) : null;
+    }
+
+    /** Returns the [lo, hi] key bracket that holds the k-th of n keys with high probability, from a sorted sample. */
+    private static int[] bracketOf(int[] sample, long k, long n) {
+        double q = (double) k / n;
+        double slack = 4 * Math.sqrt(q * (1 - q) / sample.length) + 2.0 / sample.length;
+        int loIdx = (int) Math.floor((q - slack) * sample.length);
+        int hiIdx = (int) Math.ceil((q + slack) * sample.length);
+        int lo = loIdx <= 0 ? 0 : sample[Math.min(loIdx, sample.length - 1)];
+        int hi = hiIdx >= sample.length ? Integer.MAX_VALUE : sample[hiIdx];
+        return new int[] {lo, hi};
+    }
+
+    private static void check(long nativeResult) {
+        checkState(nativeResult >= 0, "a native mask kernel refused its buffers (not direct?)");
+    }
+
+    /**
+     * Writes every mask of {@code state} into {@code maskOut} as float32 1 (kept) / 0 (pruned),
+     * vectorised in native code when the kernels are loaded.
+     *
+     * @param state the masks
+     * @param maskOut one buffer per tensor, in native byte order
+     */
+    public static void writeMasks(MaskState state, ByteBuffer[] maskOut) {
+        checkArgument(maskOut.length == state.tensorCount(), "expected %s mask buffers, got %s", state.tensorCount(), maskOut.length);
+        for (int t = 0; t < state.tensorCount(); t++) {
+            checkArgument(maskOut[t].capacity() >= 4L * state.size(t), "mask %s has %s bytes, expected %s", t, maskOut[t].capacity(), 4L * state.size(t));
+        }
+        if (NativeMaskKernels.available() && Arrays.stream(maskOut).allMatch(ByteBuffer::isDirect)) {
+            for (int t = 0; t < state.tensorCount(); t++) {
+                check(NativeMaskKernels.writeMask(state.kept(t), state.size(t), maskOut[t]));
+            }
+            return;
+        }
+        FloatBuffer[] floats = new FloatBuffer[maskOut.length];
+        for (int t = 0; t < floats.length; t++) {
+            floats[t] = maskOut[t].duplicate().order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+        writeMasks(state, floats);
     }
 
     /**

@@ -66,6 +66,11 @@ public final class SparseTrainer implements AutoCloseable {
 
     private ByteBuffer[] weightViews;
     private FloatBuffer[] maskViews;
+    // direct views for the in-place mask update (CPU only): masks as bytes, optimizer state per tensor
+    private ByteBuffer[] maskBytes;
+    private ByteBuffer[][] stateViews;
+    // in-place mask updates keep only the bits current; the float masks follow when a step needs them
+    private boolean floatMasksStale;
     private long steps;
     private long samples;
     private long anchor = Long.MIN_VALUE;
@@ -213,10 +218,14 @@ public final class SparseTrainer implements AutoCloseable {
             }
             long correct = countCorrect(out, y);
             optimizerUpdates++;
+            boolean gradientsMasked = anyPruned && (frozen || !config.regrowth());
+            if (gradientsMasked) {
+                syncFloatMasks();
+            }
             for (int p = 0; p < params.length; p++) {
                 NDArray grad = params[p].getGradient();
                 grad.attach(scope);
-                if (anyPruned && (frozen || !config.regrowth()) && p % 2 == 0) {
+                if (gradientsMasked && p % 2 == 0) {
                     grad.muli(masks[p / 2]);
                 }
                 update(p, grad, (float) lr);
@@ -225,10 +234,16 @@ public final class SparseTrainer implements AutoCloseable {
             boolean due =
                     (!frozen && steps % config.maskUpdateInterval() == 0)
                             || (frozen && point.sparsity() != lastMaskSparsity);
+            // Masked gradients (and optimizer state reset at the last mask update) leave pruned
+            // weights at exactly zero, so only steps that let them move need the projection.
+            boolean projectionNeeded = anyPruned && !gradientsMasked;
             if (due) {
+                boolean inPlace = updatesInPlace();
                 maskUpdate = recomputeMask(point.sparsity());
+                projectionNeeded = anyPruned && !inPlace;
             }
-            if (anyPruned) {
+            if (projectionNeeded) {
+                syncFloatMasks();
                 for (int t = 0; t < masks.length; t++) {
                     params[prunableParams[t]].muli(masks[t]);
                 }
@@ -417,10 +432,18 @@ public final class SparseTrainer implements AutoCloseable {
         // masks in place; elsewhere the buffers are host copies that are uploaded after writing.
         weightViews = new ByteBuffer[prunableParams.length];
         maskViews = new FloatBuffer[prunableParams.length];
+        maskBytes = new ByteBuffer[prunableParams.length];
+        stateViews = new ByteBuffer[prunableParams.length][];
         for (int t = 0; t < prunableParams.length; t++) {
             if (isCpu()) {
                 weightViews[t] = params[prunableParams[t]].toByteBuffer(true);
-                maskViews[t] = masks[t].toByteBuffer(true).asFloatBuffer();
+                maskBytes[t] = masks[t].toByteBuffer(true);
+                maskViews[t] = maskBytes[t].asFloatBuffer();
+                NDArray[] state = optimizerState[prunableParams[t]];
+                stateViews[t] = new ByteBuffer[state.length];
+                for (int s = 0; s < state.length; s++) {
+                    stateViews[t][s] = state[s].toByteBuffer(true);
+                }
             } else {
                 maskViews[t] = ByteBuffer.allocateDirect(Math.toIntExact(masks[t].size()) * 4)
                         .order(ByteOrder.nativeOrder())
@@ -433,7 +456,26 @@ public final class SparseTrainer implements AutoCloseable {
         return !device.isGpu();
     }
 
+    private void syncFloatMasks() {
+        if (floatMasksStale) {
+            MagnitudePruner.writeMasks(maskState, maskBytes);
+            floatMasksStale = false;
+        }
+    }
+
+    private boolean updatesInPlace() {
+        return isCpu() && pruner.updatesInPlace() && weightViews[0].isDirect();
+    }
+
     private MaskUpdate recomputeMask(double sparsity) {
+        if (updatesInPlace()) {
+            // weights projected, optimizer state of pruned weights reset, float masks rewritten: one pass
+            MaskUpdate update = pruner.updateInPlace(weightViews, stateViews, sparsity, maskState);
+            floatMasksStale = true;
+            lastMaskSparsity = sparsity;
+            anyPruned = update.pruned() > 0;
+            return update;
+        }
         if (!isCpu()) {
             for (int t = 0; t < prunableParams.length; t++) {
                 weightViews[t] = params[prunableParams[t]].toByteBuffer();

@@ -43,6 +43,12 @@ public class HotPathBenchmarks {
     public double sparsity;
 
     private ByteBuffer[] raw;
+    private ByteBuffer[] trained; // two versions of the weights, a step of training apart
+    private ByteBuffer[] live;
+    private ByteBuffer[][] optimizerState;
+    private MaskState inPlaceState;
+    private MagnitudePruner inPlacePruner;
+    private int version;
     private FloatBuffer[] mask;
     private MaskState state;
     private MagnitudePruner pruner;
@@ -64,6 +70,36 @@ public class HotPathBenchmarks {
         state = MaskState.dense(weights);
         pruner = new MagnitudePruner(PruningMode.global(), new int[] {weights}, new int[] {8}); // rows only matter for N:M
         encoded = SparseTensorCodec.encode("w", new int[] {weights}, pruned);
+
+        trained = new ByteBuffer[2];
+        for (int v = 0; v < 2; v++) {
+            trained[v] = ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder());
+            for (int i = 0; i < weights; i++) {
+                trained[v].putFloat(4 * i, w.getFloat(4 * i) + (float) (0.001 * random.nextGaussian()));
+            }
+        }
+        live = new ByteBuffer[] {ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder())};
+        optimizerState = new ByteBuffer[][] {{ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder())}};
+        inPlaceState = MaskState.dense(weights);
+        inPlacePruner = new MagnitudePruner(PruningMode.global(), new int[] {weights}, new int[] {8});
+    }
+
+    /**
+     * The trainer's mask update: in place in native memory, with the weights of the next step
+     * (copied in first, as training would have written them; {@link #copyWeights} is that copy
+     * alone).
+     */
+    @Benchmark
+    public Object maskUpdateInPlace() {
+        copyWeights();
+        return inPlacePruner.updateInPlace(live, optimizerState, sparsity, inPlaceState);
+    }
+
+    @Benchmark
+    public Object copyWeights() {
+        version ^= 1;
+        live[0].clear();
+        return live[0].put(trained[version].duplicate().clear());
     }
 
     @Benchmark

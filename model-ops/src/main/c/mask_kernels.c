@@ -1,0 +1,504 @@
+/*
+ * Magnitude-pruning kernels for NativeMaskKernels (model-ops). They work on float32 tensors in
+ * place, in the memory PyTorch allocated for them, reached through direct ByteBuffers, so a mask
+ * update copies nothing between the JVM heap and native memory.
+ *
+ * A weight's magnitude key is its IEEE-754 bit pattern with the sign cleared: for non-negative
+ * floats the bits order like the values, so every comparison here is an integer comparison.
+ *
+ * x86-64 gets AVX-512 and AVX2 versions chosen at run time (__builtin_cpu_supports); every other
+ * target, and x86-64 without AVX2, gets the portable loops, which compute the same results.
+ */
+#include <jni.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_X86 1
+#endif
+
+#define ABS_MASK 0x7fffffff
+
+static inline int32_t key_at(const float *w, int64_t i) {
+    int32_t bits;
+    memcpy(&bits, w + i, sizeof bits);
+    return bits & ABS_MASK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * scan: counts keys below lo and gathers the keys in [lo, hi] (while they fit); returns the counts.
+ * ------------------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t below;
+    int64_t gathered;
+} scan_result;
+
+static scan_result scan_portable(const float *w, int64_t from, int64_t n, int32_t lo, int32_t hi,
+                                 int32_t *window, int64_t capacity, scan_result r) {
+    for (int64_t i = from; i < n; i++) {
+        int32_t k = key_at(w, i);
+        if (k < lo) {
+            r.below++;
+        } else if (k <= hi) {
+            if (r.gathered < capacity) {
+                window[r.gathered] = k;
+            }
+            r.gathered++;
+        }
+    }
+    return r;
+}
+
+#ifdef HAVE_X86
+__attribute__((target("avx512f,popcnt")))
+static scan_result scan_avx512(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window,
+                               int64_t capacity) {
+    const __m512i abs_mask = _mm512_set1_epi32(ABS_MASK);
+    const __m512i vhi = _mm512_set1_epi32(hi);
+    const __m512i vlo = _mm512_set1_epi32(lo);
+    scan_result r = {0, 0};
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m512i k = _mm512_and_si512(_mm512_loadu_si512((const void *) (w + i)), abs_mask);
+        __mmask16 lt = _mm512_cmplt_epi32_mask(k, vlo);
+        __mmask16 le = _mm512_cmple_epi32_mask(k, vhi);
+        r.below += __builtin_popcount((unsigned) lt);
+        __mmask16 in = le & ~lt;
+        if (in) {
+            /* the bracket holds a few hundred keys in steady state: this branch is rarely taken */
+            int count = __builtin_popcount((unsigned) in);
+            if (r.gathered + 16 <= capacity) {
+                _mm512_mask_compressstoreu_epi32(window + r.gathered, in, k);
+            } else {
+                int32_t lanes[16];
+                _mm512_storeu_si512((void *) lanes, k);
+                for (unsigned m = in; m; m &= m - 1) {
+                    int64_t at = r.gathered + (count - __builtin_popcount(m));
+                    if (at < capacity) {
+                        window[at] = lanes[__builtin_ctz(m)];
+                    }
+                }
+            }
+            r.gathered += count;
+        }
+    }
+    return scan_portable(w, i, n, lo, hi, window, capacity, r);
+}
+
+__attribute__((target("avx2,popcnt")))
+static scan_result scan_avx2(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window,
+                             int64_t capacity) {
+    const __m256i abs_mask = _mm256_set1_epi32(ABS_MASK);
+    const __m256i vhi = _mm256_set1_epi32(hi);
+    const __m256i vlo = _mm256_set1_epi32(lo);
+    scan_result r = {0, 0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i k = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) (w + i)), abs_mask);
+        unsigned lt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vlo, k)));
+        unsigned gt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, vhi)));
+        r.below += __builtin_popcount(lt);
+        unsigned in = ~(lt | gt) & 0xffu;
+        if (in) {
+            int32_t lanes[8];
+            _mm256_storeu_si256((__m256i *) lanes, k);
+            for (; in; in &= in - 1) {
+                if (r.gathered < capacity) {
+                    window[r.gathered] = lanes[__builtin_ctz(in)];
+                }
+                r.gathered++;
+            }
+        }
+    }
+    return scan_portable(w, i, n, lo, hi, window, capacity, r);
+}
+#endif
+
+static scan_result scan(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window, int64_t capacity) {
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        return scan_avx512(w, n, lo, hi, window, capacity);
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        return scan_avx2(w, n, lo, hi, window, capacity);
+    }
+#endif
+    scan_result r = {0, 0};
+    return scan_portable(w, 0, n, lo, hi, window, capacity, r);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * project: a weight is kept when its key is above the threshold; of the weights whose key equals
+ * it, the first `ties` (by index) are pruned and the others kept. Pruned weights and their
+ * optimizer state become zero. Returns the ties still to prune (in later tensors).
+ * ------------------------------------------------------------------------------------------- */
+
+/* Of the lanes in eq (ascending), the first *ties are pruned: returns the lanes kept. */
+static inline uint32_t keep_ties(uint32_t eq, int64_t *ties) {
+    int count = __builtin_popcount(eq);
+    if (*ties >= count) {
+        *ties -= count;
+        return 0;
+    }
+    uint32_t kept = eq;
+    for (int64_t t = *ties; t > 0; t--) {
+        kept &= kept - 1; /* drop the lowest lane: it is pruned */
+    }
+    *ties = 0;
+    return kept;
+}
+
+static inline void zero_where_pruned(float *a, int64_t base, int count, uint64_t keep) {
+    for (int j = 0; j < count; j++) {
+        if (!((keep >> j) & 1u)) {
+            a[base + j] = 0.0f;
+        }
+    }
+}
+
+static int64_t project_portable(float *w, float *s0, float *s1, int64_t from_word, int64_t n, int32_t threshold,
+                                int64_t ties, uint64_t *kept) {
+    int64_t words = (n + 63) >> 6;
+    for (int64_t wd = from_word; wd < words; wd++) {
+        int64_t base = wd << 6;
+        int count = (int) (n - base < 64 ? n - base : 64);
+        uint64_t keep = 0;
+        for (int j = 0; j < count; j++) {
+            int32_t k = key_at(w, base + j);
+            int kept_here = k > threshold;
+            if (k == threshold) {
+                kept_here = ties > 0 ? (ties--, 0) : 1;
+            }
+            keep |= (uint64_t) kept_here << j;
+        }
+        kept[wd] = keep;
+        if (s0) {
+            zero_where_pruned(s0, base, count, keep);
+        }
+        if (s1) {
+            zero_where_pruned(s1, base, count, keep);
+        }
+        zero_where_pruned(w, base, count, keep);
+    }
+    return ties;
+}
+
+#ifdef HAVE_X86
+__attribute__((target("avx512f,popcnt")))
+static int64_t project_avx512(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties,
+                              uint64_t *kept) {
+    const __m512i abs_mask = _mm512_set1_epi32(ABS_MASK);
+    const __m512i vt = _mm512_set1_epi32(threshold);
+    int64_t full = n >> 6;
+    for (int64_t wd = 0; wd < full; wd++) {
+        uint64_t bits = 0;
+        for (int j = 0; j < 4; j++) {
+            int64_t off = (wd << 6) + (j << 4);
+            __m512 v = _mm512_loadu_ps(w + off);
+            __m512i k = _mm512_and_si512(_mm512_castps_si512(v), abs_mask);
+            __mmask16 keep = _mm512_cmpgt_epi32_mask(k, vt);
+            __mmask16 eq = _mm512_cmpeq_epi32_mask(k, vt);
+            if (eq) {
+                keep |= (__mmask16) keep_ties(eq, &ties);
+            }
+            bits |= (uint64_t) keep << (j << 4);
+            if (keep != 0xffff) {
+                _mm512_storeu_ps(w + off, _mm512_maskz_mov_ps(keep, v));
+                if (s0) {
+                    _mm512_storeu_ps(s0 + off, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(s0 + off)));
+                }
+                if (s1) {
+                    _mm512_storeu_ps(s1 + off, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(s1 + off)));
+                }
+            }
+        }
+        kept[wd] = bits;
+    }
+    return project_portable(w, s0, s1, full, n, threshold, ties, kept);
+}
+
+__attribute__((target("avx2,popcnt")))
+static int64_t project_avx2(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties,
+                            uint64_t *kept) {
+    const __m256i abs_mask = _mm256_set1_epi32(ABS_MASK);
+    const __m256i vt = _mm256_set1_epi32(threshold);
+    const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    int64_t full = n >> 6;
+    for (int64_t wd = 0; wd < full; wd++) {
+        uint64_t bits = 0;
+        for (int j = 0; j < 8; j++) {
+            int64_t off = (wd << 6) + (j << 3);
+            __m256 v = _mm256_loadu_ps(w + off);
+            __m256i k = _mm256_and_si256(_mm256_castps_si256(v), abs_mask);
+            unsigned keep = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, vt)));
+            unsigned eq = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(k, vt)));
+            if (eq) {
+                keep |= keep_ties(eq, &ties);
+            }
+            bits |= (uint64_t) keep << (j << 3);
+            if (keep != 0xffu) {
+                /* lane i of the blend mask is all ones when bit i of keep is set */
+                __m256 m = _mm256_castsi256_ps(
+                        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int) keep), lanes), lanes));
+                _mm256_storeu_ps(w + off, _mm256_and_ps(m, v));
+                if (s0) {
+                    _mm256_storeu_ps(s0 + off, _mm256_and_ps(m, _mm256_loadu_ps(s0 + off)));
+                }
+                if (s1) {
+                    _mm256_storeu_ps(s1 + off, _mm256_and_ps(m, _mm256_loadu_ps(s1 + off)));
+                }
+            }
+        }
+        kept[wd] = bits;
+    }
+    return project_portable(w, s0, s1, full, n, threshold, ties, kept);
+}
+#endif
+
+static int64_t project(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties, uint64_t *kept) {
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        return project_avx512(w, s0, s1, n, threshold, ties, kept);
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        return project_avx2(w, s0, s1, n, threshold, ties, kept);
+    }
+#endif
+    return project_portable(w, s0, s1, 0, n, threshold, ties, kept);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * account: what changed from old to kept; ever |= pruned; float mask rewritten where it changed.
+ * ------------------------------------------------------------------------------------------- */
+
+static inline void write_mask_word_portable(float *mask, int64_t base, int count, uint64_t now) {
+    for (int j = 0; j < count; j++) {
+        mask[base + j] = (now >> j) & 1u ? 1.0f : 0.0f;
+    }
+}
+
+#ifdef HAVE_X86
+__attribute__((target("avx512f,popcnt")))
+static void write_mask_word_avx512(float *mask, int64_t base, uint64_t now) {
+    const __m512 ones = _mm512_set1_ps(1.0f);
+    for (int j = 0; j < 4; j++) {
+        _mm512_storeu_ps(mask + base + (j << 4), _mm512_maskz_mov_ps((__mmask16) (now >> (j << 4)), ones));
+    }
+}
+
+__attribute__((target("avx2,popcnt")))
+static void write_mask_word_avx2(float *mask, int64_t base, uint64_t now) {
+    const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    const __m256 ones = _mm256_set1_ps(1.0f);
+    for (int j = 0; j < 8; j++) {
+        __m256i bits = _mm256_set1_epi32((int) ((now >> (j << 3)) & 0xffu));
+        __m256 m = _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(bits, lanes), lanes));
+        _mm256_storeu_ps(mask + base + (j << 3), _mm256_and_ps(m, ones));
+    }
+}
+#endif
+
+static void write_mask(const uint64_t *kept, int64_t n, float *mask) {
+    int64_t full = n >> 6;
+    int64_t wd = 0;
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        for (; wd < full; wd++) {
+            write_mask_word_avx512(mask, wd << 6, kept[wd]);
+        }
+    } else if (__builtin_cpu_supports("avx2")) {
+        for (; wd < full; wd++) {
+            write_mask_word_avx2(mask, wd << 6, kept[wd]);
+        }
+    }
+#endif
+    for (; wd < ((n + 63) >> 6); wd++) {
+        int64_t base = wd << 6;
+        write_mask_word_portable(mask, base, (int) (n - base < 64 ? n - base : 64), kept[wd]);
+    }
+}
+
+static inline __attribute__((always_inline)) void account_body(const uint64_t *kept, const uint64_t *old,
+                                                              uint64_t *ever, int64_t n, float *mask,
+                                                              int64_t counts[4]) {
+    int64_t words = (n + 63) >> 6;
+    int64_t churn = 0;
+    int64_t regrown = 0;
+    int64_t recovered = 0;
+    int64_t pruned = 0;
+    int isa = 0;
+#ifdef HAVE_X86
+    isa = __builtin_cpu_supports("avx512f") ? 2 : __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
+    for (int64_t wd = 0; wd < words; wd++) {
+        int64_t base = wd << 6;
+        int count = (int) (n - base < 64 ? n - base : 64);
+        uint64_t valid = count == 64 ? ~(uint64_t) 0 : (((uint64_t) 1 << count) - 1);
+        uint64_t now = kept[wd];
+        uint64_t changed = old[wd] ^ now;
+        churn += __builtin_popcountll(changed);
+        regrown += __builtin_popcountll(now & ~old[wd]);
+        recovered += __builtin_popcountll(now & ever[wd]);
+        pruned += __builtin_popcountll(~now & valid);
+        ever[wd] |= ~now & valid;
+        if (mask && changed) {
+#ifdef HAVE_X86
+            if (count == 64 && isa == 2) {
+                write_mask_word_avx512(mask, base, now);
+                continue;
+            }
+            if (count == 64 && isa == 1) {
+                write_mask_word_avx2(mask, base, now);
+                continue;
+            }
+#endif
+            write_mask_word_portable(mask, base, count, now);
+        }
+    }
+    counts[0] += churn;
+    counts[1] += regrown;
+    counts[2] += recovered;
+    counts[3] += pruned;
+}
+
+#ifdef HAVE_X86
+/* the same loop with the POPCNT instruction instead of libgcc's bit-twiddling popcount */
+__attribute__((target("popcnt")))
+static void account_popcnt(const uint64_t *kept, const uint64_t *old, uint64_t *ever, int64_t n, float *mask,
+                           int64_t counts[4]) {
+    account_body(kept, old, ever, n, mask, counts);
+}
+#endif
+
+static void account(const uint64_t *kept, const uint64_t *old, uint64_t *ever, int64_t n, float *mask,
+                    int64_t counts[4]) {
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("popcnt")) {
+        account_popcnt(kept, old, ever, n, mask, counts);
+        return;
+    }
+#endif
+    account_body(kept, old, ever, n, mask, counts);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * JNI entry points (org.cyclicalpruning.modelops.mask.NativeMaskKernels). Buffer addresses are
+ * taken before any critical section opens: no JNI call may run inside one.
+ * ------------------------------------------------------------------------------------------- */
+
+static float *address(JNIEnv *env, jobject buffer) {
+    return buffer ? (float *) (*env)->GetDirectBufferAddress(env, buffer) : NULL;
+}
+
+JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_scan(
+        JNIEnv *env, jclass cls, jobject weights, jint n, jint lo, jint hi, jintArray window, jint offset) {
+    (void) cls;
+    const float *w = address(env, weights);
+    if (!w) {
+        return -1;
+    }
+    jsize length = (*env)->GetArrayLength(env, window);
+    int64_t capacity = offset < length ? (int64_t) length - offset : 0;
+    int32_t *out = NULL;
+    if (capacity > 0) {
+        out = (*env)->GetPrimitiveArrayCritical(env, window, NULL);
+        if (!out) {
+            return -1;
+        }
+    }
+    scan_result r = scan(w, n, lo, hi, out ? out + offset : NULL, capacity);
+    if (out) {
+        (*env)->ReleasePrimitiveArrayCritical(env, window, out, 0);
+    }
+    return (jlong) ((r.below << 32) | (r.gathered & 0xffffffffLL));
+}
+
+JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_project(
+        JNIEnv *env, jclass cls, jobject weights, jobject state0, jobject state1, jint n, jint threshold,
+        jlong ties, jlongArray kept) {
+    (void) cls;
+    float *w = address(env, weights);
+    float *s0 = address(env, state0);
+    float *s1 = address(env, state1);
+    if (!w || (state0 && !s0) || (state1 && !s1)) {
+        return -1;
+    }
+    uint64_t *bits = (*env)->GetPrimitiveArrayCritical(env, kept, NULL);
+    if (!bits) {
+        return -1;
+    }
+    int64_t left = project(w, s0, s1, n, threshold, ties, bits);
+    (*env)->ReleasePrimitiveArrayCritical(env, kept, bits, 0);
+    return (jlong) left;
+}
+
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_account(
+        JNIEnv *env, jclass cls, jlongArray kept, jlongArray old, jlongArray ever, jint n, jobject maskOut,
+        jlongArray counts) {
+    (void) cls;
+    float *mask = address(env, maskOut);
+    if (maskOut && !mask) {
+        return -1;
+    }
+    int64_t sums[4] = {0, 0, 0, 0};
+    uint64_t *k = (*env)->GetPrimitiveArrayCritical(env, kept, NULL);
+    uint64_t *o = (*env)->GetPrimitiveArrayCritical(env, old, NULL);
+    uint64_t *e = (*env)->GetPrimitiveArrayCritical(env, ever, NULL);
+    jint rc = -1;
+    if (k && o && e) {
+        account(k, o, e, n, mask, sums);
+        rc = 0;
+    }
+    if (e) {
+        (*env)->ReleasePrimitiveArrayCritical(env, ever, e, 0);
+    }
+    if (o) {
+        (*env)->ReleasePrimitiveArrayCritical(env, old, o, JNI_ABORT);
+    }
+    if (k) {
+        (*env)->ReleasePrimitiveArrayCritical(env, kept, k, JNI_ABORT);
+    }
+    if (rc == 0) {
+        jlong *c = (*env)->GetPrimitiveArrayCritical(env, counts, NULL);
+        if (!c) {
+            return -1;
+        }
+        for (int i = 0; i < 4; i++) {
+            c[i] += sums[i];
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, counts, c, 0);
+    }
+    return rc;
+}
+
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_writeMask(
+        JNIEnv *env, jclass cls, jlongArray kept, jint n, jobject maskOut) {
+    (void) cls;
+    float *mask = address(env, maskOut);
+    if (!mask) {
+        return -1;
+    }
+    uint64_t *k = (*env)->GetPrimitiveArrayCritical(env, kept, NULL);
+    if (!k) {
+        return -1;
+    }
+    write_mask(k, n, mask);
+    (*env)->ReleasePrimitiveArrayCritical(env, kept, k, JNI_ABORT);
+    return 0;
+}
+
+JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_instructionSet0(
+        JNIEnv *env, jclass cls) {
+    (void) cls;
+#ifdef HAVE_X86
+    if (__builtin_cpu_supports("avx512f")) {
+        return (*env)->NewStringUTF(env, "avx512f");
+    }
+    if (__builtin_cpu_supports("avx2")) {
+        return (*env)->NewStringUTF(env, "avx2");
+    }
+#endif
+    return (*env)->NewStringUTF(env, "portable");
+}
