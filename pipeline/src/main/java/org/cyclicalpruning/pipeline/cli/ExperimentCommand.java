@@ -12,6 +12,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.LearningRate;
 import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.pipeline.experiment.Experiment;
 import org.cyclicalpruning.pipeline.experiment.ExperimentSettings;
@@ -85,11 +86,15 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--pruning", defaultValue = "global", description = "global, per-layer or N:M such as 2:4 (default: ${DEFAULT-VALUE}).")
     String pruning;
 
-    @Option(names = "--optimizer", defaultValue = "sgd", description = "sgd (momentum 0.9) or adam (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--optimizer", description = "sgd (momentum 0.9) or adam (default: sgd on Fashion-MNIST, adam on synthetic streams).")
     String optimizer;
 
-    @Option(names = "--lr", description = "Base learning rate, cosine-annealed (default: 0.05 sgd / 0.001 adam on Fashion-MNIST, 0.001 on synthetic).")
+    @Option(names = "--lr", description = "Base learning rate (default: 0.05 sgd / 0.001 adam on Fashion-MNIST, 0.005 adam / 0.001 sgd on synthetic).")
     Double lr;
+
+    @Option(names = "--lr-schedule", description = "constant or cosine (annealed to 0 over the budget; default: cosine on Fashion-MNIST, "
+            + "constant on synthetic streams, which have no end to anneal towards).")
+    String lrSchedule;
 
     @Option(names = "--gmp-regrowth", description = "Let GMP's pruned weights receive gradients and regrow (projected gradient descent) instead of Zhu and Gupta's masked gradients.")
     boolean gmpRegrowth;
@@ -116,8 +121,9 @@ final class ExperimentCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DatasetKind kind = DatasetKind.parse(dataset);
         boolean synthetic = kind != DatasetKind.FASHION_MNIST;
-        boolean adam = optimizer.equalsIgnoreCase("adam");
-        if (!adam && !optimizer.equalsIgnoreCase("sgd")) {
+        String optimizerName = optimizer != null ? optimizer : synthetic ? "adam" : "sgd";
+        boolean adam = optimizerName.equalsIgnoreCase("adam");
+        if (!adam && !optimizerName.equalsIgnoreCase("sgd")) {
             throw new IllegalArgumentException("--optimizer must be sgd or adam, got '" + optimizer + "'");
         }
         ExperimentSettings settings = new ExperimentSettings(
@@ -139,7 +145,8 @@ final class ExperimentCommand implements Callable<Integer> {
                 driftAt,
                 PruningMode.parse(pruning),
                 adam ? OptimizerConfig.adam() : OptimizerConfig.sgd(0.9),
-                lr != null ? lr : synthetic ? 0.001 : adam ? 0.001 : 0.05,
+                lr != null ? lr : synthetic ? (adam ? 0.005 : 0.001) : adam ? 0.001 : 0.05,
+                lrSchedule != null ? parseLrSchedule(lrSchedule) : synthetic ? LearningRate.Kind.CONSTANT : LearningRate.Kind.COSINE,
                 DeviceChoice.parse(device),
                 curvePoints,
                 "",
@@ -180,6 +187,17 @@ final class ExperimentCommand implements Callable<Integer> {
             System.out.println("wrote " + plot);
         }
         return 0;
+    }
+
+    private static LearningRate.Kind parseLrSchedule(String text) {
+        switch (text.trim().toLowerCase(Locale.ROOT)) {
+            case "constant":
+                return LearningRate.Kind.CONSTANT;
+            case "cosine":
+                return LearningRate.Kind.COSINE;
+            default:
+                throw new IllegalArgumentException("--lr-schedule must be constant or cosine, got '" + text + "'");
+        }
     }
 
     /**

@@ -129,9 +129,11 @@ public final class Experiment {
         SparseTeacher teacher = teacher(seed, total);
         ModelSpec model = teacher == null ? ModelSpec.LENET_300_100 : ModelSpec.linear(teacher.config().dimension());
         SparsitySchedule schedule = schedule(method, target, pretrain, total);
-        LearningRate lr = method.equals("cyclical") && settings.lrRestart()
-                ? LearningRate.cosineWithRestarts(settings.learningRate(), cycleLength(pretrain, total))
-                : LearningRate.cosine(settings.learningRate(), total);
+        LearningRate lr = settings.lrSchedule() == LearningRate.Kind.CONSTANT
+                ? LearningRate.constant(settings.learningRate())
+                : method.equals("cyclical") && settings.lrRestart()
+                        ? LearningRate.cosineWithRestarts(settings.learningRate(), cycleLength(pretrain, total))
+                        : LearningRate.cosine(settings.learningRate(), total);
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(model)
                 .setSchedule(schedule)

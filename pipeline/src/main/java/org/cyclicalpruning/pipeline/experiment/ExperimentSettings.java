@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.LearningRate;
 import org.cyclicalpruning.modelops.train.OptimizerConfig;
 
 /**
@@ -31,7 +32,9 @@ import org.cyclicalpruning.modelops.train.OptimizerConfig;
  * @param driftFraction synthetic-drift: where in the stream the teacher's support moves
  * @param pruningMode granularity of magnitude pruning
  * @param optimizer the optimizer
- * @param learningRate base learning rate (cosine-annealed over the budget)
+ * @param learningRate base learning rate
+ * @param lrSchedule constant, or cosine-annealed over the budget (over each cycle with {@code
+ *     lrRestart})
  * @param device where to train
  * @param curvePoints points per run on the plotted curves
  * @param label suffix naming a study variant, empty for the plain comparison
@@ -59,6 +62,7 @@ public record ExperimentSettings(
         PruningMode pruningMode,
         OptimizerConfig optimizer,
         double learningRate,
+        LearningRate.Kind lrSchedule,
         DeviceChoice device,
         int curvePoints,
         String label,
@@ -113,6 +117,7 @@ public record ExperimentSettings(
         checkArgument(pretrainFraction >= 0 && pretrainFraction < 1, "--pretrain-fraction must be in [0, 1), got %s", pretrainFraction);
         checkArgument(driftFraction > 0 && driftFraction < 1, "--drift-at must be in (0, 1), got %s", driftFraction);
         checkArgument(learningRate > 0, "--lr must be positive, got %s", learningRate);
+        checkArgument(!lrRestart || lrSchedule == LearningRate.Kind.COSINE, "--lr-restart restarts a cosine schedule; --lr-schedule is %s", lrSchedule);
         checkArgument(curvePoints >= 2, "--curve-points must be >= 2, got %s", curvePoints);
     }
 
@@ -129,7 +134,7 @@ public record ExperimentSettings(
         return new ExperimentSettings(
                 dataset, dataDir, newEpochs, streamSteps, batchSize, seeds, sparsities, methods, newCycles, newRamp,
                 firstSparsity, newRestart, newLrRestart, newMaskInterval, newPretrain, driftFraction, pruningMode,
-                optimizer, learningRate, device, curvePoints, newLabel, gmpRegrowth, correlation);
+                optimizer, learningRate, lrSchedule, device, curvePoints, newLabel, gmpRegrowth, correlation);
     }
 
     /** Returns a copy whose GMP runs let pruned weights regrow, labelled {@code newLabel}. */
@@ -137,7 +142,7 @@ public record ExperimentSettings(
         return new ExperimentSettings(
                 dataset, dataDir, epochs, streamSteps, batchSize, seeds, sparsities, methods, cycles,
                 rampFraction, firstSparsity, restartSparsity, lrRestart, maskInterval, pretrainFraction,
-                driftFraction, pruningMode, optimizer, learningRate, device, curvePoints, newLabel, true, correlation);
+                driftFraction, pruningMode, optimizer, learningRate, lrSchedule, device, curvePoints, newLabel, true, correlation);
     }
 
     /** Returns a copy restricted to the given methods and sparsities. */
@@ -145,6 +150,6 @@ public record ExperimentSettings(
         return new ExperimentSettings(
                 dataset, dataDir, epochs, streamSteps, batchSize, seeds, newSparsities, newMethods, cycles,
                 rampFraction, firstSparsity, restartSparsity, lrRestart, maskInterval, pretrainFraction,
-                driftFraction, pruningMode, optimizer, learningRate, device, curvePoints, label, gmpRegrowth, correlation);
+                driftFraction, pruningMode, optimizer, learningRate, lrSchedule, device, curvePoints, label, gmpRegrowth, correlation);
     }
 }

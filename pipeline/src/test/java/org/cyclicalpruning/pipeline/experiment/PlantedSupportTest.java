@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.LearningRate;
 import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.pipeline.experiment.ExperimentSettings.DatasetKind;
 import org.junit.jupiter.api.Test;
@@ -24,9 +25,9 @@ class PlantedSupportTest {
         RunResult gmp = experiment.run("gmp", 0.98, 1, null);
         RunResult cyclical = experiment.run("cyclical", 0.98, 1, null);
 
-        assertThat(gmp.supportRecall()).isLessThan(1.0); // a decoy holds a slot
-        assertThat(cyclical.supportRecall()).isGreaterThan(gmp.supportRecall());
-        assertThat(cyclical.testMse()).isLessThan(gmp.testMse());
+        assertThat(gmp.supportRecall()).isLessThan(0.9); // decoys hold slots for good
+        assertThat(cyclical.supportRecall()).isEqualTo(1.0); // later cycles undo them
+        assertThat(cyclical.testMse()).isLessThan(0.1 * gmp.testMse());
         assertThat(cyclical.achievedSparsity()).isEqualTo(0.98);
     }
 
@@ -38,13 +39,13 @@ class PlantedSupportTest {
         RunResult cyclical = experiment.run("cyclical", 0.98, 1, null);
 
         assertThat(gmp.supportRecall()).isLessThan(0.2);
-        assertThat(cyclical.supportRecall()).isGreaterThan(0.4);
+        assertThat(cyclical.supportRecall()).isGreaterThanOrEqualTo(0.9);
         assertThat(cyclical.recoveredWeights()).isPositive();
     }
 
     private static ExperimentSettings settings(DatasetKind kind) {
         return new ExperimentSettings(kind, Path.of("."), 1, 3000, 128, List.of(1L), List.of(0.98), List.of("gmp", "cyclical"),
-                12, 0.75, 0, 0, false, 1, 0, 0.5, PruningMode.global(), OptimizerConfig.sgd(0.9), 0.001,
-                DeviceChoice.CPU, 5, "", false, 0.9);
+                12, 0.75, 0, 0, false, 1, 0, 0.5, PruningMode.global(), OptimizerConfig.adam(), 0.005,
+                LearningRate.Kind.CONSTANT, DeviceChoice.CPU, 5, "", false, 0.9);
     }
 }
