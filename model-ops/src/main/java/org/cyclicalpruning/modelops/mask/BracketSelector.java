@@ -22,6 +22,7 @@ import java.util.Arrays;
 final class BracketSelector {
     private static final long MIN_SLACK = 256;
     private static final int RETRIES = 3;
+    private static final int SAMPLE = 64;
 
     private final long n;
     private int lo;
@@ -35,6 +36,7 @@ final class BracketSelector {
     private long fallMargin;
     private long riseMargin;
     private int[] window = new int[0];
+    private final int[] sample = new int[SAMPLE];
     private final long[] paths = new long[2]; // found on the first try, found on a retry
 
     /** The outcome of one selection: the threshold key, how many weights at it are pruned, and how many have it. */
@@ -146,8 +148,8 @@ final class BracketSelector {
     /**
      * Selects the threshold among the gathered keys and sets the next bracket: {@code slack}
      * ranks beyond both this threshold and the one predicted if k moves as it just did. Its keys
-     * come off the window (partitioned around the threshold), or are extrapolated past its end in
-     * the direction k moves.
+     * come off the window (partitioned around the threshold, sampled), or are extrapolated past
+     * its end in the direction k moves.
      */
     private Threshold finish(long k, Scan scan, int scanLo, int scanHi, boolean predicted) {
         int count = (int) scan.gathered;
@@ -181,10 +183,10 @@ final class BracketSelector {
         long hiRank = rank + Math.max(0, delta) + slack;
         // past the window's ends, extrapolate only where k is heading; elsewhere its end will do
         lo = loRank >= 0
-                ? quickselect(keys, 0, rank, (int) loRank)
+                ? approximateRank(keys, 0, rank, (int) loRank)
                 : delta < 0 ? clampKey(scanLo - (long) Math.ceil((threshold - (double) scanLo) * Math.min(1.0, -loRank / Math.max(1.0, rank)))) : scanLo;
         hi = hiRank < count
-                ? quickselect(keys, rank + 1, count, (int) hiRank)
+                ? approximateRank(keys, rank + 1, count, (int) hiRank)
                 : delta > 0 ? clampKey(scanHi + (long) Math.ceil((scanHi - (double) threshold) * Math.min(1.0, (hiRank - count + 1) / Math.max(1.0, count - rank - 1)))) : scanHi;
         lo = Math.min(lo, clampKey(threshold - fallMargin));
         hi = Math.max(hi, clampKey(threshold + riseMargin));
@@ -221,6 +223,23 @@ final class BracketSelector {
         }
         int mth = quickselect(window, 0, gathered, gathered - m);
         return m / ((double) edgeHi - mth + 1);
+    }
+
+    /**
+     * Returns about the value of rank {@code r} among a[from, to), from an evenly spaced sample of
+     * at most 64 of them: a bracket's edge needs no exact rank, and a second and third quickselect
+     * over the window would cost as much as the first.
+     */
+    private int approximateRank(int[] a, int from, int to, int r) {
+        int n = to - from;
+        if (n <= SAMPLE) {
+            return quickselect(a, from, to, r);
+        }
+        for (int j = 0; j < SAMPLE; j++) {
+            sample[j] = a[from + (int) ((long) j * n / SAMPLE)];
+        }
+        Arrays.sort(sample);
+        return sample[(int) Math.min(SAMPLE - 1, (long) (r - from) * SAMPLE / n)];
     }
 
     private static int clampKey(long key) {

@@ -45,8 +45,10 @@ public final class MagnitudePruner {
     private final BracketSelector[] selectors;
     private final long[] fallbacks = new long[2]; // in-place selections from a sampled bracket, and exact ones
     private long[][] previousKept = new long[0][];
-    private final int[] highHistogram = new int[HIGH_BUCKETS];
-    private final int[] lowHistogram = new int[LOW_BUCKETS];
+    // radix histograms (384 KB): allocated on first use, as most pruners never need them and a
+    // TaskManager may hold thousands of small models
+    private int[] highHistogram;
+    private int[] lowHistogram;
     private long[] oldWords = new long[0];
     private int[] window = new int[0];
     private final Map<Long, int[]> samplePositions = new HashMap<>();
@@ -326,6 +328,10 @@ public final class MagnitudePruner {
     }
 
     private Threshold radixSelect(int from, int to, long k) {
+        if (highHistogram == null) {
+            highHistogram = new int[HIGH_BUCKETS];
+            lowHistogram = new int[LOW_BUCKETS];
+        }
         Arrays.fill(highHistogram, 0);
         for (int t = from; t < to; t++) {
             int[] m = bits[t];

@@ -336,6 +336,15 @@ public final class SparseTrainer implements AutoCloseable {
         return device;
     }
 
+    /** Returns the bytes of tensor data this trainer holds in native (or GPU) memory, allocator overhead excluded. */
+    public long nativeBytes() {
+        long bytes = 0;
+        for (NDArray a : manager.getManagedArrays()) {
+            bytes += a.size() * a.getDataType().getNumOfBytes();
+        }
+        return bytes;
+    }
+
     /** Returns the number of native arrays this trainer holds (for leak checks). */
     public int liveArrays() {
         return manager.getManagedArrays().size();

@@ -88,6 +88,17 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
+    @Option(names = "--skip-checkpoints", description = "Leave out checkpoint size, duration and recovery time by model size and state backend.")
+    boolean skipCheckpoints;
+
+    @Option(names = "--checkpoint-models", split = ",", defaultValue = "lenet-300-100,mlp:784-1024-1024-10,mlp:784-2500-3000-10",
+            description = "Models of the checkpoint benchmark, about 0.27M, 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
+    List<String> checkpointModels;
+
+    @Option(names = "--state-backends", split = ",", defaultValue = "hashmap,rocksdb",
+            description = "Flink state backends of the checkpoint benchmark (default: ${DEFAULT-VALUE}).")
+    List<String> stateBackends;
+
     @Override
     public Integer call() throws Exception {
         if (quick) {
@@ -216,6 +227,18 @@ final class BenchCommand implements Callable<Integer> {
             Map<String, Object> rates = (Map<String, Object>) many.get("many_models_samples_per_second");
             rates.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", k, v)));
         }
+        if (!skipCheckpoints) {
+            Map<String, Object> ckpt = CheckpointBench.run(benchData(), checkpointModels, stateBackends, quick ? 150 : 300);
+            figures.putAll(ckpt);
+            md.append("\n| model parameters / state backend | state MB | checkpoint ms | tasks running again after a lost TaskManager, ms | next checkpoint done, ms |\n|---|---:|---:|---:|---:|\n");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> sizes = (Map<String, Object>) ckpt.get("checkpoint_state_bytes");
+            for (String k : sizes.keySet()) {
+                md.append(String.format(Locale.ROOT, "| %s | %.1f | %.0f | %.0f | %.0f |%n", k, (double) sizes.get(k) / 1e6,
+                        ((Map<?, ?>) ckpt.get("checkpoint_duration_ms")).get(k), ((Map<?, ?>) ckpt.get("recovery_tasks_running_ms")).get(k),
+                        ((Map<?, ?>) ckpt.get("recovery_next_checkpoint_ms")).get(k)));
+            }
+        }
         if (!skipPipeline) {
             DataOptions data = new DataOptions();
             data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
@@ -239,6 +262,19 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
         }
         return 0;
+    }
+
+    /** Fashion-MNIST batches of 128 when installed, else random batches of the same shape. */
+    private static DataOptions benchData() {
+        DataOptions data = new DataOptions();
+        data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
+        data.batchSize = 128;
+        data.seed = 1;
+        data.dimension = 784;
+        data.support = 10;
+        data.correlation = 0.5;
+        data.driftAt = 0.5;
+        return data;
     }
 
     /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */

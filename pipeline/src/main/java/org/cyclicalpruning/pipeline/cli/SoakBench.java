@@ -71,7 +71,7 @@ final class SoakBench {
         return figures;
     }
 
-    private static double rssMegabytes() throws IOException {
+    static double rssMegabytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
