@@ -17,6 +17,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Consumer;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
@@ -71,6 +72,7 @@ public final class SparseTrainer implements AutoCloseable {
     private ByteBuffer[][] stateViews;
     // in-place mask updates keep only the bits current; the float masks follow when a step needs them
     private boolean floatMasksStale;
+    private ByteBuffer staging;
     private long steps;
     private long samples;
     private long anchor = Long.MIN_VALUE;
@@ -196,14 +198,46 @@ public final class SparseTrainer implements AutoCloseable {
      *     which case nothing changed
      */
     public StepResult step(Batch batch, long eventTimeMillis) {
-        checkBatch(batch);
+        checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
+        float[] x = batch.features();
+        return train(batch.rows(), batch.dim(), batch.labels(), batch.targets(), eventTimeMillis, staging -> staging.asFloatBuffer().put(x));
+    }
+
+    /**
+     * Trains on one batch whose features come packed as float32 little-endian bytes, the wire form
+     * of a {@code TrainingBatch}: they are copied once, straight into native memory, with no
+     * {@code float[]} in between.
+     *
+     * @param packedFeatures rows x dim float32 values, little-endian, from its position
+     * @param rows examples in the batch
+     * @param dim features per example; must match the model's inputs
+     * @param labels class labels (classifiers), else null
+     * @param targets regression targets, else null
+     * @param eventTimeMillis the batch's event time, which clocks event-time schedules
+     * @return as {@link #step(Batch, long)}
+     */
+    public StepResult step(ByteBuffer packedFeatures, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
+        checkBatch(rows, dim, labels, targets);
+        checkArgument(packedFeatures.remaining() == 4L * rows * dim, "packed features hold %s bytes, %s x %s floats need %s",
+                packedFeatures.remaining(), rows, dim, 4L * rows * dim);
+        ByteBuffer src = packedFeatures.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        return train(rows, dim, labels, targets, eventTimeMillis, staging -> {
+            if (staging.order() == ByteOrder.LITTLE_ENDIAN) {
+                staging.put(src); // a memcpy
+            } else {
+                staging.asFloatBuffer().put(src.asFloatBuffer());
+            }
+        });
+    }
+
+    private StepResult train(int rows, int dim, int[] labels, float[] targets, long eventTimeMillis, Consumer<ByteBuffer> fillFeatures) {
         long ticks = ticks(eventTimeMillis);
         SchedulePoint point = schedule.at(ticks);
         double lr = config.learningRate().at(ticks);
         boolean frozen = !point.phase().updatesMask();
         try (NDManager scope = manager.newSubManager()) {
-            NDArray x = scope.create(batch.features(), new Shape(batch.rows(), batch.dim()));
-            NDArray y = labelsOf(batch, scope);
+            NDArray x = scope.create(staged(rows * dim, fillFeatures), new Shape(rows, dim), DataType.FLOAT32);
+            NDArray y = labelsOf(rows, labels, targets, scope);
             NDArray out;
             float loss;
             try (GradientScope collector = new GradientScope()) {
@@ -212,7 +246,7 @@ public final class SparseTrainer implements AutoCloseable {
                 loss = lossArray.getFloat();
                 if (!Float.isFinite(loss)) {
                     // rolled back before backward: no gradient exists and no weight has moved
-                    return new StepResult(false, loss, 0, batch.rows(), point, lr, null);
+                    return new StepResult(false, loss, 0, rows, point, lr, null);
                 }
                 collector.backward(lossArray);
             }
@@ -249,8 +283,8 @@ public final class SparseTrainer implements AutoCloseable {
                 }
             }
             steps++;
-            samples += batch.rows();
-            return new StepResult(true, loss, correct, batch.rows(), point, lr, maskUpdate);
+            samples += rows;
+            return new StepResult(true, loss, correct, rows, point, lr, maskUpdate);
         }
     }
 
@@ -266,10 +300,12 @@ public final class SparseTrainer implements AutoCloseable {
         long correct = 0;
         for (int from = 0; from < data.rows(); from += EVAL_CHUNK) {
             Batch batch = data.slice(from, Math.min(data.rows(), from + EVAL_CHUNK));
-            checkBatch(batch);
+            checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
             try (NDManager scope = manager.newSubManager()) {
-                NDArray x = scope.create(batch.features(), new Shape(batch.rows(), batch.dim()));
-                NDArray y = labelsOf(batch, scope);
+                float[] features = batch.features();
+                NDArray x = scope.create(staged(features.length, staging -> staging.asFloatBuffer().put(features)),
+                        new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
+                NDArray y = labelsOf(batch.rows(), batch.labels(), batch.targets(), scope);
                 NDArray out = block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
                 lossSum += lossOf(out, y).getFloat() * (double) batch.rows();
                 correct += countCorrect(out, y);
@@ -535,39 +571,55 @@ public final class SparseTrainer implements AutoCloseable {
         }
     }
 
-    private void checkBatch(Batch batch) {
+    private void checkBatch(int rows, int dim, int[] labels, float[] targets) {
         checkArgument(
-                batch.dim() == spec.inputs(),
+                dim == spec.inputs(),
                 "batch has %s features per row, model %s expects %s",
-                batch.dim(),
+                dim,
                 spec,
                 spec.inputs());
         if (spec.isClassifier()) {
-            checkArgument(batch.labels() != null, "model %s is a classifier and needs labels", spec);
+            checkArgument(labels != null && labels.length == rows, "model %s is a classifier and needs a label per row", spec);
             int classes = spec.classes();
-            for (int label : batch.labels()) {
+            for (int label : labels) {
                 checkArgument(label >= 0 && label < classes, "label %s is out of range [0, %s)", label, classes);
             }
         } else {
-            checkArgument(batch.targets() != null, "model %s is a regression and needs targets", spec);
+            checkArgument(targets != null && targets.length == rows, "model %s is a regression and needs a target per row", spec);
         }
     }
 
-    private NDArray labelsOf(Batch batch, NDManager scope) {
+    /**
+     * Returns the reused input buffer in native memory with {@code values} floats written by
+     * {@code fill}: handed a heap array, DJL would allocate and zero a new direct buffer for every
+     * batch.
+     */
+    private ByteBuffer staged(int values, Consumer<ByteBuffer> fill) {
+        int bytes = 4 * values;
+        if (staging == null || staging.capacity() < bytes) {
+            staging = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+        ByteBuffer b = staging.duplicate().order(ByteOrder.nativeOrder());
+        b.clear().limit(bytes);
+        fill.accept(b.slice().order(ByteOrder.nativeOrder()));
+        return b;
+    }
+
+    private NDArray labelsOf(int rows, int[] labels, float[] targets, NDManager scope) {
         switch (spec.kind()) {
             case LINEAR_REGRESSION:
-                return scope.create(batch.targets(), new Shape(batch.rows(), 1));
+                return scope.create(targets, new Shape(rows, 1));
             case LOGISTIC_REGRESSION: {
-                float[] y = new float[batch.rows()];
+                float[] y = new float[rows];
                 for (int i = 0; i < y.length; i++) {
-                    y[i] = batch.labels()[i];
+                    y[i] = labels[i];
                 }
-                return scope.create(y, new Shape(batch.rows(), 1));
+                return scope.create(y, new Shape(rows, 1));
             }
             default: {
-                long[] y = new long[batch.rows()];
+                long[] y = new long[rows];
                 for (int i = 0; i < y.length; i++) {
-                    y[i] = batch.labels()[i];
+                    y[i] = labels[i];
                 }
                 return scope.create(y);
             }

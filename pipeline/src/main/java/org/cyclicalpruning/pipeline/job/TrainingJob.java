@@ -70,6 +70,9 @@ public final class TrainingJob {
     public static DataStream<SparseModelSnapshot> build(StreamExecutionEnvironment env, JobConfig config) {
         env.setParallelism(config.parallelism());
         env.enableCheckpointing(config.checkpointInterval().toMillis());
+        // a batch record is hundreds of KB: sent as soon as it is written it starts in a fresh
+        // network buffer, instead of spanning two that the receiver must stitch together
+        env.setBufferTimeout(0);
         // operators never keep a reference to an input record, so Flink need not copy between them
         Configuration pipeline = new Configuration();
         pipeline.set(PipelineOptions.OBJECT_REUSE, true);
