@@ -56,9 +56,11 @@ final class PipelineBench {
 
         Engine.getInstance(); // loads PyTorch, whose thread count the bare loop keeps
         defaultThreads = JniUtils.getNumThreads();
-        bare(declaration, prepared.subList(0, Math.min(200, batches)), start, step); // warm-up: JIT, native library, allocator
+        bare(declaration, prepared.subList(0, Math.min(200, batches)), start, step, defaultThreads); // warm-up: JIT, native library, allocator
         List<Double> bareRuns = new ArrayList<>();
+        List<Double> bareSameThreadRuns = new ArrayList<>();
         List<Double> jobRuns = new ArrayList<>();
+        int sameThreads = jobThreads == 0 ? defaultThreads : jobThreads;
         double stepsInJob = 0;
         long flushNanos = 0;
         long flushes = 0;
@@ -75,7 +77,8 @@ final class PipelineBench {
             runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's and Kafka's code
             // bare, job, bare, job, bare: load from elsewhere on a shared machine hits both sides alike
             for (int round = 0; round < 2; round++) {
-                bareRuns.add(bare(declaration, prepared, start, step));
+                bareRuns.add(bare(declaration, prepared, start, step, defaultThreads));
+                bareSameThreadRuns.add(bare(declaration, prepared, start, step, sameThreads));
                 JobExecutionResult result = runJob(config.with("{transactional-id-prefix: bench-" + round + ", group-id: bench-" + round + "}"));
                 long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
                 stepsInJob = result.<Long>getAccumulatorResult(ModelTrainingOperator.STEP_NANOS) / (double) span;
@@ -85,8 +88,9 @@ final class PipelineBench {
                 jobRuns.add(batches * (double) prepared.get(0).rows() / (span / 1e9));
             }
         }
-        bareRuns.add(bare(declaration, prepared, start, step));
+        bareRuns.add(bare(declaration, prepared, start, step, defaultThreads));
         double bare = bareRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double bareSame = bareSameThreadRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double job = jobRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("pipeline_workload", spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval
@@ -96,6 +100,10 @@ final class PipelineBench {
         figures.put("bare_samples_per_second_runs", bareRuns);
         figures.put("pipeline_samples_per_second_runs", jobRuns);
         figures.put("pipeline_vs_bare", job / bare);
+        // the same comparison with the bare loop on the job's thread count: what the pipeline costs
+        // beyond the cores it takes from training
+        figures.put("bare_same_threads_samples_per_second", bareSame);
+        figures.put("pipeline_vs_bare_same_threads", job / bareSame);
         figures.put("pipeline_time_in_steps", stepsInJob);
         figures.put("state_flushes", flushes);
         figures.put("state_flush_ms_mean", flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
@@ -104,6 +112,8 @@ final class PipelineBench {
         figures.put("heap_to_native_bytes_per_batch", 4L * rows * dim + 8L * rows);
         System.out.printf(Locale.ROOT, "pipeline: %.0f samples/s in the job %s vs %.0f bare %s: pipeline_vs_bare = %.3f%n",
                 job, rounded(jobRuns), bare, rounded(bareRuns), job / bare);
+        System.out.printf(Locale.ROOT, "  bare loop with the job's %d intra-op thread(s): %.0f samples/s %s: pipeline_vs_bare_same_threads = %.3f%n",
+                sameThreads, bareSame, rounded(bareSameThreadRuns), job / bareSame);
         System.out.printf(Locale.ROOT, "  the training operator spent %.0f%% of its span inside training steps%n", 100 * stepsInJob);
         System.out.printf(Locale.ROOT, "  keyed state: %d model writes at checkpoints, %.2f ms each; per batch only the batch crosses into native memory (%d bytes)%n",
                 flushes, flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes, 4L * rows * dim + 8L * rows);
@@ -120,9 +130,9 @@ final class PipelineBench {
         return env.execute("bench");
     }
 
-    private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step) {
-        // the bare loop runs with PyTorch's default threads; a job may have set fewer (intra-op-threads)
-        JniUtils.setNumThreads(defaultThreads);
+    private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step, int threads) {
+        // the job may have set fewer threads (intra-op-threads), process-wide
+        JniUtils.setNumThreads(threads);
         TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.AUTO);
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             long began = System.nanoTime();
