@@ -41,7 +41,7 @@ group.initial.rebalance.delay.ms=0
 # the job's exactly-once sinks open transactions of up to 10 minutes
 transaction.max.timeout.ms=900000
 # a batch record of a large model can exceed Kafka's 1 MB default
-message.max.bytes=67108864
+message.max.bytes=83886080
 PROPS
     cluster_id=$(java -cp "$CP" kafka.tools.StorageTool random-uuid)
     java -cp "$CP" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_DIR/server.properties" > "$KAFKA_DIR/format.log"
@@ -55,11 +55,11 @@ PROPS
   create-topics)
     partitions=${2:-2}
     topics --create --if-not-exists --topic training-batches --partitions "$partitions" --replication-factor 1 \
-      --config retention.ms=604800000 --config max.message.bytes=67108864
+      --config retention.ms=604800000 --config max.message.bytes=83886080
     topics --create --if-not-exists --topic model-snapshots --partitions 1 --replication-factor 1 \
-      --config cleanup.policy=compact --config min.compaction.lag.ms=3600000 --config max.message.bytes=67108864
+      --config cleanup.policy=compact --config min.compaction.lag.ms=3600000 --config max.message.bytes=83886080
     topics --create --if-not-exists --topic dead-letters --partitions 1 --replication-factor 1 \
-      --config retention.ms=2592000000 --config max.message.bytes=67108864
+      --config retention.ms=2592000000 --config max.message.bytes=83886080
     topics --describe
     ;;
   topics)

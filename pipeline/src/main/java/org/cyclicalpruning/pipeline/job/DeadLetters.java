@@ -14,6 +14,14 @@ import org.cyclicalpruning.schemas.DeadLetter;
 public final class DeadLetters {
     private DeadLetters() {}
 
+    /**
+     * Returns the largest dead-letter record for a job whose records are at most {@code
+     * maxRecordBytes}: the record's bytes, plus a megabyte for the reason, message and position.
+     */
+    public static int maxRecordSize(int maxRecordBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, maxRecordBytes + (1L << 20));
+    }
+
     /** Returns the record as plain Avro binary. */
     public static byte[] toBytes(DeadLetter letter) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
@@ -49,6 +50,8 @@ import org.cyclicalpruning.schemas.OptimizerKind;
  * @param maxBatchRows larger batches are dead-lettered
  * @param maxBatchValues batches with more feature values are dead-lettered
  * @param maxRecordBytes larger Kafka records are dead-lettered before decoding
+ * @param maxSnapshotBytes the largest snapshot record the sink may write (its producer's {@code
+ *     max.request.size}); a model whose dense snapshot could exceed it fails the config
  * @param hotModels models kept in native memory between batches; others are reloaded from state
  * @param device auto, cpu or gpu
  * @param intraOpThreads PyTorch's intra-op threads in each TaskManager, 0 for PyTorch's default
@@ -77,6 +80,7 @@ public record JobConfig(
         int maxBatchRows,
         long maxBatchValues,
         int maxRecordBytes,
+        int maxSnapshotBytes,
         int hotModels,
         DeviceChoice device,
         int intraOpThreads,
@@ -100,6 +104,25 @@ public record JobConfig(
     public JobConfig {
         kafkaProperties = Collections.unmodifiableMap(new LinkedHashMap<>(kafkaProperties));
         models = Collections.unmodifiableMap(new LinkedHashMap<>(models));
+        for (ModelDeclaration d : models.values()) {
+            checkSnapshotFits(d, maxSnapshotBytes);
+        }
+        if (defaultModel != null) {
+            checkSnapshotFits(defaultModel, maxSnapshotBytes);
+        }
+    }
+
+    /** Bytes a snapshot of the model may take at most: every weight kept, plus headers. */
+    static long snapshotBound(ModelDeclaration d) {
+        return 4L * ModelSpec.parse(d.getSpec()).parameterCount() + (64 << 10);
+    }
+
+    private static void checkSnapshotFits(ModelDeclaration d, int maxSnapshotBytes) {
+        long bound = snapshotBound(d);
+        require(bound <= maxSnapshotBytes,
+                "model '%s' (%s) may publish snapshots of up to %s bytes (all weights kept), more than max-snapshot-bytes %s;"
+                        + " raise max-snapshot-bytes, and the snapshot topic's max.message.bytes with it",
+                d.getModelId(), d.getSpec(), bound, maxSnapshotBytes);
     }
 
     private static Map<String, String> defaults() {
@@ -121,6 +144,7 @@ public record JobConfig(
         d.put("max-batch-rows", "8192");
         d.put("max-batch-values", "8388608");
         d.put("max-record-bytes", "67108864");
+        d.put("max-snapshot-bytes", "67108864");
         d.put("hot-models", "1024");
         d.put("device", "auto");
         d.put("intra-op-threads", "0");
@@ -217,6 +241,7 @@ public record JobConfig(
                 r.positiveInt("max-batch-rows"),
                 r.positiveLong("max-batch-values"),
                 r.positiveInt("max-record-bytes"),
+                r.positiveInt("max-snapshot-bytes"),
                 r.positiveInt("hot-models"),
                 DeviceChoice.parse(r.string("device")),
                 r.nonNegativeInt("intra-op-threads"),
@@ -252,7 +277,7 @@ public record JobConfig(
         }
         return new JobConfig(bootstrapServers, inputTopic, snapshotTopic, deadLetterTopic, groupId, startingOffsets,
                 bounded, parallelism, checkpointInterval, checkpointDir, maxOutOfOrderness, idleness, snapshotInterval, snapshotDir,
-                maxBatchRows, maxBatchValues, maxRecordBytes, hotModels, device, intraOpThreads, restartAttempts, restartDelay,
+                maxBatchRows, maxBatchValues, maxRecordBytes, maxSnapshotBytes, hotModels, device, intraOpThreads, restartAttempts, restartDelay,
                 transactionalIdPrefix, kafkaProperties, byId, defaultModel);
     }
 
@@ -292,6 +317,7 @@ public record JobConfig(
         m.put("max-batch-rows", maxBatchRows);
         m.put("max-batch-values", maxBatchValues);
         m.put("max-record-bytes", maxRecordBytes);
+        m.put("max-snapshot-bytes", maxSnapshotBytes);
         m.put("hot-models", hotModels);
         m.put("device", device.name().toLowerCase(Locale.ROOT));
         m.put("intra-op-threads", intraOpThreads);

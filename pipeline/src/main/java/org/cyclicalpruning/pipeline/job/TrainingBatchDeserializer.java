@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline.job;
 
 import java.io.IOException;
+import java.util.Arrays;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
@@ -43,8 +44,11 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         if (value == null || value.length == 0) {
             fail(r, value, DeadLetterReason.NOT_AVRO, "empty record value");
         } else if (value.length > maxRecordBytes) {
-            fail(r, value, DeadLetterReason.BATCH_TOO_LARGE,
-                    "record of " + value.length + " bytes exceeds max-record-bytes " + maxRecordBytes);
+            // the dead letter keeps a bounded prefix (the whole record stays at its offset in the
+            // input topic), so that it fits the dead-letter topic
+            fail(r, Arrays.copyOf(value, maxRecordBytes), DeadLetterReason.BATCH_TOO_LARGE,
+                    "record of " + value.length + " bytes exceeds max-record-bytes " + maxRecordBytes
+                            + "; this dead letter holds its first " + maxRecordBytes + " bytes");
         } else {
             try {
                 r.batch = decode(value);

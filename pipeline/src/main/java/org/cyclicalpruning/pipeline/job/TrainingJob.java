@@ -131,6 +131,8 @@ public final class TrainingJob {
                         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-snapshots")
                         .setProperty("transaction.timeout.ms", "600000")
+                        // a large model's snapshot is megabytes: Kafka's 1 MB default would fail the job
+                        .setProperty("max.request.size", String.valueOf(config.maxSnapshotBytes()))
                         .build())
                 .uid("snapshot-topic")
                 .name("snapshot-topic");
@@ -142,6 +144,8 @@ public final class TrainingJob {
                         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dead-letters")
                         .setProperty("transaction.timeout.ms", "600000")
+                        // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
+                        .setProperty("max.request.size", String.valueOf(DeadLetters.maxRecordSize(config.maxRecordBytes())))
                         .build())
                 .uid("dead-letter-topic")
                 .name("dead-letter-topic");

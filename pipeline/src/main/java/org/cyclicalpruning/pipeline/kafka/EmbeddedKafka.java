@@ -69,12 +69,18 @@ public final class EmbeddedKafka implements AutoCloseable {
      * topic and a dead-letter topic. Compaction waits an hour ({@code min.compaction.lag.ms}), so
      * a reader can follow every version for that long; after it only the latest per model is kept.
      */
+    /** Largest record the topics take: as deploy/bin/kafka.sh sets it, the job's max-record-bytes and max-snapshot-bytes plus room. */
+    public static final int MAX_MESSAGE_BYTES = 80 << 20;
+
     public void createTopics(String input, int partitions, String snapshots, String deadLetters) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
+            // batches, snapshots of large models and dead letters all exceed Kafka's 1 MB default
+            String max = String.valueOf(MAX_MESSAGE_BYTES);
             admin.createTopics(List.of(
-                            new NewTopic(input, partitions, (short) 1),
-                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "3600000")),
-                            new NewTopic(deadLetters, 1, (short) 1)))
+                            new NewTopic(input, partitions, (short) 1).configs(Map.of("max.message.bytes", max)),
+                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of(
+                                    "cleanup.policy", "compact", "min.compaction.lag.ms", "3600000", "max.message.bytes", max)),
+                            new NewTopic(deadLetters, 1, (short) 1).configs(Map.of("max.message.bytes", max))))
                     .all()
                     .get();
         }

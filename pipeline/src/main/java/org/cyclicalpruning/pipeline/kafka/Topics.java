@@ -34,6 +34,8 @@ public final class Topics {
         p.put("value.serializer", ByteArraySerializer.class.getName());
         p.put("linger.ms", "5");
         p.put("enable.idempotence", "true");
+        // a batch of a few thousand rows is megabytes: Kafka's 1 MB default would refuse it
+        p.putIfAbsent("max.request.size", String.valueOf(64 << 20));
         return new KafkaProducer<>(p);
     }
 

@@ -72,4 +72,15 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "starting-offsets: middle"))
                 .hasMessageContaining("'starting-offsets'");
     }
+
+    @Test
+    void aModelWhoseSnapshotsCouldNotBePublishedFailsTheConfig() {
+        // 9.5M parameters: up to 38 MB per snapshot, which the default limit takes and 10 MB does not
+        String big = "models:\n  - id: big\n    spec: mlp:784-2500-3000-10\n    schedule: constant(0.9)\n";
+        assertThat(JobConfig.parse(big).maxSnapshotBytes()).isEqualTo(64 << 20);
+        assertThatThrownBy(() -> JobConfig.parse(big + "max-snapshot-bytes: 10000000"))
+                .hasMessageContaining("model 'big'")
+                .hasMessageContaining("max-snapshot-bytes 10000000");
+        assertThat(DeadLetters.maxRecordSize(JobConfig.parse(big).maxRecordBytes())).isGreaterThan(JobConfig.parse(big).maxRecordBytes());
+    }
 }

@@ -71,5 +71,6 @@ class TrainingBatchDeserializerTest {
         Received tooBig = deserialize(bytes, bytes.length - 1);
         assertThat(tooBig.failure).isEqualTo(DeadLetterReason.BATCH_TOO_LARGE);
         assertThat(tooBig.message).contains("max-record-bytes");
+        assertThat(tooBig.raw).as("a bounded prefix, so the dead letter fits its topic").hasSize(bytes.length - 1);
     }
 }
