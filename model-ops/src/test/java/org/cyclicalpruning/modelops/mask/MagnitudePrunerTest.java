@@ -1,6 +1,8 @@
 package org.cyclicalpruning.modelops.mask;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.cyclicalpruning.modelops.mask.TestWeights.gaussian;
+import static org.cyclicalpruning.modelops.mask.TestWeights.quantised;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
@@ -200,23 +202,7 @@ class MagnitudePrunerTest {
         return IntStream.range(0, n).mapToObj(i -> state.isKept(t, i)).toArray(Boolean[]::new);
     }
 
-    private static float[] quantised(SplittableRandom random, int n, int levels) {
-        float[] w = new float[n];
-        for (int i = 0; i < n; i++) {
-            w[i] = (random.nextInt(2 * levels + 1) - levels) / (float) levels;
-        }
-        return w;
-    }
 
-    private static float[] gaussian(SplittableRandom random, int n, double scale) {
-        float[] w = new float[n];
-        for (int i = 0; i < n; i++) {
-            double u = random.nextDouble();
-            double v = random.nextDouble();
-            w[i] = (float) (scale * Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v));
-        }
-        return w;
-    }
 
     /** Sorts all weights by (|w|, global index) and prunes the first k: the definition itself. */
     private static boolean[] referenceGlobal(float[][] w, long k) {

@@ -172,11 +172,14 @@ final class BenchCommand implements Callable<Integer> {
             for (String m : sizeModels) {
                 ModelSpec big = ModelSpec.parse(m);
                 // the same work per contender and round as the main comparison, in fewer, larger steps
-                int bigSteps = Math.max(5, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount()));
+                // about the main comparison's work per contender, in more and shorter rounds: a round
+                // of a large model lasts seconds, as long as the machine's load swings
+                int bigRounds = 2 * rounds;
+                int bigSteps = Math.max(3, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount() / 2));
                 Map<String, Long> t = compare(big, Map.of(
                         "no pruning", config(big, SparsitySchedule.constant(0.0), Integer.MAX_VALUE),
-                        "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)), Math.max(3, rounds / 2), bigSteps);
-                long total = (long) Math.max(3, rounds / 2) * bigSteps;
+                        "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)), bigRounds, bigSteps);
+                long total = (long) bigRounds * bigSteps;
                 double none = t.get("no pruning") / 1e6 / total;
                 double every = t.get("mask every step") / 1e6 / total;
                 bySize.put(String.valueOf(big.parameterCount()), every / none - 1);
@@ -216,8 +219,10 @@ final class BenchCommand implements Callable<Integer> {
         if (soakMinutes > 0) {
             Map<String, Object> soak = SoakBench.run(batches, soakMinutes);
             figures.putAll(soak);
-            md.append(String.format(Locale.ROOT, "%n| soak | value |%n|---|---:|%n| minutes | %.1f |%n| RSS slope, MB/min | %.3f |%n| live arrays slope, /min | %.4f |%n",
-                    soak.get("soak_minutes"), soak.get("rss_slope_mb_per_minute"), soak.get("live_arrays_slope_per_minute")));
+            md.append(String.format(Locale.ROOT, "%n| soak | value |%n|---|---:|%n| minutes | %.1f |%n| RSS slope, MB/min | %.3f |%n"
+                            + "| slope outside the JVM's heap, non-heap and direct buffers, MB/min | %.3f |%n| the same over the second half, MB/min | %.3f |%n| live arrays slope, /min | %.4f |%n",
+                    soak.get("soak_minutes"), soak.get("rss_slope_mb_per_minute"), soak.get("native_slope_mb_per_minute"),
+                    soak.get("native_slope_second_half_mb_per_minute"), soak.get("live_arrays_slope_per_minute")));
         }
         if (!skipManyModels) {
             Map<String, Object> many = ManyModelsBench.run(quick ? 2000 : 6000, new int[] {1, 10, 100, 1000});
@@ -250,9 +255,10 @@ final class BenchCommand implements Callable<Integer> {
             data.driftAt = 0.5;
             Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, pipelineModel != null ? pipelineModel : data.defaultSpec(), "10s", pipelineThreads);
             figures.putAll(pipeline);
-            md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s |%n|---|---:|%n| bare model-ops loop | %.0f |%n| Flink job | %.0f |%n| pipeline_vs_bare | %.3f |%n",
-                    pipeline.get("pipeline_workload"), pipeline.get("bare_samples_per_second"), pipeline.get("pipeline_samples_per_second"),
-                    pipeline.get("pipeline_vs_bare")));
+            md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s |%n|---|---:|%n| bare model-ops loop | %.0f |%n"
+                            + "| bare loop, the job's intra-op threads | %.0f |%n| Flink job | %.0f |%n| pipeline_vs_bare | %.3f |%n| pipeline_vs_bare_same_threads | %.3f |%n",
+                    pipeline.get("pipeline_workload"), pipeline.get("bare_samples_per_second"), pipeline.get("bare_same_threads_samples_per_second"),
+                    pipeline.get("pipeline_samples_per_second"), pipeline.get("pipeline_vs_bare"), pipeline.get("pipeline_vs_bare_same_threads")));
         }
         if (out != null) {
             Files.createDirectories(out);

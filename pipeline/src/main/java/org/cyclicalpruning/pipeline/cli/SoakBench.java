@@ -2,6 +2,9 @@ package org.cyclicalpruning.pipeline.cli;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,7 +37,11 @@ final class SoakBench {
                 .optLearningRate(LearningRate.constant(0.01))
                 .optDevice(DeviceChoice.AUTO)
                 .build();
-        List<double[]> samples = new ArrayList<>(); // seconds, RSS MB, trainer arrays, engine arrays
+        // seconds, RSS MB, trainer arrays, engine arrays, RSS minus what the JVM holds itself (heap and
+        // non-heap committed, direct buffers in use, which DJL allocates per read and the GC frees
+        // late): the memory outside the JVM's own accounts, where a native leak shows
+        List<double[]> samples = new ArrayList<>();
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         long end = System.nanoTime() + (long) (minutes * 60e9);
         long steps = 0;
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
@@ -47,25 +54,36 @@ final class SoakBench {
                 trainer.step(batches.get((int) (steps % batches.size())), steps);
                 steps++;
                 if (System.nanoTime() >= nextSample) {
-                    samples.add(new double[] {(System.nanoTime() - start) / 1e9, rssMegabytes(), trainer.liveArrays(), engineArrays()});
+                    double rss = rssMegabytes();
+                    double jvm = (memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted() + directBytes()) / 1048576.0;
+                    samples.add(new double[] {(System.nanoTime() - start) / 1e9, rss, trainer.liveArrays(), engineArrays(), rss - jvm});
                     nextSample += 5_000_000_000L;
                 }
             }
         }
         double rssSlope = slope(samples, 1) * 60;
+        double nativeSlope = slope(samples, 4) * 60;
+        // after the first half, allocator pools and the heap have found their size
+        double nativeSlopeLate = slope(samples.subList(samples.size() / 2, samples.size()), 4) * 60;
         double arraySlope = slope(samples, 2) * 60;
         double engineSlope = slope(samples, 3) * 60;
         double[] first = samples.get(0);
         double[] last = samples.get(samples.size() - 1);
         System.out.printf(Locale.ROOT,
-                "soak: %d steps in %.1f min; RSS %.1f -> %.1f MB (slope %.3f MB/min); live arrays %d -> %d (slope %.4f/min), engine-wide %d -> %d%n",
-                steps, last[0] / 60, first[1], last[1], rssSlope, (long) first[2], (long) last[2], arraySlope, (long) first[3], (long) last[3]);
+                "soak: %d steps in %.1f min; RSS %.1f -> %.1f MB (slope %.3f MB/min); outside the JVM's heap, non-heap and direct buffers %.1f -> %.1f MB"
+                        + " (slope %.3f MB/min, %.3f over the second half); live arrays %d -> %d (slope %.4f/min), engine-wide %d -> %d%n",
+                steps, last[0] / 60, first[1], last[1], rssSlope, first[4], last[4], nativeSlope, nativeSlopeLate,
+                (long) first[2], (long) last[2], arraySlope, (long) first[3], (long) last[3]);
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("soak_minutes", last[0] / 60);
         figures.put("soak_steps", steps);
         figures.put("rss_mb_first", first[1]);
         figures.put("rss_mb_last", last[1]);
         figures.put("rss_slope_mb_per_minute", rssSlope);
+        figures.put("native_mb_first", first[4]);
+        figures.put("native_mb_last", last[4]);
+        figures.put("native_slope_mb_per_minute", nativeSlope);
+        figures.put("native_slope_second_half_mb_per_minute", nativeSlopeLate);
         figures.put("live_arrays_slope_per_minute", arraySlope);
         figures.put("engine_arrays_slope_per_minute", engineSlope);
         return figures;
@@ -78,6 +96,14 @@ final class SoakBench {
             }
         }
         return Double.NaN;
+    }
+
+    private static long directBytes() {
+        long used = 0;
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            used += pool.getMemoryUsed();
+        }
+        return used;
     }
 
     private static int engineArrays() {
