@@ -245,14 +245,8 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         if (!skipPipeline) {
-            DataOptions data = new DataOptions();
-            data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
-            data.batchSize = data.isFashionMnist() ? 128 : 32;
-            data.seed = 1;
-            data.dimension = 200;
-            data.support = 10;
-            data.correlation = 0.5;
-            data.driftAt = 0.5;
+            boolean fashion = FashionMnist.isAvailable(FashionMnist.defaultDir());
+            DataOptions data = DataOptions.of(fashion ? "fashion-mnist" : "synthetic", fashion ? 128 : 32, 200);
             Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, pipelineModel != null ? pipelineModel : data.defaultSpec(), "10s", pipelineThreads);
             figures.putAll(pipeline);
             md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s |%n|---|---:|%n| bare model-ops loop | %.0f |%n"
@@ -272,15 +266,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Fashion-MNIST batches of 128 when installed, else random batches of the same shape. */
     private static DataOptions benchData() {
-        DataOptions data = new DataOptions();
-        data.dataset = FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic";
-        data.batchSize = 128;
-        data.seed = 1;
-        data.dimension = 784;
-        data.support = 10;
-        data.correlation = 0.5;
-        data.driftAt = 0.5;
-        return data;
+        return DataOptions.of(FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic", 128, 784);
     }
 
     /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */

@@ -43,6 +43,23 @@ final class DataOptions {
     @Option(names = "--fashion-mnist-dir", description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
     Path fashionMnistDir;
 
+    /**
+     * Returns options for code that builds a stream itself (demo, bench): the flags' defaults,
+     * with the given dataset, batch size and synthetic dimension.
+     */
+    static DataOptions of(String dataset, int batchSize, int dimension) {
+        DataOptions data = new DataOptions();
+        data.dataset = dataset;
+        data.batchSize = batchSize;
+        data.batches = 1000;
+        data.seed = 1;
+        data.dimension = dimension;
+        data.support = 10;
+        data.correlation = 0.5;
+        data.driftAt = 0.5;
+        return data;
+    }
+
     boolean isFashionMnist() {
         return dataset.equals("fashion-mnist");
     }

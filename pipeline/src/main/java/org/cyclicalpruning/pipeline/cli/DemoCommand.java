@@ -60,12 +60,7 @@ final class DemoCommand implements Callable<Integer> {
             case "synthetic-drift" -> false;
             default -> throw new IllegalArgumentException("--dataset must be auto, fashion-mnist or synthetic-drift, got '" + dataset + "'");
         };
-        DataOptions data = new DataOptions();
-        data.seed = 1;
-        data.dimension = 200;
-        data.support = 10;
-        data.correlation = 0.5;
-        data.driftAt = 0.5;
+        DataOptions data = DataOptions.of("synthetic-drift", 32, 200);
         String cyclical;
         String gmp;
         long eventStep;
