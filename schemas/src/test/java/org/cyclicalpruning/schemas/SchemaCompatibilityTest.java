@@ -22,11 +22,11 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Guards readers in the field: every record schema must stay fully compatible (old readers read
  * new data, new readers read old data) with the newest released version under
- * {@code src/test/resources/released}.
+ * {@code src/main/resources/released}.
  */
 class SchemaCompatibilityTest {
     private static final Path CURRENT = Path.of("src/main/avro");
-    private static final Path RELEASED = Path.of("src/test/resources/released");
+    private static final Path RELEASED = Path.of("src/main/resources/released");
     /** Files that others reference by name come first. */
     private static final List<String> PARSE_FIRST = List.of("ModelSpec.avsc", "SparseTensor.avsc", "TrainingBatch.avsc", "ModelDeclaration.avsc");
 

@@ -22,6 +22,9 @@ public final class FashionMnist {
     /** Number of classes. */
     public static final int CLASSES = 10;
 
+    /** Features are pixel bytes divided by this (in float32), so that they lie in [0, 1]. */
+    public static final float PIXEL_DIVISOR = 255f;
+
     /** Human-readable class names, indexed by label. */
     public static final String[] CLASS_NAMES = {
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"
@@ -127,7 +130,7 @@ public final class FashionMnist {
                 throw corrupt(labelsFile, "label " + y[i] + " at index " + i + " is outside 0..9");
             }
         }
-        return Dataset.of(name, images.toFloats(255f), PIXELS, y, CLASSES);
+        return Dataset.of(name, images.toFloats(PIXEL_DIVISOR), PIXELS, y, CLASSES);
     }
 
     private static UncheckedIOException corrupt(Path file, String what) {

@@ -73,6 +73,9 @@ public final class SparseTrainer implements AutoCloseable {
     // in-place mask updates keep only the bits current; the float masks follow when a step needs them
     private boolean floatMasksStale;
     private ByteBuffer staging;
+    // uint8 batches: byte value -> feature, for the last divisor seen
+    private final float[] byteTable = new float[256];
+    private float byteTableDivisor = Float.NaN;
     private long steps;
     private long samples;
     private long anchor = Long.MIN_VALUE;
@@ -226,6 +229,47 @@ public final class SparseTrainer implements AutoCloseable {
                 staging.put(src); // a memcpy
             } else {
                 staging.asFloatBuffer().put(src.asFloatBuffer());
+            }
+        });
+    }
+
+    /**
+     * Trains on one batch whose features come as unsigned bytes over a divisor (pixels over 255),
+     * the quantized wire form of a {@code TrainingBatch}: feature = (byte &amp; 0xFF) / divisor,
+     * computed in float32 exactly as {@link org.cyclicalpruning.modelops.data.IdxReader} does, so
+     * the step equals {@link #step(Batch, long)} on the decoded floats.
+     *
+     * @param bytes rows x dim unsigned bytes, from its position
+     * @param divisor finite and not zero
+     * @return as {@link #step(Batch, long)}
+     */
+    public StepResult stepUint8(ByteBuffer bytes, float divisor, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
+        checkBatch(rows, dim, labels, targets);
+        checkArgument(bytes.remaining() == (long) rows * dim, "uint8 features hold %s bytes, %s x %s values need %s",
+                bytes.remaining(), rows, dim, (long) rows * dim);
+        checkArgument(Float.isFinite(divisor) && divisor != 0, "divisor must be finite and not zero, got %s", divisor);
+        if (divisor != byteTableDivisor) {
+            for (int b = 0; b < 256; b++) {
+                byteTable[b] = b / divisor;
+            }
+            byteTableDivisor = divisor;
+        }
+        int n = rows * dim;
+        float[] table = byteTable;
+        int from = bytes.position();
+        // decoded straight into the native staging buffer: no float[] per model on the heap
+        return train(rows, dim, labels, targets, eventTimeMillis, staging -> {
+            FloatBuffer x = staging.asFloatBuffer();
+            if (bytes.hasArray()) {
+                byte[] a = bytes.array();
+                int offset = bytes.arrayOffset() + from;
+                for (int i = 0; i < n; i++) {
+                    x.put(i, table[a[offset + i] & 0xFF]);
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    x.put(i, table[bytes.get(from + i) & 0xFF]);
+                }
             }
         });
     }

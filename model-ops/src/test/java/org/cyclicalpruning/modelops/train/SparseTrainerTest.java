@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
+import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
@@ -88,6 +89,42 @@ class SparseTrainerTest {
             float[][] w = trainer.weights();
             assertThat(zeros(w[0])).isEqualTo(Math.round(0.75 * 240));
             assertThat(zeros(w[2])).isEqualTo(Math.round(0.75 * 36));
+        }
+    }
+
+    @Test
+    void uint8BatchesTrainExactlyAsTheirDecodedFloats() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(36, new int[] {12}, 4))
+                .setSchedule(SparsitySchedule.constant(0.6))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(11);
+        try (SparseTrainer floats = SparseTrainer.create(config); SparseTrainer bytes = SparseTrainer.create(config)) {
+            for (int step = 0; step < 30; step++) {
+                int rows = 8;
+                byte[] pixels = new byte[rows * 36];
+                float[] decoded = new float[pixels.length];
+                for (int i = 0; i < pixels.length; i++) {
+                    pixels[i] = (byte) random.nextInt(256);
+                    decoded[i] = (pixels[i] & 0xFF) / 255f; // as IdxReader decodes Fashion-MNIST
+                }
+                int[] labels = random.ints(rows, 0, 4).toArray();
+                // a buffer that starts mid-array, as a decoded Avro field may
+                ByteBuffer wire = ByteBuffer.allocate(pixels.length + 5).position(5);
+                wire.put(pixels).position(5);
+
+                StepResult a = floats.step(new Batch(decoded, rows, 36, labels, null), step * 10L);
+                StepResult b = bytes.stepUint8(wire, 255f, rows, 36, labels, null, step * 10L);
+
+                assertThat(b.loss()).isEqualTo(a.loss());
+                assertThat(wire.position()).as("the caller's buffer is left as it was").isEqualTo(5);
+            }
+            assertThat(bytes.weights()).isDeepEqualTo(floats.weights());
+            assertThatThrownBy(() -> bytes.stepUint8(ByteBuffer.allocate(7), 255f, 8, 36, new int[8], null, 0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("uint8 features hold 7 bytes");
+            assertThatThrownBy(() -> bytes.stepUint8(ByteBuffer.allocate(8 * 36), 0f, 8, 36, new int[8], null, 0))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("divisor");
         }
     }
 

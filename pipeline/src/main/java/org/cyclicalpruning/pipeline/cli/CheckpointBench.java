@@ -63,7 +63,7 @@ final class CheckpointBench {
                     String suffix = "ckpt-" + run++;
                     kafka.createTopics(suffix, 1, suffix + "-out", suffix + "-dead");
                     try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
-                        StreamProducer.produce(producer, suffix, List.of("m"), prepared.iterator(), batches, START, 100, 0, false);
+                        StreamProducer.produce(producer, suffix, List.of("m"), prepared.iterator(), batches, START, 100, 0, false, data.uint8Divisor());
                     }
                     Result r = measure(kafka.bootstrapServers(), suffix, spec, backend);
                     String key = parameters + "/" + backend;

@@ -40,6 +40,10 @@ final class DataOptions {
             description = "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
     double driftAt;
 
+    @Option(names = "--features", defaultValue = "auto",
+            description = "How features travel: auto (uint8 for Fashion-MNIST, whose pixels are bytes; float32 otherwise), float32 or uint8 (default: ${DEFAULT-VALUE}).")
+    String features;
+
     @Option(names = "--fashion-mnist-dir", description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
     Path fashionMnistDir;
 
@@ -57,6 +61,7 @@ final class DataOptions {
         data.support = 10;
         data.correlation = 0.5;
         data.driftAt = 0.5;
+        data.features = "auto";
         return data;
     }
 
@@ -71,9 +76,21 @@ final class DataOptions {
         if (batchSize < 1 || batches < 1) {
             throw new IllegalArgumentException("--batch-size and --batches must be positive");
         }
+        if (!features.matches("auto|float32|uint8")) {
+            throw new IllegalArgumentException("--features must be auto, float32 or uint8, got '" + features + "'");
+        }
+        if (features.equals("uint8") && !isFashionMnist()) {
+            throw new IllegalArgumentException("--features uint8 needs byte-valued data such as fashion-mnist; " + dataset + " features are real numbers");
+        }
         if (!(driftAt > 0 && driftAt < 1)) {
             throw new IllegalArgumentException("--drift-at must be in (0, 1), got " + driftAt);
         }
+    }
+
+    /** Returns the divisor the features travel over as bytes, or null when they travel as float32. */
+    Float uint8Divisor() {
+        validate();
+        return isFashionMnist() && !features.equals("float32") ? FashionMnist.PIXEL_DIVISOR : null;
     }
 
     Path fashionDir() {
@@ -125,7 +142,7 @@ final class DataOptions {
 
     String describe() {
         if (isFashionMnist()) {
-            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize;
+            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", " + (uint8Divisor() == null ? "float32" : "uint8") + " features";
         }
         return String.format(Locale.ROOT, "%s teacher: %d features, support %d, correlation %.2f, seed %d%s, batches of %d", dataset,
                 dimension, support, correlation, seed,

@@ -75,7 +75,7 @@ final class DemoCommand implements Callable<Integer> {
             cyclical = "cyclical(final=0.9, period=30s, cycles=inf, ramp=0.5)";
             gmp = "gradual(final=0.9, duration=60s)";
             interval = "30s";
-            System.out.println("dataset: Fashion-MNIST from " + FashionMnist.defaultDir() + ", LeNet-300-100, " + epochs + " epochs");
+            System.out.println("dataset: Fashion-MNIST from " + FashionMnist.defaultDir() + ", LeNet-300-100, " + epochs + " epochs, pixels sent as uint8");
         } else {
             data.dataset = "synthetic-drift";
             data.batchSize = 32;
@@ -113,7 +113,7 @@ final class DemoCommand implements Callable<Integer> {
             long start = 1_767_225_600_000L; // 2026-01-01T00:00:00Z: a fixed event time, so runs repeat exactly
             try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
                 StreamProducer.produce(producer, "training-batches", List.of("cyclical", "gmp"), data.stream(), data.batches, start,
-                        eventStep, 0, true);
+                        eventStep, 0, true, data.uint8Divisor());
                 // one record that is not a batch at all: it goes to the dead-letter topic and nothing else happens
                 Topics.send(producer, "training-batches", "cyclical", "not a batch".getBytes(StandardCharsets.UTF_8));
             }

@@ -67,7 +67,7 @@ final class PipelineBench {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics("training-batches", 1, "model-snapshots", "dead-letters");
             try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
-                StreamProducer.produce(producer, "training-batches", List.of("bench"), prepared.iterator(), batches, start, step, 0, false);
+                StreamProducer.produce(producer, "training-batches", List.of("bench"), prepared.iterator(), batches, start, step, 0, false, data.uint8Divisor());
             }
             JobConfig config = JobConfig.defaultConfig()
                     .with("{bootstrap-servers: '" + kafka.bootstrapServers() + "', bounded: true, parallelism: 1, restart-attempts: 0,"

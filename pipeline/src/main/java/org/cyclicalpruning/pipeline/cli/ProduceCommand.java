@@ -48,7 +48,7 @@ final class ProduceCommand implements Callable<Integer> {
         System.out.printf("producing %d batches of %s to %s for %s%n", data.batches, data.describe(), topic, models);
         long written;
         try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrapServers, kafkaProperties)) {
-            written = StreamProducer.produce(producer, topic, models, data.stream(), data.batches, first, step, rate, true);
+            written = StreamProducer.produce(producer, topic, models, data.stream(), data.batches, first, step, rate, true, data.uint8Divisor());
         }
         System.out.printf("wrote %d records, event time %d .. %d%n", written, first, first + (data.batches - 1L) * step);
         return 0;

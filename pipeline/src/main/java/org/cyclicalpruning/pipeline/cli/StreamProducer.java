@@ -23,10 +23,11 @@ final class StreamProducer {
      * @param eventStepMillis event time between consecutive batches
      * @param ratePerSecond batches per second per model, 0 for as fast as possible
      * @param progress whether to show a progress bar
+     * @param uint8Divisor null for float32 features, else features go as bytes over this divisor
      * @return records written
      */
     static long produce(KafkaProducer<String, byte[]> producer, String topic, List<String> modelIds, Iterator<Batch> batches,
-            int count, long startMillis, long eventStepMillis, double ratePerSecond, boolean progress) throws Exception {
+            int count, long startMillis, long eventStepMillis, double ratePerSecond, boolean progress, Float uint8Divisor) throws Exception {
         long written = 0;
         long began = System.nanoTime();
         Future<RecordMetadata> last = null;
@@ -44,7 +45,9 @@ final class StreamProducer {
                 Batch b = batches.next();
                 long eventTime = startMillis + i * eventStepMillis;
                 for (String id : modelIds) {
-                    byte[] value = TrainingBatches.toBytes(TrainingBatches.packed(id, i, eventTime, b));
+                    byte[] value = TrainingBatches.toBytes(uint8Divisor == null
+                            ? TrainingBatches.packed(id, i, eventTime, b)
+                            : TrainingBatches.quantized(id, i, eventTime, b, uint8Divisor));
                     // the record's Kafka timestamp stays the time of writing: replayed history with old
                     // event times would otherwise fall to the topic's retention at once
                     last = producer.send(new ProducerRecord<>(topic, id, value));

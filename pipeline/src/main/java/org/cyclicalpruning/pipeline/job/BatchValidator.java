@@ -18,7 +18,8 @@ import org.cyclicalpruning.schemas.TrainingBatch;
 
 /**
  * Checks every batch against its model before training: known model, sizes within the configured
- * bounds (checked before anything is allocated), shape, labels and finite values. Good batches go
+ * bounds (checked before anything is allocated), shape, labels and finite values (float32
+ * features are scanned; uint8 ones are finite by construction once their divisor is). Good batches go
  * on unpacked; bad ones go to {@link #DEAD_LETTERS} with a named reason, and the job goes on.
  */
 public final class BatchValidator extends ProcessFunction<Received, ValidBatch> {
@@ -68,13 +69,24 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
                     "batch has " + dim + " features per row, model " + b.getModelId() + " (" + spec.toText() + ") takes " + spec.inputs());
         }
         int n = (int) (rows * dim);
-        byte[] features = packedFeatures(b.getFeatures(), n);
-        int nonFinite = firstNonFinite(features, n);
-        if (nonFinite >= 0) {
-            float f = Float.intBitsToFloat((int) LITTLE_ENDIAN_INTS.get(features, 4 * nonFinite));
-            throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "feature " + nonFinite + " is " + f);
+        Float divisor = b.getUint8Divisor();
+        byte[] features;
+        if (divisor == null) {
+            features = packedFeatures(b.getFeatures(), n);
+            int nonFinite = firstNonFinite(features, n);
+            if (nonFinite >= 0) {
+                float f = Float.intBitsToFloat((int) LITTLE_ENDIAN_INTS.get(features, 4 * nonFinite));
+                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "feature " + nonFinite + " is " + f);
+            }
+        } else {
+            // every byte / divisor is finite when the divisor is finite and not zero
+            if (!Float.isFinite(divisor) || divisor == 0) {
+                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "uint8Divisor is " + divisor + ": features = byte / uint8Divisor would not be finite numbers");
+            }
+            features = quantizedFeatures(b.getFeatures(), n);
         }
         ValidBatch v = new ValidBatch();
+        v.uint8Divisor = divisor == null ? 0f : divisor;
         if (spec.isClassifier()) {
             List<Integer> labels = b.getLabels();
             if (labels == null || labels.size() != rows) {
@@ -184,6 +196,23 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
             packed.putFloat(list.get(i));
         }
         return packed.array();
+    }
+
+    private static byte[] quantizedFeatures(Object payload, int n) throws Rejected {
+        if (!(payload instanceof ByteBuffer)) {
+            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH, "uint8Divisor is set, so features must be bytes, one per value, not an array of floats");
+        }
+        ByteBuffer bytes = ((ByteBuffer) payload).duplicate();
+        if (bytes.remaining() != n) {
+            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
+                    "uint8 features hold " + bytes.remaining() + " bytes, rows x dim needs " + n);
+        }
+        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == n) {
+            return bytes.array();
+        }
+        byte[] quantized = new byte[n];
+        bytes.get(quantized);
+        return quantized;
     }
 
     static DeadLetter deadLetter(Received r, String modelId, DeadLetterReason reason, String message, byte[] raw) {

@@ -126,7 +126,9 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
             firstStepNanos = began;
         }
         // the packed bytes go straight into native memory: no float[] copy on the way
-        StepResult r = trainer.step(ByteBuffer.wrap(b.features), b.rows, b.dim, b.labels, b.targets, t);
+        StepResult r = b.uint8Divisor != 0
+                ? trainer.stepUint8(ByteBuffer.wrap(b.features), b.uint8Divisor, b.rows, b.dim, b.labels, b.targets, t)
+                : trainer.step(ByteBuffer.wrap(b.features), b.rows, b.dim, b.labels, b.targets, t);
         lastStepNanos = System.nanoTime();
         stepNanos.add(lastStepNanos - began);
         ModelMetrics mm = metrics(b.modelId);

@@ -1,7 +1,12 @@
 package org.cyclicalpruning.pipeline.job;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
@@ -21,12 +26,20 @@ import org.cyclicalpruning.schemas.TrainingBatch;
  * counts written in the record, so the record is first walked with Avro's skip, which checks every
  * count against the bytes that are actually there and allocates nothing. Only then is it
  * decoded, and then nothing decoded can be larger than the record itself.
+ *
+ * <p>Records carry no schema id, so one that the current schema cannot walk is tried with the
+ * writer schema of each earlier release (shipped under {@code /released}), newest first: the job
+ * reads what producers of an older release write.
  */
 public final class TrainingBatchDeserializer implements KafkaRecordDeserializationSchema<Received> {
     private static final long serialVersionUID = 1L;
 
+    /** Releases whose TrainingBatch differs from the current one, newest first. */
+    private static final List<String> EARLIER_WRITERS = List.of("0.1.0");
+
     private final int maxRecordBytes;
     private transient SpecificDatumReader<TrainingBatch> reader;
+    private transient List<SpecificDatumReader<TrainingBatch>> earlierReaders;
     private transient BinaryDecoder decoder;
 
     /** @param maxRecordBytes larger record values are rejected before decoding */
@@ -70,13 +83,52 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         if (reader == null) {
             reader = new SpecificDatumReader<>(TrainingBatch.class);
         }
+        IOException current;
+        try {
+            return decode(value, reader);
+        } catch (IOException e) {
+            current = e;
+        }
+        if (earlierReaders == null) {
+            earlierReaders = new ArrayList<>();
+            for (String release : EARLIER_WRITERS) {
+                earlierReaders.add(new SpecificDatumReader<>(releasedSchema(release), TrainingBatch.getClassSchema()));
+            }
+        }
+        for (SpecificDatumReader<TrainingBatch> earlier : earlierReaders) {
+            try {
+                return decode(value, earlier);
+            } catch (IOException ignored) {
+                // not this release's either: the current schema's error is the one to report
+            }
+        }
+        throw current;
+    }
+
+    private TrainingBatch decode(byte[] value, SpecificDatumReader<TrainingBatch> with) throws IOException {
         decoder = DecoderFactory.get().binaryDecoder(value, decoder);
-        GenericDatumReader.skip(TrainingBatch.getClassSchema(), decoder);
+        try {
+            GenericDatumReader.skip(with.getSchema(), decoder);
+        } catch (RuntimeException e) {
+            throw new IOException(e.toString(), e);
+        }
         if (!decoder.isEnd()) {
             throw new IOException("trailing bytes after the record");
         }
         decoder = DecoderFactory.get().binaryDecoder(value, decoder);
-        return reader.read(null, decoder);
+        return with.read(null, decoder);
+    }
+
+    static Schema releasedSchema(String release) {
+        String resource = "/released/" + release + "/TrainingBatch.avsc";
+        try (InputStream in = TrainingBatchDeserializer.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is missing from the classpath");
+            }
+            return new Schema.Parser().parse(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static void fail(Received r, byte[] value, DeadLetterReason reason, String message) {

@@ -29,6 +29,31 @@ public final class TrainingBatches {
     public static TrainingBatch packed(String modelId, long sequence, long eventTime, Batch batch) {
         ByteBuffer features = ByteBuffer.allocate(4 * batch.features().length).order(ByteOrder.LITTLE_ENDIAN);
         features.asFloatBuffer().put(batch.features());
+        return record(modelId, sequence, eventTime, batch, features, null);
+    }
+
+    /**
+     * Packs a batch whose features are bytes over a divisor, such as pixels over 255, with one
+     * unsigned byte per feature: a quarter of the float32 form, and decoded to the same floats.
+     *
+     * @param uint8Divisor every feature must equal {@code b / uint8Divisor} for a byte value b
+     * @throws IllegalArgumentException naming the first feature that is not such a value
+     */
+    public static TrainingBatch quantized(String modelId, long sequence, long eventTime, Batch batch, float uint8Divisor) {
+        float[] x = batch.features();
+        byte[] bytes = new byte[x.length];
+        for (int i = 0; i < x.length; i++) {
+            long b = Math.round((double) x[i] * uint8Divisor);
+            if (b < 0 || b > 255 || b / uint8Divisor != x[i]) {
+                throw new IllegalArgumentException("feature " + i + " = " + x[i] + " is not a byte / " + uint8Divisor
+                        + ": this data cannot be sent as uint8 (send it as float32)");
+            }
+            bytes[i] = (byte) b;
+        }
+        return record(modelId, sequence, eventTime, batch, ByteBuffer.wrap(bytes), uint8Divisor);
+    }
+
+    private static TrainingBatch record(String modelId, long sequence, long eventTime, Batch batch, ByteBuffer features, Float uint8Divisor) {
         return TrainingBatch.newBuilder()
                 .setModelId(modelId)
                 .setSequence(sequence)
@@ -38,12 +63,13 @@ public final class TrainingBatches {
                 .setFeatures(features)
                 .setLabels(batch.labels() == null ? null : boxed(batch.labels()))
                 .setTargets(batch.targets() == null ? null : boxed(batch.targets()))
+                .setUint8Divisor(uint8Divisor)
                 .build();
     }
 
     /** Returns the record as plain Avro binary, the value format of the input topic. */
     public static byte[] toBytes(TrainingBatch batch) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + 4 * batch.getRows() * Math.max(1, batch.getDim()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + (batch.getUint8Divisor() == null ? 4 : 1) * batch.getRows() * Math.max(1, batch.getDim()));
         BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
         try {
             new SpecificDatumWriter<>(TrainingBatch.class).write(batch, encoder);
@@ -54,8 +80,13 @@ public final class TrainingBatches {
         return out.toByteArray();
     }
 
+    /** Returns the record a valid batch came from, in its own encoding. */
     static TrainingBatch of(ValidBatch b) {
-        return packed(b.modelId, b.sequence, b.eventTime, b.toBatch());
+        Batch batch = b.toBatch();
+        if (b.uint8Divisor != 0) {
+            return record(b.modelId, b.sequence, b.eventTime, batch, ByteBuffer.wrap(b.features), b.uint8Divisor);
+        }
+        return packed(b.modelId, b.sequence, b.eventTime, batch);
     }
 
     private static List<Integer> boxed(int[] values) {

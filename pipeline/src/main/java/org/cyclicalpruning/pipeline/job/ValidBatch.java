@@ -12,10 +12,13 @@ public class ValidBatch {
     public int rows;
     public int dim;
     /**
-     * rows x dim features, row-major, float32 little-endian. Packed rather than a float[]: Flink
-     * copies a byte[] between tasks in one piece, but a float[] one element at a time.
+     * rows x dim features, row-major: float32 little-endian, or one unsigned byte each when
+     * {@link #uint8Divisor} is set. Packed rather than a float[]: Flink copies a byte[] between
+     * tasks in one piece, but a float[] one element at a time.
      */
     public byte[] features;
+    /** 0 for float32 features; else feature = (byte &amp; 0xFF) / uint8Divisor. */
+    public float uint8Divisor;
     /** Class labels, or null for regression. */
     public int[] labels;
     /** Regression targets, or null for classifiers. */
@@ -29,7 +32,13 @@ public class ValidBatch {
     /** Returns the batch as {@code model-ops} trains on it. */
     public Batch toBatch() {
         float[] x = new float[rows * dim];
-        ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+        if (uint8Divisor != 0) {
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (features[i] & 0xFF) / uint8Divisor;
+            }
+        } else {
+            ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+        }
         return new Batch(x, rows, dim, labels, targets);
     }
 }

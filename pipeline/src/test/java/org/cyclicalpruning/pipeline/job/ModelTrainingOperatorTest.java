@@ -151,4 +151,36 @@ class ModelTrainingOperatorTest {
             assertThat(Double.isFinite(b.getLoss())).isTrue();
         }
     }
+
+    /** Batch i of model a with byte-valued features, sent as uint8 or as their float32 values. */
+    private static ValidBatch pixels(int i, boolean asUint8) {
+        ValidBatch v = batch("a", i);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(i);
+        byte[] bytes = new byte[v.rows * v.dim];
+        java.nio.ByteBuffer floats = java.nio.ByteBuffer.allocate(4 * bytes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < bytes.length; k++) {
+            bytes[k] = (byte) random.nextInt(256);
+            floats.putFloat((bytes[k] & 0xFF) / 255f);
+        }
+        v.features = asUint8 ? bytes : floats.array();
+        v.uint8Divisor = asUint8 ? 255f : 0f;
+        return v;
+    }
+
+    @Test
+    void uint8BatchesPublishTheSameModelsAsTheirFloatValues() throws Exception {
+        List<List<SparseModelSnapshot>> outputs = new java.util.ArrayList<>();
+        for (boolean asUint8 : new boolean[] {false, true}) {
+            try (var h = harness()) {
+                for (int i = 0; i < 12; i++) {
+                    ValidBatch v = pixels(i, asUint8);
+                    h.processElement(new StreamRecord<>(v, v.eventTime));
+                }
+                h.processWatermark(Long.MAX_VALUE);
+                outputs.add(h.extractOutputValues());
+            }
+        }
+        assertThat(outputs.get(0)).extracting(SparseModelSnapshot::getReason).contains(SnapshotReason.CYCLE_END, SnapshotReason.INTERVAL);
+        assertThat(outputs.get(1)).containsExactlyElementsOf(outputs.get(0));
+    }
 }

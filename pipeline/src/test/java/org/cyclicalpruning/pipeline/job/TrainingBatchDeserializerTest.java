@@ -73,4 +73,39 @@ class TrainingBatchDeserializerTest {
         assertThat(tooBig.message).contains("max-record-bytes");
         assertThat(tooBig.raw).as("a bounded prefix, so the dead letter fits its topic").hasSize(bytes.length - 1);
     }
+
+    @Test
+    void recordsOfTheReleasedSchemaStillDecode() throws Exception {
+        org.apache.avro.Schema released = TrainingBatchDeserializer.releasedSchema("0.1.0");
+        assertThat(released.getField("uint8Divisor")).as("0.1.0 predates uint8 features").isNull();
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(released);
+        old.put("modelId", "m");
+        old.put("sequence", 3L);
+        old.put("eventTime", 7L);
+        old.put("rows", 1);
+        old.put("dim", 2);
+        old.put("features", ByteBuffer.wrap(new byte[8]));
+        old.put("labels", List.of(1));
+        old.put("targets", null);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BinaryEncoder e = EncoderFactory.get().binaryEncoder(bytes, null);
+        new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(released).write(old, e);
+        e.flush();
+
+        Received r = deserialize(bytes.toByteArray(), 1 << 20);
+
+        assertThat(r.failure).isNull();
+        assertThat(r.batch.getModelId()).isEqualTo("m");
+        assertThat(r.batch.getSequence()).isEqualTo(3);
+        assertThat(r.batch.getLabels()).containsExactly(1);
+        assertThat(r.batch.getUint8Divisor()).isNull();
+    }
+
+    @Test
+    void uint8RecordsDecodeWithTheirDivisor() {
+        TrainingBatch b = TrainingBatch.newBuilder().setModelId("m").setSequence(3).setEventTime(7).setRows(2).setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[] {0, 1, (byte) 200, (byte) 255})).setLabels(List.of(1, 0)).setUint8Divisor(255f).build();
+        Received r = deserialize(TrainingBatches.toBytes(b), 1 << 20);
+        assertThat(r.batch).isEqualTo(b);
+    }
 }
