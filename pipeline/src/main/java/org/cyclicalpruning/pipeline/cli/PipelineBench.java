@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline.cli;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,8 +26,10 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 
 /**
  * The job's throughput against the bare {@code model-ops} training loop on the same prepared
- * batches, in one run: bare, job, bare again (the bare figure is the mean of the two, so drift in
- * the machine's load hits both sides alike).
+ * batches, in one run: the job at each intra-op thread count and the bare loop at PyTorch's
+ * default and at each of those counts, once per round in rotating order, so that drift in the
+ * machine's load hits every contender alike. {@code pipeline_vs_bare} sets the job at its
+ * fastest thread count against the bare loop at its fastest.
  *
  * <p>The job's throughput is taken over the span in which its training operator trained (from its
  * first step to its last), so Flink's and Kafka's start-up, which a long-running job pays once, is
@@ -34,11 +37,10 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
  * keyed state, checkpoints, snapshot encoding and the exactly-once sinks) is in.
  */
 final class PipelineBench {
-    private static int defaultThreads;
-
     private PipelineBench() {}
 
-    static Map<String, Object> run(DataOptions data, int batches, String spec, String checkpointInterval, int jobThreads) throws Exception {
+    static Map<String, Object> run(DataOptions data, int batches, String spec, String checkpointInterval, List<Integer> jobThreadCounts, int rounds)
+            throws Exception {
         data.batches = batches;
         ModelDeclaration declaration = ModelDeclaration.newBuilder()
                 .setModelId("bench")
@@ -55,15 +57,22 @@ final class PipelineBench {
         long step = 100;
 
         Engine.getInstance(); // loads PyTorch, whose thread count the bare loop keeps
-        defaultThreads = JniUtils.getNumThreads();
+        int defaultThreads = JniUtils.getNumThreads();
+        List<Integer> threadCounts = jobThreadCounts.stream().map(t -> t == 0 ? defaultThreads : t).distinct().toList();
         bare(declaration, prepared.subList(0, Math.min(200, batches)), start, step, defaultThreads); // warm-up: JIT, native library, allocator
-        List<Double> bareRuns = new ArrayList<>();
-        List<Double> bareSameThreadRuns = new ArrayList<>();
-        List<Double> jobRuns = new ArrayList<>();
-        int sameThreads = jobThreads == 0 ? defaultThreads : jobThreads;
-        double stepsInJob = 0;
+        Map<Integer, List<Double>> bareRuns = new LinkedHashMap<>();
+        Map<Integer, List<Double>> jobRuns = new LinkedHashMap<>();
+        Map<Integer, Double> inSteps = new LinkedHashMap<>();
+        Map<Integer, Map<String, Double>> cpuByGroup = new LinkedHashMap<>();
+        Map<Integer, Double> processCpu = new LinkedHashMap<>();
+        bareRuns.put(defaultThreads, new ArrayList<>());
+        for (int t : threadCounts) {
+            bareRuns.putIfAbsent(t, new ArrayList<>());
+            jobRuns.put(t, new ArrayList<>());
+        }
         long flushNanos = 0;
         long flushes = 0;
+        int rows = prepared.get(0).rows();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics("training-batches", 1, "model-snapshots", "dead-letters");
             try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
@@ -71,53 +80,94 @@ final class PipelineBench {
             }
             JobConfig config = JobConfig.defaultConfig()
                     .with("{bootstrap-servers: '" + kafka.bootstrapServers() + "', bounded: true, parallelism: 1, restart-attempts: 0,"
-                            + " checkpoint-interval: " + checkpointInterval + ", intra-op-threads: " + jobThreads + "}")
+                            + " checkpoint-interval: " + checkpointInterval + "}")
                     .withModels(List.of(declaration))
                     .forLocalRun();
             runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's and Kafka's code
-            // bare, job, bare, job, bare: load from elsewhere on a shared machine hits both sides alike
-            for (int round = 0; round < 2; round++) {
-                bareRuns.add(bare(declaration, prepared, start, step, defaultThreads));
-                bareSameThreadRuns.add(bare(declaration, prepared, start, step, sameThreads));
-                JobExecutionResult result = runJob(config.with("{transactional-id-prefix: bench-" + round + ", group-id: bench-" + round + "}"));
-                long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
-                stepsInJob = result.<Long>getAccumulatorResult(ModelTrainingOperator.STEP_NANOS) / (double) span;
-                flushNanos = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSH_NANOS);
-                flushes = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSHES);
-                // the span runs from the start of the first step to the end of the last
-                jobRuns.add(batches * (double) prepared.get(0).rows() / (span / 1e9));
+            // every contender once per round, the order rotating: load from elsewhere on a shared
+            // machine hits all of them alike
+            List<Integer> contenders = new ArrayList<>(); // a thread count; negative for the bare loop on -t threads
+            bareRuns.keySet().forEach(t -> contenders.add(-t));
+            contenders.addAll(threadCounts);
+            int run = 0;
+            for (int round = 0; round < rounds; round++) {
+                for (int k = 0; k < contenders.size(); k++) {
+                    int c = contenders.get((k + round) % contenders.size());
+                    if (c < 0) {
+                        bareRuns.get(-c).add(bare(declaration, prepared, start, step, -c));
+                        continue;
+                    }
+                    JobExecutionResult result;
+                    long cpuBefore = processCpuNanos();
+                    try (ThreadCpu cpu = new ThreadCpu()) {
+                        result = runJob(config.with("{intra-op-threads: " + c + ", transactional-id-prefix: bench-" + run + ", group-id: bench-" + run + "}"));
+                        cpuByGroup.put(c, cpu.secondsByGroup());
+                    }
+                    run++;
+                    processCpu.put(c, (processCpuNanos() - cpuBefore) / 1e9);
+                    long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
+                    inSteps.put(c, result.<Long>getAccumulatorResult(ModelTrainingOperator.STEP_NANOS) / (double) span);
+                    flushNanos = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSH_NANOS);
+                    flushes = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSHES);
+                    // the span runs from the start of the first step to the end of the last
+                    jobRuns.get(c).add(batches * (double) rows / (span / 1e9));
+                }
             }
         }
-        bareRuns.add(bare(declaration, prepared, start, step, defaultThreads));
-        double bare = bareRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double bareSame = bareSameThreadRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
-        double job = jobRuns.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        // the reference is the bare loop at its fastest thread count here, PyTorch's default or not
+        int bareBest = bareRuns.keySet().stream().max(Comparator.comparingDouble(t -> mean(bareRuns.get(t)))).orElseThrow();
+        double bare = mean(bareRuns.get(bareBest));
+        int best = threadCounts.stream().max(Comparator.comparingDouble(t -> mean(jobRuns.get(t)))).orElseThrow();
+        double job = mean(jobRuns.get(best));
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("pipeline_workload", spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval
-                + ", job intra-op threads " + (jobThreads == 0 ? "default (" + defaultThreads + ")" : jobThreads) + ", bare " + defaultThreads);
+                + ", " + rounds + " rounds; PyTorch's default is " + defaultThreads + " intra-op threads");
+        figures.put("bare_intra_op_threads", bareBest);
+        figures.put("pipeline_job_intra_op_threads", best);
         figures.put("pipeline_samples_per_second", job);
         figures.put("bare_samples_per_second", bare);
-        figures.put("bare_samples_per_second_runs", bareRuns);
-        figures.put("pipeline_samples_per_second_runs", jobRuns);
         figures.put("pipeline_vs_bare", job / bare);
-        // the same comparison with the bare loop on the job's thread count: what the pipeline costs
-        // beyond the cores it takes from training
-        figures.put("bare_same_threads_samples_per_second", bareSame);
-        figures.put("pipeline_vs_bare_same_threads", job / bareSame);
-        figures.put("pipeline_time_in_steps", stepsInJob);
+        Map<String, Object> byThreads = new LinkedHashMap<>();
+        for (int t : threadCounts) {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("job_samples_per_second_runs", jobRuns.get(t));
+            f.put("bare_same_threads_samples_per_second_runs", bareRuns.get(t));
+            f.put("pipeline_vs_bare", mean(jobRuns.get(t)) / bare);
+            // what the pipeline costs beyond the cores it takes from training
+            f.put("pipeline_vs_bare_same_threads", mean(jobRuns.get(t)) / mean(bareRuns.get(t)));
+            f.put("time_in_steps", inSteps.get(t));
+            f.put("last_run_process_cpu_seconds", processCpu.get(t));
+            f.put("last_run_thread_cpu_seconds", cpuByGroup.get(t));
+            byThreads.put(String.valueOf(t), f);
+        }
+        figures.put("pipeline_by_job_intra_op_threads", byThreads);
+        figures.put("bare_samples_per_second_runs", bareRuns.get(bareBest));
         figures.put("state_flushes", flushes);
         figures.put("state_flush_ms_mean", flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
-        int rows = prepared.get(0).rows();
         int dim = prepared.get(0).dim();
-        figures.put("heap_to_native_bytes_per_batch", 4L * rows * dim + 8L * rows);
-        System.out.printf(Locale.ROOT, "pipeline: %.0f samples/s in the job %s vs %.0f bare %s: pipeline_vs_bare = %.3f%n",
-                job, rounded(jobRuns), bare, rounded(bareRuns), job / bare);
-        System.out.printf(Locale.ROOT, "  bare loop with the job's %d intra-op thread(s): %.0f samples/s %s: pipeline_vs_bare_same_threads = %.3f%n",
-                sameThreads, bareSame, rounded(bareSameThreadRuns), job / bareSame);
-        System.out.printf(Locale.ROOT, "  the training operator spent %.0f%% of its span inside training steps%n", 100 * stepsInJob);
-        System.out.printf(Locale.ROOT, "  keyed state: %d model writes at checkpoints, %.2f ms each; per batch only the batch crosses into native memory (%d bytes)%n",
-                flushes, flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes, 4L * rows * dim + 8L * rows);
+        long wireBytes = data.uint8Divisor() == null ? 4L * rows * dim : (long) rows * dim;
+        figures.put("feature_bytes_per_batch", wireBytes);
+        bareRuns.forEach((t, runs) -> System.out.printf(Locale.ROOT, "pipeline: bare loop on %d thread(s): %.0f samples/s %s%n", t, mean(runs), rounded(runs)));
+        for (int t : threadCounts) {
+            System.out.printf(Locale.ROOT, "  job, intra-op-threads %d: %.0f samples/s %s, pipeline_vs_bare %.3f; bare on %d: %.0f %s, ratio %.3f;"
+                            + " %.0f%% of the span in steps%n",
+                    t, mean(jobRuns.get(t)), rounded(jobRuns.get(t)), mean(jobRuns.get(t)) / bare, t, mean(bareRuns.get(t)), rounded(bareRuns.get(t)),
+                    mean(jobRuns.get(t)) / mean(bareRuns.get(t)), 100 * inSteps.get(t));
+            System.out.printf(Locale.ROOT, "    CPU of its last run: %.1f s in the process; by thread group: %s%n", processCpu.get(t), cpuByGroup.get(t));
+        }
+        System.out.printf(Locale.ROOT, "pipeline_vs_bare = %.3f (the job at its best, %d intra-op thread(s), against the bare loop at its best, %d)%n",
+                job / bare, best, bareBest);
+        System.out.printf(Locale.ROOT, "  keyed state: %d model writes at checkpoints, %.2f ms each; per batch only the batch crosses into native memory (%d feature bytes on the wire)%n",
+                flushes, flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes, wireBytes);
         return figures;
+    }
+
+    private static double mean(List<Double> values) {
+        return values.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static List<Long> rounded(List<Double> values) {
@@ -130,8 +180,12 @@ final class PipelineBench {
         return env.execute("bench");
     }
 
+    /**
+     * The bare loop on this thread, which stays the same for every run: libgomp keeps a pool of
+     * workers for every thread that ever ran a parallel region, and here a loop on a fresh thread
+     * with two threads ran 30% slower than on a long-lived one.
+     */
     private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step, int threads) {
-        // the job may have set fewer threads (intra-op-threads), process-wide
         JniUtils.setNumThreads(threads);
         TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.AUTO);
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
