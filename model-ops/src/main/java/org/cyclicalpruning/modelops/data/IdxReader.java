@@ -47,16 +47,9 @@ final class IdxReader {
             return dims[0];
         }
 
-        /**
-         * Elements as floats divided by {@code divisor}; 255 maps pixels to [0, 1] (dividing, not
-         * multiplying by 1/255, so that 255 maps to exactly 1).
-         */
+        /** Elements as floats divided by {@code divisor}, as {@link Uint8Features} decodes them; 255 maps pixels to [0, 1]. */
         float[] toFloats(float divisor) {
-            float[] out = new float[data.length];
-            for (int i = 0; i < data.length; i++) {
-                out[i] = (data[i] & 0xFF) / divisor;
-            }
-            return out;
+            return Uint8Features.decode(data, divisor);
         }
 
         /** Elements as ints in [0, 255]. */

@@ -20,6 +20,7 @@ import java.util.SplittableRandom;
 import java.util.function.Consumer;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
+import org.cyclicalpruning.modelops.data.Uint8Features;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.mask.MaskUpdate;
@@ -74,7 +75,7 @@ public final class SparseTrainer implements AutoCloseable {
     private boolean floatMasksStale;
     private ByteBuffer staging;
     // uint8 batches: byte value -> feature, for the last divisor seen
-    private final float[] byteTable = new float[256];
+    private float[] byteTable;
     private float byteTableDivisor = Float.NaN;
     private long steps;
     private long samples;
@@ -235,9 +236,8 @@ public final class SparseTrainer implements AutoCloseable {
 
     /**
      * Trains on one batch whose features come as unsigned bytes over a divisor (pixels over 255),
-     * the quantized wire form of a {@code TrainingBatch}: feature = (byte &amp; 0xFF) / divisor,
-     * computed in float32 exactly as {@link org.cyclicalpruning.modelops.data.IdxReader} does, so
-     * the step equals {@link #step(Batch, long)} on the decoded floats.
+     * the quantized wire form of a {@code TrainingBatch}, decoded as {@link Uint8Features} does,
+     * so the step equals {@link #step(Batch, long)} on the decoded floats.
      *
      * @param bytes rows x dim unsigned bytes, from its position
      * @param divisor finite and not zero
@@ -249,9 +249,7 @@ public final class SparseTrainer implements AutoCloseable {
                 bytes.remaining(), rows, dim, (long) rows * dim);
         checkArgument(Float.isFinite(divisor) && divisor != 0, "divisor must be finite and not zero, got %s", divisor);
         if (divisor != byteTableDivisor) {
-            for (int b = 0; b < 256; b++) {
-                byteTable[b] = b / divisor;
-            }
+            byteTable = Uint8Features.table(divisor);
             byteTableDivisor = divisor;
         }
         int n = rows * dim;
@@ -260,16 +258,8 @@ public final class SparseTrainer implements AutoCloseable {
         // decoded straight into the native staging buffer: no float[] per model on the heap
         return train(rows, dim, labels, targets, eventTimeMillis, staging -> {
             FloatBuffer x = staging.asFloatBuffer();
-            if (bytes.hasArray()) {
-                byte[] a = bytes.array();
-                int offset = bytes.arrayOffset() + from;
-                for (int i = 0; i < n; i++) {
-                    x.put(i, table[a[offset + i] & 0xFF]);
-                }
-            } else {
-                for (int i = 0; i < n; i++) {
-                    x.put(i, table[bytes.get(from + i) & 0xFF]);
-                }
+            for (int i = 0; i < n; i++) {
+                x.put(i, table[bytes.get(from + i) & 0xFF]);
             }
         });
     }

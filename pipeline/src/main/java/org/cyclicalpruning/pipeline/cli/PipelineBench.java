@@ -183,7 +183,7 @@ final class PipelineBench {
     /**
      * The bare loop on this thread, which stays the same for every run: libgomp keeps a pool of
      * workers for every thread that ever ran a parallel region, and here a loop on a fresh thread
-     * with two threads ran 30% slower than on a long-lived one.
+     * with two threads ran a third or more slower than on a long-lived one.
      */
     private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step, int threads) {
         JniUtils.setNumThreads(threads);

@@ -179,12 +179,7 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
                 throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
                         "packed features hold " + bytes.remaining() + " bytes, rows x dim needs " + 4L * n);
             }
-            if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == 4 * n) {
-                return bytes.array(); // Avro decoded the field into an array of its own: no copy needed
-            }
-            byte[] packed = new byte[4 * n];
-            bytes.get(packed);
-            return packed;
+            return ownBytes(bytes);
         }
         @SuppressWarnings("unchecked")
         List<Float> list = (List<Float>) payload;
@@ -207,12 +202,16 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
             throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
                     "uint8 features hold " + bytes.remaining() + " bytes, rows x dim needs " + n);
         }
-        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == n) {
-            return bytes.array();
+        return ownBytes(bytes);
+    }
+
+    private static byte[] ownBytes(ByteBuffer bytes) {
+        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == bytes.remaining()) {
+            return bytes.array(); // Avro decoded the field into an array of its own: no copy needed
         }
-        byte[] quantized = new byte[n];
-        bytes.get(quantized);
-        return quantized;
+        byte[] copy = new byte[bytes.remaining()];
+        bytes.get(copy);
+        return copy;
     }
 
     static DeadLetter deadLetter(Received r, String modelId, DeadLetterReason reason, String message, byte[] raw) {

@@ -11,6 +11,7 @@ import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.Uint8Features;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
 /** Builds {@link TrainingBatch} records, as producers write them. */
@@ -41,10 +42,11 @@ public final class TrainingBatches {
      */
     public static TrainingBatch quantized(String modelId, long sequence, long eventTime, Batch batch, float uint8Divisor) {
         float[] x = batch.features();
+        float[] table = Uint8Features.table(uint8Divisor);
         byte[] bytes = new byte[x.length];
         for (int i = 0; i < x.length; i++) {
             long b = Math.round((double) x[i] * uint8Divisor);
-            if (b < 0 || b > 255 || b / uint8Divisor != x[i]) {
+            if (b < 0 || b > 255 || table[(int) b] != x[i]) {
                 throw new IllegalArgumentException("feature " + i + " = " + x[i] + " is not a byte / " + uint8Divisor
                         + ": this data cannot be sent as uint8 (send it as float32)");
             }

@@ -3,6 +3,7 @@ package org.cyclicalpruning.pipeline.job;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.Uint8Features;
 
 /** A batch that passed validation, unpacked for training, with its source position. A Flink POJO. */
 public class ValidBatch {
@@ -31,14 +32,11 @@ public class ValidBatch {
 
     /** Returns the batch as {@code model-ops} trains on it. */
     public Batch toBatch() {
-        float[] x = new float[rows * dim];
         if (uint8Divisor != 0) {
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (features[i] & 0xFF) / uint8Divisor;
-            }
-        } else {
-            ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
+            return new Batch(Uint8Features.decode(features, uint8Divisor), rows, dim, labels, targets);
         }
+        float[] x = new float[rows * dim];
+        ByteBuffer.wrap(features).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(x);
         return new Batch(x, rows, dim, labels, targets);
     }
 }

@@ -64,14 +64,14 @@ public final class EmbeddedKafka implements AutoCloseable {
         return kit.bootstrapServers();
     }
 
+    /** Largest record the topics take: as deploy/bin/kafka.sh sets it, the job's max-record-bytes and max-snapshot-bytes plus room. */
+    public static final int MAX_MESSAGE_BYTES = 80 << 20;
+
     /**
      * Creates the job's topics: the input with {@code partitions} partitions, a compacted snapshot
      * topic and a dead-letter topic. Compaction waits an hour ({@code min.compaction.lag.ms}), so
      * a reader can follow every version for that long; after it only the latest per model is kept.
      */
-    /** Largest record the topics take: as deploy/bin/kafka.sh sets it, the job's max-record-bytes and max-snapshot-bytes plus room. */
-    public static final int MAX_MESSAGE_BYTES = 80 << 20;
-
     public void createTopics(String input, int partitions, String snapshots, String deadLetters) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers()))) {
             // batches, snapshots of large models and dead letters all exceed Kafka's 1 MB default
