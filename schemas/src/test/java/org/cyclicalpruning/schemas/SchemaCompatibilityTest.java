@@ -28,7 +28,8 @@ class SchemaCompatibilityTest {
     private static final Path CURRENT = Path.of("src/main/avro");
     private static final Path RELEASED = Path.of("src/main/resources/released");
     /** Files that others reference by name come first. */
-    private static final List<String> PARSE_FIRST = List.of("ModelSpec.avsc", "SparseTensor.avsc", "TrainingBatch.avsc", "ModelDeclaration.avsc");
+    private static final List<String> PARSE_FIRST =
+            List.of("ModelSpec.avsc", "SparseTensor.avsc", "TrainingBatch.avsc", "ModelDeclaration.avsc");
 
     static Stream<String> recordNames() {
         return parseAll(CURRENT).keySet().stream();
@@ -39,18 +40,23 @@ class SchemaCompatibilityTest {
     void everySchemaIsFullyCompatibleWithTheNewestRelease(String name) {
         Schema current = parseAll(CURRENT).get(name);
         Schema released = parseAll(newestRelease()).get(name);
-        assertThat(released).as("%s has no released version under %s; copy it there when it ships", name, newestRelease()).isNotNull();
+        assertThat(released)
+                .as("%s has no released version under %s; copy it there when it ships", name, newestRelease())
+                .isNotNull();
 
-        assertThat(compatibility(current, released)).as("new readers of %s must read released data", name)
+        assertThat(compatibility(current, released))
+                .as("new readers of %s must read released data", name)
                 .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
-        assertThat(compatibility(released, current)).as("released readers of %s must read new data", name)
+        assertThat(compatibility(released, current))
+                .as("released readers of %s must read new data", name)
                 .isEqualTo(SchemaCompatibilityType.COMPATIBLE);
     }
 
     @Test
     void theCheckRejectsABreakingChange() {
         Schema released = parseAll(newestRelease()).get("org.cyclicalpruning.schemas.TrainingBatch");
-        String json = released.toString().replace("\"name\":\"eventTime\",\"type\":\"long\"", "\"name\":\"eventTime\",\"type\":\"string\"");
+        String json = released.toString()
+                .replace("\"name\":\"eventTime\",\"type\":\"long\"", "\"name\":\"eventTime\",\"type\":\"string\"");
         Schema changed = new Schema.Parser().parse(json);
         assertThat(json).isNotEqualTo(released.toString());
         assertThat(compatibility(changed, released)).isEqualTo(SchemaCompatibilityType.INCOMPATIBLE);
@@ -68,15 +74,20 @@ class SchemaCompatibilityTest {
     @Test
     void generatedClassesMatchTheSchemaFiles() {
         Map<String, Schema> current = parseAll(CURRENT);
-        for (Schema generated : List.of(TrainingBatch.getClassSchema(), SparseModelSnapshot.getClassSchema(),
-                DeadLetter.getClassSchema(), ModelDeclaration.getClassSchema(), ModelState.getClassSchema())) {
+        for (Schema generated : List.of(
+                TrainingBatch.getClassSchema(),
+                SparseModelSnapshot.getClassSchema(),
+                DeadLetter.getClassSchema(),
+                ModelDeclaration.getClassSchema(),
+                ModelState.getClassSchema())) {
             assertThat(SchemaNormalization.toParsingForm(generated))
                     .isEqualTo(SchemaNormalization.toParsingForm(current.get(generated.getFullName())));
         }
     }
 
     private static SchemaCompatibilityType compatibility(Schema reader, Schema writer) {
-        return SchemaCompatibility.checkReaderWriterCompatibility(reader, writer).getType();
+        return SchemaCompatibility.checkReaderWriterCompatibility(reader, writer)
+                .getType();
     }
 
     private static Path newestRelease() {
@@ -104,9 +115,10 @@ class SchemaCompatibilityTest {
         try (Stream<Path> files = Files.list(dir)) {
             List<Path> avsc = files.filter(p -> p.toString().endsWith(".avsc"))
                     .sorted(Comparator.comparing((Path p) -> {
-                        int i = PARSE_FIRST.indexOf(p.getFileName().toString());
-                        return i < 0 ? PARSE_FIRST.size() : i;
-                    }).thenComparing(Path::toString))
+                                int i = PARSE_FIRST.indexOf(p.getFileName().toString());
+                                return i < 0 ? PARSE_FIRST.size() : i;
+                            })
+                            .thenComparing(Path::toString))
                     .toList();
             for (Path file : avsc) {
                 Schema schema = parser.parse(file.toFile());

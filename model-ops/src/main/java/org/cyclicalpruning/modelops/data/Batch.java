@@ -38,16 +38,10 @@ public record Batch(float[] features, int rows, int dim, int[] labels, float[] t
                 labels == null ? "neither" : "both");
         if (labels != null) {
             checkArgument(
-                    labels.length == rows,
-                    "Batch labels.length must equal rows = %s, got %s",
-                    rows,
-                    labels.length);
+                    labels.length == rows, "Batch labels.length must equal rows = %s, got %s", rows, labels.length);
         } else {
             checkArgument(
-                    targets.length == rows,
-                    "Batch targets.length must equal rows = %s, got %s",
-                    rows,
-                    targets.length);
+                    targets.length == rows, "Batch targets.length must equal rows = %s, got %s", rows, targets.length);
         }
     }
 

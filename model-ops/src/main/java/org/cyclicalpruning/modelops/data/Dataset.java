@@ -236,9 +236,6 @@ public final class Dataset {
     public String toString() {
         return String.format(
                 "Dataset[%s: %d rows x %d dims, %s]",
-                name,
-                rows,
-                dim,
-                labels != null ? classes + " classes" : "regression");
+                name, rows, dim, labels != null ? classes + " classes" : "regression");
     }
 }

@@ -72,13 +72,15 @@ final class IdxReader {
      */
     static Idx read(Path file, int expectedMagic) {
         try (InputStream raw = Files.newInputStream(file);
-                DataInputStream in = new DataInputStream(
-                        new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16))) {
+                DataInputStream in =
+                        new DataInputStream(new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16))) {
             int magic = in.readInt();
             if (magic != expectedMagic) {
-                throw corrupt(file, String.format(
-                        "bad magic number %d (0x%08X), expected %d (0x%08X)",
-                        magic, magic, expectedMagic, expectedMagic));
+                throw corrupt(
+                        file,
+                        String.format(
+                                "bad magic number %d (0x%08X), expected %d (0x%08X)",
+                                magic, magic, expectedMagic, expectedMagic));
             }
             int type = (magic >>> 8) & 0xFF;
             if ((magic >>> 16) != 0 || type != UNSIGNED_BYTE) {
@@ -93,21 +95,28 @@ final class IdxReader {
                 }
                 size *= dims[i];
                 if (size > Integer.MAX_VALUE - 8) {
-                    throw corrupt(file, "dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
-                            + " exceed the largest Java array");
+                    throw corrupt(
+                            file,
+                            "dimensions " + Arrays.toString(Arrays.copyOf(dims, i + 1))
+                                    + " exceed the largest Java array");
                 }
             }
             byte[] data = new byte[(int) size];
             try {
                 in.readFully(data);
             } catch (EOFException e) {
-                throw corrupt(file, String.format(
-                        "truncated: header %s promises %d data bytes but the file ends early",
-                        Arrays.toString(dims), size));
+                throw corrupt(
+                        file,
+                        String.format(
+                                "truncated: header %s promises %d data bytes but the file ends early",
+                                Arrays.toString(dims), size));
             }
             if (in.read() != -1) {
-                throw corrupt(file, String.format(
-                        "trailing bytes after the %d data bytes promised by header %s", size, Arrays.toString(dims)));
+                throw corrupt(
+                        file,
+                        String.format(
+                                "trailing bytes after the %d data bytes promised by header %s",
+                                size, Arrays.toString(dims)));
             }
             return new Idx(file, dims, data);
         } catch (NoSuchFileException e) {

@@ -58,7 +58,13 @@ public final class SparseTeacher {
      * @param task regression targets or binary class labels
      */
     public record Config(
-            int dimension, int supportSize, double correlation, double noise, long seed, long driftAtSample, Task task) {
+            int dimension,
+            int supportSize,
+            double correlation,
+            double noise,
+            long seed,
+            long driftAtSample,
+            Task task) {
 
         /** Value of {@code driftAtSample} meaning "no drift". */
         public static final long NO_DRIFT = -1;
@@ -225,8 +231,11 @@ public final class SparseTeacher {
             first = Math.multiplyExact(batchIndex, (long) batchSize);
             Math.addExact(first, (long) batchSize);
         } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(String.format(
-                    "SparseTeacher batchIndex * batchSize must fit in a long, got %s * %s", batchIndex, batchSize), e);
+            throw new IllegalArgumentException(
+                    String.format(
+                            "SparseTeacher batchIndex * batchSize must fit in a long, got %s * %s",
+                            batchIndex, batchSize),
+                    e);
         }
         float[] x = new float[Math.multiplyExact(batchSize, config.dimension())];
         float[] y = new float[batchSize];
@@ -256,7 +265,8 @@ public final class SparseTeacher {
         float[] x = new float[Math.multiplyExact(n, config.dimension())];
         float[] y = new float[n];
         generate(firstSample, n, x, y);
-        String name = String.format("sparse-teacher[seed=%d, samples %d..%d]", config.seed(), firstSample, firstSample + n);
+        String name =
+                String.format("sparse-teacher[seed=%d, samples %d..%d]", config.seed(), firstSample, firstSample + n);
         return config.task() == Task.CLASSIFICATION
                 ? Dataset.of(name, x, config.dimension(), toLabels(y), 2)
                 : Dataset.of(name, x, config.dimension(), y);

@@ -135,7 +135,8 @@ final class BracketSelector {
         long below = 0;
         long gathered = 0;
         for (int t = from; t < to; t++) {
-            long r = NativeMaskKernels.scan(weights[t], sizes[t], scanLo, scanHi, window, (int) Math.min(gathered, window.length));
+            long r = NativeMaskKernels.scan(
+                    weights[t], sizes[t], scanLo, scanHi, window, (int) Math.min(gathered, window.length));
             if (r < 0) {
                 throw new IllegalStateException("a native mask kernel refused its buffers (not direct?)");
             }
@@ -171,7 +172,8 @@ final class BracketSelector {
         if (predicted) {
             // Were the weights still, the threshold would have moved by delta ranks; the rest is
             // the weights' own movement, plus the change of k's step that the prediction assumed
-            long error = Math.abs((threshold >= lastThreshold ? between : -between) - delta) + Math.abs(delta - lastDelta);
+            long error =
+                    Math.abs((threshold >= lastThreshold ? between : -between) - delta) + Math.abs(delta - lastDelta);
             slack = Math.max(MIN_SLACK, Math.max(2 * error, slack - slack / 4));
         }
         if (lastThreshold >= 0) {
@@ -184,10 +186,18 @@ final class BracketSelector {
         // past the window's ends, extrapolate only where k is heading; elsewhere its end will do
         lo = loRank >= 0
                 ? approximateRank(keys, 0, rank, (int) loRank)
-                : delta < 0 ? clampKey(scanLo - (long) Math.ceil((threshold - (double) scanLo) * Math.min(1.0, -loRank / Math.max(1.0, rank)))) : scanLo;
+                : delta < 0
+                        ? clampKey(scanLo
+                                - (long) Math.ceil(
+                                        (threshold - (double) scanLo) * Math.min(1.0, -loRank / Math.max(1.0, rank))))
+                        : scanLo;
         hi = hiRank < count
                 ? approximateRank(keys, rank + 1, count, (int) hiRank)
-                : delta > 0 ? clampKey(scanHi + (long) Math.ceil((scanHi - (double) threshold) * Math.min(1.0, (hiRank - count + 1) / Math.max(1.0, count - rank - 1)))) : scanHi;
+                : delta > 0
+                        ? clampKey(scanHi
+                                + (long) Math.ceil((scanHi - (double) threshold)
+                                        * Math.min(1.0, (hiRank - count + 1) / Math.max(1.0, count - rank - 1))))
+                        : scanHi;
         lo = Math.min(lo, clampKey(threshold - fallMargin));
         hi = Math.max(hi, clampKey(threshold + riseMargin));
         lastThreshold = threshold;

@@ -86,7 +86,8 @@ public final class MagnitudePruner {
         int groups = mode.kind() == PruningMode.Kind.PER_LAYER ? sizes.length : 1;
         this.selectors = new BracketSelector[groups];
         for (int g = 0; g < groups; g++) {
-            selectors[g] = new BracketSelector(groups == 1 ? Arrays.stream(sizes).asLongStream().sum() : sizes[g]);
+            selectors[g] = new BracketSelector(
+                    groups == 1 ? Arrays.stream(sizes).asLongStream().sum() : sizes[g]);
         }
     }
 
@@ -106,9 +107,15 @@ public final class MagnitudePruner {
      * @return counts of what changed
      */
     public MaskUpdate update(ByteBuffer[] weights, double sparsity, MaskState state, FloatBuffer[] maskOut) {
-        checkArgument(weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
+        checkArgument(
+                weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
         for (int t = 0; t < sizes.length; t++) {
-            checkArgument(weights[t].limit() >= 4L * sizes[t], "tensor %s has %s bytes, expected %s", t, weights[t].limit(), 4L * sizes[t]);
+            checkArgument(
+                    weights[t].limit() >= 4L * sizes[t],
+                    "tensor %s has %s bytes, expected %s",
+                    t,
+                    weights[t].limit(),
+                    4L * sizes[t]);
         }
         load(weights);
         return updateLoaded(sparsity, state, maskOut);
@@ -116,9 +123,15 @@ public final class MagnitudePruner {
 
     /** Convenience overload for heap arrays, e.g. in tests and for state restored from checkpoints. */
     public MaskUpdate update(float[][] weights, double sparsity, MaskState state) {
-        checkArgument(weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
+        checkArgument(
+                weights.length == sizes.length, "expected %s weight tensors, got %s", sizes.length, weights.length);
         for (int t = 0; t < sizes.length; t++) {
-            checkArgument(weights[t].length >= sizes[t], "tensor %s has %s values, expected %s", t, weights[t].length, sizes[t]);
+            checkArgument(
+                    weights[t].length >= sizes[t],
+                    "tensor %s has %s values, expected %s",
+                    t,
+                    weights[t].length,
+                    sizes[t]);
             int[] b = bits(t);
             for (int i = 0; i < sizes[t]; i++) {
                 b[i] = Float.floatToRawIntBits(weights[t][i]);
@@ -153,20 +166,45 @@ public final class MagnitudePruner {
      * @return counts of what changed
      * @throws IllegalStateException if {@link #updatesInPlace()} is false
      */
-    public MaskUpdate updateInPlace(ByteBuffer[] weights, ByteBuffer[][] optimizerState, double sparsity, MaskState state) {
-        checkState(updatesInPlace(), "in-place mask updates need the native kernels and magnitude pruning (mode %s, kernels %s)",
-                mode, NativeMaskKernels.available() ? "loaded" : "not loaded");
+    public MaskUpdate updateInPlace(
+            ByteBuffer[] weights, ByteBuffer[][] optimizerState, double sparsity, MaskState state) {
+        checkState(
+                updatesInPlace(),
+                "in-place mask updates need the native kernels and magnitude pruning (mode %s, kernels %s)",
+                mode,
+                NativeMaskKernels.available() ? "loaded" : "not loaded");
         checkSparsity("sparsity", sparsity);
-        checkArgument(weights.length == sizes.length && optimizerState.length == sizes.length,
-                "expected %s weight and optimizer-state tensors, got %s and %s", sizes.length, weights.length, optimizerState.length);
-        checkArgument(state.tensorCount() == sizes.length, "mask state has %s tensors, expected %s", state.tensorCount(), sizes.length);
+        checkArgument(
+                weights.length == sizes.length && optimizerState.length == sizes.length,
+                "expected %s weight and optimizer-state tensors, got %s and %s",
+                sizes.length,
+                weights.length,
+                optimizerState.length);
+        checkArgument(
+                state.tensorCount() == sizes.length,
+                "mask state has %s tensors, expected %s",
+                state.tensorCount(),
+                sizes.length);
         ByteBuffer[] w = new ByteBuffer[sizes.length];
         for (int t = 0; t < sizes.length; t++) {
             checkArgument(weights[t].isDirect(), "tensor %s: in-place updates need direct buffers", t);
-            checkArgument(weights[t].capacity() >= 4L * sizes[t], "tensor %s has %s bytes, expected %s", t, weights[t].capacity(), 4L * sizes[t]);
-            checkArgument(optimizerState[t].length <= 2, "tensor %s: at most two optimizer state tensors, got %s", t, optimizerState[t].length);
+            checkArgument(
+                    weights[t].capacity() >= 4L * sizes[t],
+                    "tensor %s has %s bytes, expected %s",
+                    t,
+                    weights[t].capacity(),
+                    4L * sizes[t]);
+            checkArgument(
+                    optimizerState[t].length <= 2,
+                    "tensor %s: at most two optimizer state tensors, got %s",
+                    t,
+                    optimizerState[t].length);
             for (ByteBuffer s : optimizerState[t]) {
-                checkArgument(s.isDirect() && s.capacity() >= 4L * sizes[t], "tensor %s: optimizer state must be direct buffers of %s bytes", t, 4L * sizes[t]);
+                checkArgument(
+                        s.isDirect() && s.capacity() >= 4L * sizes[t],
+                        "tensor %s: optimizer state must be direct buffers of %s bytes",
+                        t,
+                        4L * sizes[t]);
             }
             w[t] = weights[t].duplicate().order(ByteOrder.nativeOrder());
         }
@@ -189,7 +227,8 @@ public final class MagnitudePruner {
         long[] counts = new long[4];
         long total = 0;
         for (int t = 0; t < sizes.length; t++) {
-            check(NativeMaskKernels.account(state.kept(t), previousKept[t], state.everPruned(t), sizes[t], null, counts));
+            check(NativeMaskKernels.account(
+                    state.kept(t), previousKept[t], state.everPruned(t), sizes[t], null, counts));
             total += sizes[t];
         }
         return new MaskUpdate(counts[3], total, counts[0], counts[1], counts[2]);
@@ -213,7 +252,11 @@ public final class MagnitudePruner {
 
     private MaskUpdate updateLoaded(double sparsity, MaskState state, FloatBuffer[] maskOut) {
         checkSparsity("sparsity", sparsity);
-        checkArgument(state.tensorCount() == sizes.length, "mask state has %s tensors, expected %s", state.tensorCount(), sizes.length);
+        checkArgument(
+                state.tensorCount() == sizes.length,
+                "mask state has %s tensors, expected %s",
+                state.tensorCount(),
+                sizes.length);
         long churn = 0;
         long regrown = 0;
         long recovered = 0;
@@ -407,7 +450,8 @@ public final class MagnitudePruner {
      * second scan only when some of them must be kept ({@code fixTies}). Returns {churn,
      * regrown, recovered, pruned, ties still to prune in later tensors}.
      */
-    private long[] writeByThreshold(int t, int threshold, long ties, boolean fixTies, MaskState state, FloatBuffer[] maskOut) {
+    private long[] writeByThreshold(
+            int t, int threshold, long ties, boolean fixTies, MaskState state, FloatBuffer[] maskOut) {
         int[] m = bits[t];
         long[] kept = state.kept(t);
         long[] ever = state.everPruned(t);
@@ -533,13 +577,15 @@ public final class MagnitudePruner {
      * the threshold key and how many weights at exactly that key are pruned, then projects every
      * tensor at it; the native pass breaks those ties by index.
      */
-    private void selectAndProject(int g, int from, int to, long k, ByteBuffer[] w, ByteBuffer[][] optimizerState, MaskState state) {
+    private void selectAndProject(
+            int g, int from, int to, long k, ByteBuffer[] w, ByteBuffer[][] optimizerState, MaskState state) {
         long n = 0;
         for (int t = from; t < to; t++) {
             n += sizes[t];
         }
         BracketSelector selector = selectors[g];
-        Threshold found = k <= 0 ? new Threshold(-1, 0, 0) : selector.select(w, sizes, from, to, k); // k <= 0: nothing pruned
+        Threshold found =
+                k <= 0 ? new Threshold(-1, 0, 0) : selector.select(w, sizes, from, to, k); // k <= 0: nothing pruned
         if (found == null) {
             found = zeroTies(from, to, k, w);
         }
@@ -559,11 +605,16 @@ public final class MagnitudePruner {
         for (int t = from; t < to; t++) {
             ByteBuffer[] s = optimizerState[t];
             ties = NativeMaskKernels.project(
-                    w[t], s.length > 0 ? s[0] : null, s.length > 1 ? s[1] : null, sizes[t], found.key(), ties, state.kept(t));
+                    w[t],
+                    s.length > 0 ? s[0] : null,
+                    s.length > 1 ? s[1] : null,
+                    sizes[t],
+                    found.key(),
+                    ties,
+                    state.kept(t));
             check(ties);
         }
     }
-
 
     /**
      * Handles the case a bracket cannot: the k smallest keys are all exact zeros (weights held at
@@ -604,9 +655,18 @@ public final class MagnitudePruner {
      * @param maskOut one buffer per tensor, in native byte order
      */
     public static void writeMasks(MaskState state, ByteBuffer[] maskOut) {
-        checkArgument(maskOut.length == state.tensorCount(), "expected %s mask buffers, got %s", state.tensorCount(), maskOut.length);
+        checkArgument(
+                maskOut.length == state.tensorCount(),
+                "expected %s mask buffers, got %s",
+                state.tensorCount(),
+                maskOut.length);
         for (int t = 0; t < state.tensorCount(); t++) {
-            checkArgument(maskOut[t].capacity() >= 4L * state.size(t), "mask %s has %s bytes, expected %s", t, maskOut[t].capacity(), 4L * state.size(t));
+            checkArgument(
+                    maskOut[t].capacity() >= 4L * state.size(t),
+                    "mask %s has %s bytes, expected %s",
+                    t,
+                    maskOut[t].capacity(),
+                    4L * state.size(t));
         }
         if (NativeMaskKernels.available() && Arrays.stream(maskOut).allMatch(ByteBuffer::isDirect)) {
             for (int t = 0; t < state.tensorCount(); t++) {

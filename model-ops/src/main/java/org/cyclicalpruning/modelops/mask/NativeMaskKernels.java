@@ -49,8 +49,8 @@ final class NativeMaskKernels {
     static String resource() {
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
-        String platform = (os.contains("linux") ? "linux" : os.replaceAll("\\W", ""))
-                + "-" + (arch.equals("amd64") ? "x86_64" : arch);
+        String platform = (os.contains("linux") ? "linux" : os.replaceAll("\\W", "")) + "-"
+                + (arch.equals("amd64") ? "x86_64" : arch);
         return "/native/" + platform + "/" + LIBRARY;
     }
 
@@ -70,7 +70,8 @@ final class NativeMaskKernels {
      *
      * @return the ties still to prune (in later tensors), or -1 if a buffer is not direct
      */
-    static native long project(ByteBuffer weights, ByteBuffer state0, ByteBuffer state1, int n, int threshold, long ties, long[] kept);
+    static native long project(
+            ByteBuffer weights, ByteBuffer state0, ByteBuffer state1, int n, int threshold, long ties, long[] kept);
 
     /**
      * Adds to {@code counts} the churn, regrown, recovered and pruned counts of {@code old → kept},
@@ -100,7 +101,9 @@ final class NativeMaskKernels {
         String resource = resource();
         try (InputStream in = NativeMaskKernels.class.getResourceAsStream(resource)) {
             if (in == null) {
-                LOG.info("no native mask kernels for this platform ({} is not in the jar); masks are computed in Java", resource);
+                LOG.info(
+                        "no native mask kernels for this platform ({} is not in the jar); masks are computed in Java",
+                        resource);
                 return Optional.empty();
             }
             Path file = Files.createTempFile("cpmask-", ".so");

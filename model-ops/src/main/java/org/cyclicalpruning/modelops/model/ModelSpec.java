@@ -104,7 +104,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
                     return softmax(Integer.parseInt(p[0]), Integer.parseInt(p[1]));
                 }
                 case "mlp": {
-                    int[] w = Arrays.stream(dims.split("-")).mapToInt(Integer::parseInt).toArray();
+                    int[] w = Arrays.stream(dims.split("-"))
+                            .mapToInt(Integer::parseInt)
+                            .toArray();
                     checkArgument(w.length >= 3, "an mlp needs inputs, at least one hidden width and classes");
                     return mlp(w[0], Arrays.copyOfRange(w, 1, w.length - 1), w[w.length - 1]);
                 }
@@ -116,8 +118,7 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
                     String.format(
                             "invalid model '%s' (%s); expected lenet-300-100, mlp:784-300-100-10, linear:N,"
                                     + " logistic:N or softmax:NxK",
-                            text,
-                            e.getMessage()),
+                            text, e.getMessage()),
                     e);
         }
     }
@@ -144,7 +145,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
      */
     public static ModelSpec fromAvro(org.cyclicalpruning.schemas.ModelSpec avro) {
         checkArgument(avro != null && avro.getKind() != null, "model spec must be set");
-        int[] widths = avro.getHidden() == null ? new int[0] : avro.getHidden().stream().mapToInt(Integer::intValue).toArray();
+        int[] widths = avro.getHidden() == null
+                ? new int[0]
+                : avro.getHidden().stream().mapToInt(Integer::intValue).toArray();
         return new ModelSpec(avro.getKind(), avro.getInputs(), widths, avro.getOutputs());
     }
 

@@ -249,7 +249,14 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
     @Override
     public int hashCode() {
         return Objects.hash(
-                clock, start, cycleLength, cycles, finalSparsity, firstSparsity, restartSparsity, rampFraction,
+                clock,
+                start,
+                cycleLength,
+                cycles,
+                finalSparsity,
+                firstSparsity,
+                restartSparsity,
+                rampFraction,
                 exponent);
     }
 

@@ -300,7 +300,11 @@ public final class SparsitySchedules {
         }
 
         private static long unitMillis(String unit) {
-            return UNITS.stream().filter(u -> u.getKey().equals(unit)).findFirst().orElseThrow().getValue();
+            return UNITS.stream()
+                    .filter(u -> u.getKey().equals(unit))
+                    .findFirst()
+                    .orElseThrow()
+                    .getValue();
         }
     }
 
@@ -311,8 +315,7 @@ public final class SparsitySchedules {
     }
 
     static void checkExponent(double exponent) {
-        checkArgument(
-                Double.isFinite(exponent) && exponent > 0, "exponent must be finite and > 0, got %s", exponent);
+        checkArgument(Double.isFinite(exponent) && exponent > 0, "exponent must be finite and > 0, got %s", exponent);
     }
 
     /** Converts an event-time duration to whole milliseconds, the tick of {@link Clock#EVENT_TIME}. */

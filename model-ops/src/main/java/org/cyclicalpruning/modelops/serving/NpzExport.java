@@ -47,6 +47,7 @@ public final class NpzExport {
     private static final byte[] NPY_MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0};
     /** NumPy aligns the data to 64 bytes since 1.14 (memory-mapping friendly); older readers accept it too. */
     private static final int NPY_ALIGNMENT = 64;
+
     private static final int CHUNK = 1 << 16;
 
     /** How tensors are laid out in the archive. */
@@ -75,7 +76,8 @@ public final class NpzExport {
         Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
         try {
             List<String> entries;
-            try (ZipOutputStream zip = new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), CHUNK))) {
+            try (ZipOutputStream zip =
+                    new ZipOutputStream(new BufferedOutputStream(Files.newOutputStream(temp), CHUNK))) {
                 entries = writeEntries(snapshot, spec, layout, zip);
             }
             try {
@@ -89,8 +91,8 @@ public final class NpzExport {
         }
     }
 
-    private static List<String> writeEntries(SparseModelSnapshot snapshot, ModelSpec spec, Layout layout, ZipOutputStream zip)
-            throws IOException {
+    private static List<String> writeEntries(
+            SparseModelSnapshot snapshot, ModelSpec spec, Layout layout, ZipOutputStream zip) throws IOException {
         List<String> entries = new ArrayList<>();
         for (SparseTensor t : snapshot.getTensors()) {
             long[] shape = t.getShape().stream().mapToLong(Integer::longValue).toArray();
@@ -103,7 +105,12 @@ public final class NpzExport {
                 long[] nnz = {support.length};
                 entries.add(putArray(zip, t.getName() + ".values.npy", "<f4", nnz, out -> writeFloats(out, values)));
                 entries.add(putArray(zip, t.getName() + ".indices.npy", "<i8", nnz, out -> writeLongs(out, support)));
-                entries.add(putArray(zip, t.getName() + ".shape.npy", "<i8", new long[] {shape.length}, out -> writeLongs(out, shape)));
+                entries.add(putArray(
+                        zip,
+                        t.getName() + ".shape.npy",
+                        "<i8",
+                        new long[] {shape.length},
+                        out -> writeLongs(out, shape)));
             }
         }
         zip.putNextEntry(new ZipEntry("meta.json"));
@@ -117,7 +124,8 @@ public final class NpzExport {
         void writeTo(OutputStream out) throws IOException;
     }
 
-    private static String putArray(ZipOutputStream zip, String name, String descr, long[] shape, Payload data) throws IOException {
+    private static String putArray(ZipOutputStream zip, String name, String descr, long[] shape, Payload data)
+            throws IOException {
         zip.putNextEntry(new ZipEntry(name));
         zip.write(npyHeader(descr, shape));
         data.writeTo(zip);
@@ -141,7 +149,8 @@ public final class NpzExport {
         int unpadded = NPY_MAGIC.length + 2 + dict.length() + 1;
         int padding = (NPY_ALIGNMENT - unpadded % NPY_ALIGNMENT) % NPY_ALIGNMENT;
         String header = dict + " ".repeat(padding) + "\n";
-        ByteBuffer out = ByteBuffer.allocate(NPY_MAGIC.length + 2 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer out =
+                ByteBuffer.allocate(NPY_MAGIC.length + 2 + header.length()).order(ByteOrder.LITTLE_ENDIAN);
         out.put(NPY_MAGIC).putShort((short) header.length()).put(header.getBytes(StandardCharsets.US_ASCII));
         return out.array();
     }
@@ -206,9 +215,13 @@ public final class NpzExport {
         for (int p = 0; p < s.getTensors().size(); p++) {
             SparseTensor t = s.getTensors().get(p);
             json.append(p == 0 ? "\n" : ",\n")
-                    .append("    {\"name\": ").append(string(t.getName()))
-                    .append(", \"shape\": ").append(t.getShape())
-                    .append(", \"nnz\": ").append(t.getNnz()).append('}');
+                    .append("    {\"name\": ")
+                    .append(string(t.getName()))
+                    .append(", \"shape\": ")
+                    .append(t.getShape())
+                    .append(", \"nnz\": ")
+                    .append(t.getNnz())
+                    .append('}');
         }
         return json.append("\n  ]\n}\n").toString();
     }

@@ -51,6 +51,7 @@ public final class SnapshotFollower implements AutoCloseable {
     private static final Duration METADATA_TIMEOUT = Duration.ofSeconds(5);
     /** How often to look for partitions added to the topic, and to retry while it does not exist. */
     private static final long PARTITION_REFRESH_NANOS = TimeUnit.SECONDS.toNanos(30);
+
     private static final long RETRY_MILLIS = 1000;
 
     /** Told about every swap, on the follower's thread; keep it short. */
@@ -94,7 +95,8 @@ public final class SnapshotFollower implements AutoCloseable {
      *     offset handling are the follower's and override these.
      * @return the running follower; close it to stop
      */
-    public static SnapshotFollower start(String bootstrapServers, String topic, Map<String, String> extraKafkaProperties) {
+    public static SnapshotFollower start(
+            String bootstrapServers, String topic, Map<String, String> extraKafkaProperties) {
         return start(bootstrapServers, topic, extraKafkaProperties, (previous, current) -> {});
     }
 
@@ -152,7 +154,8 @@ public final class SnapshotFollower implements AutoCloseable {
      * @return the model's latest version once it is {@code >= version}, or empty on timeout
      * @throws InterruptedException if the waiting thread is interrupted
      */
-    public Optional<ServingModel> awaitVersion(String modelId, long version, Duration timeout) throws InterruptedException {
+    public Optional<ServingModel> awaitVersion(String modelId, long version, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (swapped) {
             while (true) {

@@ -101,7 +101,8 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
                 NDArray x = call.create(features, new Shape(rows, spec.inputs()));
                 // copy = false: the block reads the weights in place; a store per call keeps
                 // calls independent of each other
-                NDArray out = block.forward(new ParameterStore(call, false), new NDList(x), false).singletonOrThrow();
+                NDArray out = block.forward(new ParameterStore(call, false), new NDList(x), false)
+                        .singletonOrThrow();
                 return out.toFloatArray();
             }
         } finally {

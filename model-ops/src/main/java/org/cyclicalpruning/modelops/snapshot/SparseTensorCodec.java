@@ -105,7 +105,11 @@ public final class SparseTensorCodec {
         List<Integer> shapeList = Arrays.stream(shape).boxed().toList();
         int n = elementCount("tensor '" + name + "': ", shapeList);
         checkArgument(
-                values.length == n, "tensor '%s': shape %s has %s elements but values has %s", name, shapeList, n,
+                values.length == n,
+                "tensor '%s': shape %s has %s elements but values has %s",
+                name,
+                shapeList,
+                n,
                 values.length);
 
         // One pass for what the size estimates need: the count and the varint bytes of the gaps.
@@ -199,8 +203,11 @@ public final class SparseTensorCodec {
     public static void decodeInto(SparseTensor t, float[] dest) {
         Layout layout = layout(t);
         checkArgument(
-                dest != null && dest.length == layout.n, "%sdest has length %s but the tensor has %s elements",
-                layout.prefix, dest == null ? null : dest.length, layout.n);
+                dest != null && dest.length == layout.n,
+                "%sdest has length %s but the tensor has %s elements",
+                layout.prefix,
+                dest == null ? null : dest.length,
+                layout.n);
         fill(layout, dest);
     }
 
@@ -311,7 +318,10 @@ public final class SparseTensorCodec {
             // product <= 2^28 and dim < 2^31 before each step, so the long product cannot overflow.
             product *= dim;
             checkArgument(
-                    product <= MAX_ELEMENTS, "%sshape %s has more than MAX_ELEMENTS = %s elements", prefix, shape,
+                    product <= MAX_ELEMENTS,
+                    "%sshape %s has more than MAX_ELEMENTS = %s elements",
+                    prefix,
+                    shape,
                     MAX_ELEMENTS);
         }
         return (int) product;
@@ -448,7 +458,8 @@ public final class SparseTensorCodec {
         String prefix = "SparseTensor '" + t.getName() + "': ";
         checkArgument(
                 t.getEncoding() != null && t.getSupport() != null && t.getValues() != null,
-                "%sencoding, support and values must all be set", prefix);
+                "%sencoding, support and values must all be set",
+                prefix);
         int n = elementCount(prefix, t.getShape());
         long nnz = t.getNnz();
         checkArgument(nnz >= 0 && nnz <= n, "%snnz %s is outside [0, n = %s]", prefix, nnz, n);
@@ -460,30 +471,50 @@ public final class SparseTensorCodec {
 
         long expectedValueBytes = encoding == SupportEncoding.DENSE ? 4L * n : 4L * m;
         checkArgument(
-                values.remaining() == expectedValueBytes, "%svalues has %s bytes, expected %s (4 per %s)", prefix,
-                values.remaining(), expectedValueBytes, encoding == SupportEncoding.DENSE ? "element" : "non-zero");
+                values.remaining() == expectedValueBytes,
+                "%svalues has %s bytes, expected %s (4 per %s)",
+                prefix,
+                values.remaining(),
+                expectedValueBytes,
+                encoding == SupportEncoding.DENSE ? "element" : "non-zero");
 
         int length = support.remaining();
         switch (encoding) {
             case DENSE -> checkArgument(length == 0, "%sDENSE support must be empty, has %s bytes", prefix, length);
             case BITMAP -> {
                 checkArgument(
-                        length == bitmapBytes(n), "%sBITMAP support has %s bytes, expected ceil(%s / 8) = %s", prefix,
-                        length, n, bitmapBytes(n));
+                        length == bitmapBytes(n),
+                        "%sBITMAP support has %s bytes, expected ceil(%s / 8) = %s",
+                        prefix,
+                        length,
+                        n,
+                        bitmapBytes(n));
                 checkArgument(
                         (n & 7) == 0 || (support.get(length - 1) & 0xFF) >>> (n & 7) == 0,
-                        "%sBITMAP has bits set past the last element %s", prefix, n - 1);
+                        "%sBITMAP has bits set past the last element %s",
+                        prefix,
+                        n - 1);
                 long ones = popcount(support, 0);
                 checkArgument(ones == m, "%sBITMAP popcount %s does not match nnz %s", prefix, ones, m);
             }
-            case DELTA_VARINT -> checkArgument(
-                    length >= m && length <= (long) MAX_VARINT_BYTES * m,
-                    "%sDELTA_VARINT support has %s bytes, but %s varints take %s to %s", prefix, length, m, m,
-                    (long) MAX_VARINT_BYTES * m);
+            case DELTA_VARINT ->
+                checkArgument(
+                        length >= m && length <= (long) MAX_VARINT_BYTES * m,
+                        "%sDELTA_VARINT support has %s bytes, but %s varints take %s to %s",
+                        prefix,
+                        length,
+                        m,
+                        m,
+                        (long) MAX_VARINT_BYTES * m);
             case ELIAS_FANO -> {
                 checkArgument(
-                        length == eliasFanoBytes(n, m), "%sELIAS_FANO support has %s bytes, expected %s for n = %s, "
-                                + "nnz = %s", prefix, length, eliasFanoBytes(n, m), n, m);
+                        length == eliasFanoBytes(n, m),
+                        "%sELIAS_FANO support has %s bytes, expected %s for n = %s, " + "nnz = %s",
+                        prefix,
+                        length,
+                        eliasFanoBytes(n, m),
+                        n,
+                        m);
                 if (m > 0) {
                     // One high bit per element: this is what keeps EliasFanoReader inside the buffer.
                     long ones = popcount(support, (long) m * eliasFanoLowBits(n, m));
@@ -504,8 +535,11 @@ public final class SparseTensorCodec {
                 }
             }
             checkArgument(
-                    nonZero == layout.nnz, "%sDENSE record claims nnz %s but has %s non-zero values", layout.prefix,
-                    layout.nnz, nonZero);
+                    nonZero == layout.nnz,
+                    "%sDENSE record claims nnz %s but has %s non-zero values",
+                    layout.prefix,
+                    layout.nnz,
+                    nonZero);
             return;
         }
         Arrays.fill(dest, 0f);
@@ -619,11 +653,21 @@ public final class SparseTensorCodec {
             long gap = 0;
             for (int shift = 0; ; shift += 7) {
                 if (position == bytes.limit()) {
-                    throw corrupt(layout, "DELTA_VARINT support truncated: varint %s of %s starting at byte %s runs "
-                            + "past the end (%s bytes)", k, layout.nnz, start, bytes.limit());
+                    throw corrupt(
+                            layout,
+                            "DELTA_VARINT support truncated: varint %s of %s starting at byte %s runs "
+                                    + "past the end (%s bytes)",
+                            k,
+                            layout.nnz,
+                            start,
+                            bytes.limit());
                 }
                 if (shift == 7 * MAX_VARINT_BYTES) {
-                    throw corrupt(layout, "DELTA_VARINT varint %s at byte %s is longer than %s bytes", k, start,
+                    throw corrupt(
+                            layout,
+                            "DELTA_VARINT varint %s at byte %s is longer than %s bytes",
+                            k,
+                            start,
                             MAX_VARINT_BYTES);
                 }
                 byte b = bytes.get(position++);
@@ -644,8 +688,11 @@ public final class SparseTensorCodec {
         @Override
         void finish() {
             if (position != bytes.limit()) {
-                throw corrupt(layout, "DELTA_VARINT support has %s trailing bytes after %s varints",
-                        bytes.limit() - position, layout.nnz);
+                throw corrupt(
+                        layout,
+                        "DELTA_VARINT support has %s trailing bytes after %s varints",
+                        bytes.limit() - position,
+                        layout.nnz);
             }
         }
     }
@@ -683,8 +730,13 @@ public final class SparseTensorCodec {
             word &= word - 1;
             long index = ((bit - highStart - k) << l) | low;
             if (index <= previous) {
-                throw corrupt(layout, "support index %s (element %s) is not greater than the previous %s; indices "
-                        + "must be strictly increasing", index, k, previous);
+                throw corrupt(
+                        layout,
+                        "support index %s (element %s) is not greater than the previous %s; indices "
+                                + "must be strictly increasing",
+                        index,
+                        k,
+                        previous);
             }
             if (index >= layout.n) {
                 throw corrupt(layout, "support index %s (element %s) out of range [0, %s)", index, k, layout.n);

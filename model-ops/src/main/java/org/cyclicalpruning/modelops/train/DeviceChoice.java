@@ -29,11 +29,10 @@ public enum DeviceChoice {
                 return Device.cpu();
             case GPU:
                 if (gpus == 0) {
-                    throw new IllegalStateException(
-                            "device=gpu was requested but DJL's "
-                                    + Engine.getInstance().getEngineName()
-                                    + " engine finds no GPU (are the CUDA natives installed in place of"
-                                    + " pytorch-native-cpu?); use device=cpu or device=auto");
+                    throw new IllegalStateException("device=gpu was requested but DJL's "
+                            + Engine.getInstance().getEngineName()
+                            + " engine finds no GPU (are the CUDA natives installed in place of"
+                            + " pytorch-native-cpu?); use device=cpu or device=auto");
                 }
                 return Device.gpu();
             default:

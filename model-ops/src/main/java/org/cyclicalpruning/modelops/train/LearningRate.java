@@ -26,7 +26,8 @@ public record LearningRate(Kind kind, double base, double min, long horizon, lon
     public LearningRate {
         checkArgument(base > 0 && Double.isFinite(base), "learning rate must be positive and finite, got %s", base);
         checkArgument(min >= 0 && min <= base, "minimum learning rate must be in [0, %s], got %s", base, min);
-        checkArgument(kind != Kind.COSINE || horizon > 0, "cosine learning rate needs a positive horizon, got %s", horizon);
+        checkArgument(
+                kind != Kind.COSINE || horizon > 0, "cosine learning rate needs a positive horizon, got %s", horizon);
         checkArgument(restartEvery >= 0, "restartEvery must be >= 0, got %s", restartEvery);
     }
 

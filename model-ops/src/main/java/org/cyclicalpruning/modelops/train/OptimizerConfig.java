@@ -17,7 +17,8 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
  * @param epsilon Adam's denominator guard, positive
  * @param weightDecay L2 penalty, >= 0
  */
-public record OptimizerConfig(Kind kind, double momentum, double beta1, double beta2, double epsilon, double weightDecay) {
+public record OptimizerConfig(
+        Kind kind, double momentum, double beta1, double beta2, double epsilon, double weightDecay) {
 
     /** The update rule. */
     public enum Kind {

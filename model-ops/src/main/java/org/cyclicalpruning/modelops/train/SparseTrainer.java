@@ -121,10 +121,9 @@ public final class SparseTrainer implements AutoCloseable {
                     optimizerState[p][s] = manager.zeros(params[p].getShape());
                 }
             }
-            this.classificationLoss =
-                    spec.kind() == ModelKind.LOGISTIC_REGRESSION
-                            ? Loss.sigmoidBinaryCrossEntropyLoss()
-                            : Loss.softmaxCrossEntropyLoss();
+            this.classificationLoss = spec.kind() == ModelKind.LOGISTIC_REGRESSION
+                    ? Loss.sigmoidBinaryCrossEntropyLoss()
+                    : Loss.softmaxCrossEntropyLoss();
             refreshViews();
         } catch (RuntimeException e) {
             manager.close();
@@ -204,7 +203,13 @@ public final class SparseTrainer implements AutoCloseable {
     public StepResult step(Batch batch, long eventTimeMillis) {
         checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
         float[] x = batch.features();
-        return train(batch.rows(), batch.dim(), batch.labels(), batch.targets(), eventTimeMillis, staging -> staging.asFloatBuffer().put(x));
+        return train(
+                batch.rows(),
+                batch.dim(),
+                batch.labels(),
+                batch.targets(),
+                eventTimeMillis,
+                staging -> staging.asFloatBuffer().put(x));
     }
 
     /**
@@ -220,10 +225,16 @@ public final class SparseTrainer implements AutoCloseable {
      * @param eventTimeMillis the batch's event time, which clocks event-time schedules
      * @return as {@link #step(Batch, long)}
      */
-    public StepResult step(ByteBuffer packedFeatures, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
+    public StepResult step(
+            ByteBuffer packedFeatures, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
         checkBatch(rows, dim, labels, targets);
-        checkArgument(packedFeatures.remaining() == 4L * rows * dim, "packed features hold %s bytes, %s x %s floats need %s",
-                packedFeatures.remaining(), rows, dim, 4L * rows * dim);
+        checkArgument(
+                packedFeatures.remaining() == 4L * rows * dim,
+                "packed features hold %s bytes, %s x %s floats need %s",
+                packedFeatures.remaining(),
+                rows,
+                dim,
+                4L * rows * dim);
         ByteBuffer src = packedFeatures.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         return train(rows, dim, labels, targets, eventTimeMillis, staging -> {
             if (staging.order() == ByteOrder.LITTLE_ENDIAN) {
@@ -243,10 +254,16 @@ public final class SparseTrainer implements AutoCloseable {
      * @param divisor finite and not zero
      * @return as {@link #step(Batch, long)}
      */
-    public StepResult stepUint8(ByteBuffer bytes, float divisor, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
+    public StepResult stepUint8(
+            ByteBuffer bytes, float divisor, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
         checkBatch(rows, dim, labels, targets);
-        checkArgument(bytes.remaining() == (long) rows * dim, "uint8 features hold %s bytes, %s x %s values need %s",
-                bytes.remaining(), rows, dim, (long) rows * dim);
+        checkArgument(
+                bytes.remaining() == (long) rows * dim,
+                "uint8 features hold %s bytes, %s x %s values need %s",
+                bytes.remaining(),
+                rows,
+                dim,
+                (long) rows * dim);
         checkArgument(Float.isFinite(divisor) && divisor != 0, "divisor must be finite and not zero, got %s", divisor);
         if (divisor != byteTableDivisor) {
             byteTable = Uint8Features.table(divisor);
@@ -264,7 +281,8 @@ public final class SparseTrainer implements AutoCloseable {
         });
     }
 
-    private StepResult train(int rows, int dim, int[] labels, float[] targets, long eventTimeMillis, Consumer<ByteBuffer> fillFeatures) {
+    private StepResult train(
+            int rows, int dim, int[] labels, float[] targets, long eventTimeMillis, Consumer<ByteBuffer> fillFeatures) {
         long ticks = ticks(eventTimeMillis);
         SchedulePoint point = schedule.at(ticks);
         double lr = config.learningRate().at(ticks);
@@ -299,9 +317,8 @@ public final class SparseTrainer implements AutoCloseable {
                 update(p, grad, (float) lr);
             }
             MaskUpdate maskUpdate = null;
-            boolean due =
-                    (!frozen && steps % config.maskUpdateInterval() == 0)
-                            || (frozen && point.sparsity() != lastMaskSparsity);
+            boolean due = (!frozen && steps % config.maskUpdateInterval() == 0)
+                    || (frozen && point.sparsity() != lastMaskSparsity);
             // Masked gradients (and optimizer state reset at the last mask update) leave pruned
             // weights at exactly zero, so only steps that let them move need the projection.
             boolean projectionNeeded = anyPruned && !gradientsMasked;
@@ -337,10 +354,15 @@ public final class SparseTrainer implements AutoCloseable {
             checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
             try (NDManager scope = manager.newSubManager()) {
                 float[] features = batch.features();
-                NDArray x = scope.create(staged(features.length, staging -> staging.asFloatBuffer().put(features)),
-                        new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
+                NDArray x = scope.create(
+                        staged(
+                                features.length,
+                                staging -> staging.asFloatBuffer().put(features)),
+                        new Shape(batch.rows(), batch.dim()),
+                        DataType.FLOAT32);
                 NDArray y = labelsOf(batch.rows(), batch.labels(), batch.targets(), scope);
-                NDArray out = block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
+                NDArray out =
+                        block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
                 lossSum += lossOf(out, y).getFloat() * (double) batch.rows();
                 correct += countCorrect(out, y);
             }
@@ -470,9 +492,18 @@ public final class SparseTrainer implements AutoCloseable {
             }
         }
         MaskState masksIn = state.masks();
-        checkArgument(masksIn.tensorCount() == masks.length, "state has %s masks, model needs %s", masksIn.tensorCount(), masks.length);
+        checkArgument(
+                masksIn.tensorCount() == masks.length,
+                "state has %s masks, model needs %s",
+                masksIn.tensorCount(),
+                masks.length);
         for (int t = 0; t < masks.length; t++) {
-            checkArgument(masksIn.size(t) == masks[t].size(), "mask %s has %s entries, tensor has %s", t, masksIn.size(t), masks[t].size());
+            checkArgument(
+                    masksIn.size(t) == masks[t].size(),
+                    "mask %s has %s entries, tensor has %s",
+                    t,
+                    masksIn.size(t),
+                    masks[t].size());
             float[] mask = new float[masksIn.size(t)];
             for (int i = 0; i < mask.length; i++) {
                 mask[i] = masksIn.isKept(t, i) ? 1f : 0f;
@@ -607,19 +638,21 @@ public final class SparseTrainer implements AutoCloseable {
 
     private void checkBatch(int rows, int dim, int[] labels, float[] targets) {
         checkArgument(
-                dim == spec.inputs(),
-                "batch has %s features per row, model %s expects %s",
-                dim,
-                spec,
-                spec.inputs());
+                dim == spec.inputs(), "batch has %s features per row, model %s expects %s", dim, spec, spec.inputs());
         if (spec.isClassifier()) {
-            checkArgument(labels != null && labels.length == rows, "model %s is a classifier and needs a label per row", spec);
+            checkArgument(
+                    labels != null && labels.length == rows,
+                    "model %s is a classifier and needs a label per row",
+                    spec);
             int classes = spec.classes();
             for (int label : labels) {
                 checkArgument(label >= 0 && label < classes, "label %s is out of range [0, %s)", label, classes);
             }
         } else {
-            checkArgument(targets != null && targets.length == rows, "model %s is a regression and needs a target per row", spec);
+            checkArgument(
+                    targets != null && targets.length == rows,
+                    "model %s is a regression and needs a target per row",
+                    spec);
         }
     }
 

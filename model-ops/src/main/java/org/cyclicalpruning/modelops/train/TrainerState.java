@@ -32,7 +32,9 @@ public record TrainerState(
         long optimizerUpdates) {
 
     public TrainerState {
-        checkArgument(params != null && optimizerState != null && masks != null, "params, optimizer state and masks must be set");
+        checkArgument(
+                params != null && optimizerState != null && masks != null,
+                "params, optimizer state and masks must be set");
         checkArgument(
                 optimizerState.length == params.length,
                 "optimizer state has %s tensors for %s parameters",

@@ -117,7 +117,15 @@ public final class TrainingConfig {
     public String toString() {
         return String.format(
                 "model=%s schedule=%s pruning=%s mask-interval=%d regrowth=%s optimizer=%s lr=%s device=%s seed=%d",
-                model, schedule.toSpec(), pruningMode, maskUpdateInterval, regrowth, optimizer, learningRate, device, seed);
+                model,
+                schedule.toSpec(),
+                pruningMode,
+                maskUpdateInterval,
+                regrowth,
+                optimizer,
+                learningRate,
+                device,
+                seed);
     }
 
     /** Builder: {@code setX} for required values, {@code optX} for optional ones. */
@@ -198,8 +206,11 @@ public final class TrainingConfig {
          * @throws IllegalArgumentException naming the first invalid setting
          */
         public TrainingConfig build() {
-            checkArgument(model != null, "model is required: setModel(ModelSpec.parse(\"lenet-300-100\")), for example");
-            checkArgument(schedule != null, "schedule is required: setSchedule(SparsitySchedule.constant(0)) for a dense model");
+            checkArgument(
+                    model != null, "model is required: setModel(ModelSpec.parse(\"lenet-300-100\")), for example");
+            checkArgument(
+                    schedule != null,
+                    "schedule is required: setSchedule(SparsitySchedule.constant(0)) for a dense model");
             Objects.requireNonNull(pruningMode, "pruningMode");
             Objects.requireNonNull(optimizer, "optimizer");
             Objects.requireNonNull(learningRate, "learningRate");

@@ -66,9 +66,14 @@ public class HotPathBenchmarks {
             pruned[i] = random.nextDouble() < sparsity ? 0f : v;
         }
         raw = new ByteBuffer[] {w};
-        mask = new FloatBuffer[] {ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder()).asFloatBuffer()};
+        mask = new FloatBuffer[] {
+            ByteBuffer.allocateDirect(4 * weights)
+                    .order(ByteOrder.nativeOrder())
+                    .asFloatBuffer()
+        };
         state = MaskState.dense(weights);
-        pruner = new MagnitudePruner(PruningMode.global(), new int[] {weights}, new int[] {8}); // rows only matter for N:M
+        pruner = new MagnitudePruner(
+                PruningMode.global(), new int[] {weights}, new int[] {8}); // rows only matter for N:M
         encoded = SparseTensorCodec.encode("w", new int[] {weights}, pruned);
 
         trained = new ByteBuffer[2];
@@ -79,7 +84,8 @@ public class HotPathBenchmarks {
             }
         }
         live = new ByteBuffer[] {ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder())};
-        optimizerState = new ByteBuffer[][] {{ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder())}};
+        optimizerState =
+                new ByteBuffer[][] {{ByteBuffer.allocateDirect(4 * weights).order(ByteOrder.nativeOrder())}};
         inPlaceState = MaskState.dense(weights);
         inPlacePruner = new MagnitudePruner(PruningMode.global(), new int[] {weights}, new int[] {8});
     }

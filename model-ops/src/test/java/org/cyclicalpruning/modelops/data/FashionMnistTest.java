@@ -27,7 +27,9 @@ class FashionMnistTest {
     @BeforeAll
     static void load() {
         Path dir = FashionMnist.defaultDir();
-        assertThat(FashionMnist.isAvailable(dir)).as("Fashion-MNIST installed in %s", dir).isTrue();
+        assertThat(FashionMnist.isAvailable(dir))
+                .as("Fashion-MNIST installed in %s", dir)
+                .isTrue();
         train = FashionMnist.train(dir);
         test = FashionMnist.test(dir);
     }

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 class MetricsTest {
     @Test
     void accuracyAndMse() {
-        assertThat(Metrics.accuracy(new int[] {1, 2, 3, 4}, new int[] {1, 0, 3, 0})).isEqualTo(0.5);
+        assertThat(Metrics.accuracy(new int[] {1, 2, 3, 4}, new int[] {1, 0, 3, 0}))
+                .isEqualTo(0.5);
         assertThat(Metrics.mse(new float[] {1, 2}, new float[] {0, 4})).isCloseTo(2.5, within(1e-12));
         assertThatThrownBy(() -> Metrics.accuracy(new int[2], new int[3]))
                 .hasMessageContaining("same non-zero length, got 2 and 3");

@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 class SparseTeacherTest {
     /** Small enough for 20k-sample statistics and a dense least-squares solve in a unit test. */
-    private static final Config SMALL = Config.defaults().withDimension(120).withSupportSize(20).withSeed(11);
+    private static final Config SMALL =
+            Config.defaults().withDimension(120).withSupportSize(20).withSeed(11);
 
     @Test
     void defaultsAreAsDocumented() {
@@ -198,17 +199,15 @@ class SparseTeacherTest {
         assertThat(s1).hasSize(20).isSorted().doesNotHaveDuplicates();
         assertThat(d1).hasSize(10).doesNotHaveDuplicates();
         assertThat(s1).doesNotContain(s0).doesNotContain(d0);
-        assertThat(d1)
-                .doesNotContain(s0)
-                .doesNotContain(d0)
-                .doesNotContain(s1);
+        assertThat(d1).doesNotContain(s0).doesNotContain(d0).doesNotContain(s1);
         // The first teacher does not depend on whether there is drift.
         assertThat(new SparseTeacher(SMALL).support(0)).containsExactly(s0);
         assertThat(new SparseTeacher(SMALL).teacherWeights(0)).containsExactly(t.teacherWeights(0));
 
         float[] w1 = t.teacherWeights(1_000);
         for (int j = 0; j < w1.length; j++) {
-            assertThat(w1[j] != 0f).as("weight %s non-zero iff in the new support", j)
+            assertThat(w1[j] != 0f)
+                    .as("weight %s non-zero iff in the new support", j)
                     .isEqualTo(Arrays.binarySearch(s1, j) >= 0);
         }
 
@@ -263,7 +262,8 @@ class SparseTeacherTest {
         assertThatThrownBy(() -> c.withSupportSize(0)).hasMessageContaining("supportSize must be an even number >= 2");
         assertThatThrownBy(() -> c.withSupportSize(7)).hasMessageContaining("got 7");
         assertThatThrownBy(() -> c.withSupportSize(334))
-                .hasMessageContaining("supportSize must be <= dimension / 3 = 333 (room for support and decoys), got 334");
+                .hasMessageContaining(
+                        "supportSize must be <= dimension / 3 = 333 (room for support and decoys), got 334");
         assertThat(c.withSupportSize(166).withDriftAtSample(0).hasDrift()).isTrue();
         assertThatThrownBy(() -> c.withSupportSize(168).withDriftAtSample(0))
                 .hasMessageContaining("supportSize must be <= dimension / 6 = 166 with drift")

@@ -23,29 +23,40 @@ class InPlaceMaskUpdateTest {
     @Test
     void kernelsLoadWhereTheBuildPutThemInTheJar() {
         boolean built = NativeMaskKernels.class.getResource(NativeMaskKernels.resource()) != null;
-        assertThat(NativeMaskKernels.available()).as("kernels built into %s load", NativeMaskKernels.resource()).isEqualTo(built);
-        if (System.getProperty("os.arch").equals("amd64") && System.getProperty("os.name").startsWith("Linux")) {
+        assertThat(NativeMaskKernels.available())
+                .as("kernels built into %s load", NativeMaskKernels.resource())
+                .isEqualTo(built);
+        if (System.getProperty("os.arch").equals("amd64")
+                && System.getProperty("os.name").startsWith("Linux")) {
             // the build compiles them wherever a C compiler exists, as on every machine this project builds on
             assertThat(built).as("native kernels in the jar for linux-x86_64").isTrue();
         }
     }
 
     @ParameterizedTest
-    @EnumSource(value = PruningMode.Kind.class, names = {"GLOBAL", "PER_LAYER"})
+    @EnumSource(
+            value = PruningMode.Kind.class,
+            names = {"GLOBAL", "PER_LAYER"})
     void matchesTheJavaPathOverATrainingLikeSequence(PruningMode.Kind kind) {
         PruningMode mode = kind == PruningMode.Kind.GLOBAL ? PruningMode.global() : PruningMode.perLayer();
         int[] sizes = {47_040, 3000, 130};
         SplittableRandom random = new SplittableRandom(21);
-        float[][] w = {gaussian(random, sizes[0], 0.05), gaussian(random, sizes[1], 0.1), gaussian(random, sizes[2], 0.3)};
+        float[][] w = {
+            gaussian(random, sizes[0], 0.05), gaussian(random, sizes[1], 0.1), gaussian(random, sizes[2], 0.3)
+        };
         // a ramp, a hold, a restart to 0 and a second ramp: narrow brackets, moved brackets and misses
         double[] sparsities = new double[80];
         for (int s = 0; s < sparsities.length; s++) {
-            sparsities[s] = s < 30 ? 0.95 * (1 - Math.pow(1 - s / 30.0, 3)) : s < 50 ? 0.95 : s == 50 ? 0.0 : 0.95 * (1 - Math.pow(1 - (s - 50) / 30.0, 3));
+            sparsities[s] = s < 30
+                    ? 0.95 * (1 - Math.pow(1 - s / 30.0, 3))
+                    : s < 50 ? 0.95 : s == 50 ? 0.0 : 0.95 * (1 - Math.pow(1 - (s - 50) / 30.0, 3));
         }
         MagnitudePruner pruner = runAndCompare(mode, sizes, w, sparsities, random, 0.002);
         long[] paths = pruner.selectionPaths();
         // steady steps find the threshold next to the previous one; the restart to 0 selects nothing
-        assertThat(paths[0] + paths[1]).as("bracket hits of %s", java.util.Arrays.toString(paths)).isGreaterThan(60L * (kind == PruningMode.Kind.GLOBAL ? 1 : 3));
+        assertThat(paths[0] + paths[1])
+                .as("bracket hits of %s", java.util.Arrays.toString(paths))
+                .isGreaterThan(60L * (kind == PruningMode.Kind.GLOBAL ? 1 : 3));
     }
 
     @Test
@@ -72,10 +83,17 @@ class InPlaceMaskUpdateTest {
      * Runs the sparsity sequence through both paths; between updates every weight moves by noise
      * of the given scale (pruned ones too, as with regrowth), and so does the optimizer state.
      */
-    private static MagnitudePruner runAndCompare(PruningMode mode, int[] sizes, float[][] start, double[] sparsities, SplittableRandom random, double noise) {
+    private static MagnitudePruner runAndCompare(
+            PruningMode mode,
+            int[] sizes,
+            float[][] start,
+            double[] sparsities,
+            SplittableRandom random,
+            double noise) {
         MagnitudePruner inPlace = new MagnitudePruner(mode, sizes, sizes);
         MagnitudePruner java = new MagnitudePruner(mode, sizes, sizes);
-        // only platforms the build has no kernels for skip; kernelsLoadWhereTheBuildPutThemInTheJar fails on linux-x86_64 without them
+        // only platforms the build has no kernels for skip; kernelsLoadWhereTheBuildPutThemInTheJar fails on
+        // linux-x86_64 without them
         assumeTrue(inPlace.updatesInPlace(), "no native mask kernels on this platform");
         int tensors = sizes.length;
         ByteBuffer[] weights = new ByteBuffer[tensors];
@@ -102,9 +120,13 @@ class InPlaceMaskUpdateTest {
             MaskUpdate actual = inPlace.updateInPlace(weights, state, sparsities[step], viaNative);
             MagnitudePruner.writeMasks(viaNative, masks);
 
-            assertThat(actual).as("step %s at sparsity %s", step, sparsities[step]).isEqualTo(expected);
+            assertThat(actual)
+                    .as("step %s at sparsity %s", step, sparsities[step])
+                    .isEqualTo(expected);
             for (int t = 0; t < tensors; t++) {
-                assertThat(viaNative.kept(t)).as("mask of tensor %s at step %s", t, step).isEqualTo(viaJava.kept(t));
+                assertThat(viaNative.kept(t))
+                        .as("mask of tensor %s at step %s", t, step)
+                        .isEqualTo(viaJava.kept(t));
                 assertThat(viaNative.everPruned(t)).isEqualTo(viaJava.everPruned(t));
                 float[] after = read(weights[t], sizes[t]);
                 float[] mask = read(masks[t], sizes[t]);
@@ -154,6 +176,4 @@ class InPlaceMaskUpdateTest {
         java.util.Arrays.fill(a, v);
         return a;
     }
-
-
 }

@@ -1,9 +1,9 @@
 package org.cyclicalpruning.modelops.mask;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.cyclicalpruning.modelops.mask.TestWeights.gaussian;
 import static org.cyclicalpruning.modelops.mask.TestWeights.quantised;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -121,7 +121,8 @@ class MagnitudePrunerTest {
     void nOfMCapsSparsityAtOneMinusNOverM() {
         float[] w = gaussian(new SplittableRandom(1), 64, 1.0);
         MaskState state = MaskState.dense(64);
-        new MagnitudePruner(PruningMode.nOfM(1, 4), new int[] {64}, new int[] {8}).update(new float[][] {w}, 0.9, state);
+        new MagnitudePruner(PruningMode.nOfM(1, 4), new int[] {64}, new int[] {8})
+                .update(new float[][] {w}, 0.9, state);
         assertThat(state.keptCount(0)).isEqualTo(16);
     }
 
@@ -162,10 +163,12 @@ class MagnitudePrunerTest {
         float[] w = gaussian(new SplittableRandom(5), 1000, 1.0);
         ByteBuffer direct = ByteBuffer.allocateDirect(4000).order(ByteOrder.nativeOrder());
         direct.asFloatBuffer().put(0, w);
-        FloatBuffer maskOut = ByteBuffer.allocateDirect(4000).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        FloatBuffer maskOut =
+                ByteBuffer.allocateDirect(4000).order(ByteOrder.nativeOrder()).asFloatBuffer();
 
         MaskState viaDirect = MaskState.dense(1000);
-        pruner(PruningMode.global(), 1000).update(new ByteBuffer[] {direct}, 0.8, viaDirect, new FloatBuffer[] {maskOut});
+        pruner(PruningMode.global(), 1000)
+                .update(new ByteBuffer[] {direct}, 0.8, viaDirect, new FloatBuffer[] {maskOut});
         MaskState viaHeap = MaskState.dense(1000);
         pruner(PruningMode.global(), 1000).update(new float[][] {w}, 0.8, viaHeap);
 
@@ -177,7 +180,8 @@ class MagnitudePrunerTest {
 
     @Test
     void rejectsSparsityOutsideUnitInterval() {
-        assertThatThrownBy(() -> pruner(PruningMode.global(), 4).update(new float[][] {new float[4]}, 1.0, MaskState.dense(4)))
+        assertThatThrownBy(() ->
+                        pruner(PruningMode.global(), 4).update(new float[][] {new float[4]}, 1.0, MaskState.dense(4)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("sparsity")
                 .hasMessageContaining("1.0");
@@ -202,8 +206,6 @@ class MagnitudePrunerTest {
         return IntStream.range(0, n).mapToObj(i -> state.isKept(t, i)).toArray(Boolean[]::new);
     }
 
-
-
     /** Sorts all weights by (|w|, global index) and prunes the first k: the definition itself. */
     private static boolean[] referenceGlobal(float[][] w, long k) {
         int n = Arrays.stream(w).mapToInt(a -> a.length).sum();
@@ -214,7 +216,9 @@ class MagnitudePrunerTest {
             off += a.length;
         }
         Integer[] order = IntStream.range(0, n).boxed().toArray(Integer[]::new);
-        Arrays.sort(order, Comparator.<Integer>comparingDouble(i -> Math.abs(flat[i])).thenComparingInt(i -> i));
+        Arrays.sort(
+                order,
+                Comparator.<Integer>comparingDouble(i -> Math.abs(flat[i])).thenComparingInt(i -> i));
         boolean[] pruned = new boolean[n];
         for (int i = 0; i < k; i++) {
             pruned[order[i]] = true;

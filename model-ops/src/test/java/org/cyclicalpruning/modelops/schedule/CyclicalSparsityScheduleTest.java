@@ -118,8 +118,10 @@ class CyclicalSparsityScheduleTest {
         // restart sparsity 0: a far cycle starts dense again, like cycle 1
         assertThat(online.at(online.cycleEnd(lastFull - 1))).isEqualTo(new SchedulePoint(0.0, Phase.PRUNE, lastFull));
 
-        CyclicalSparsitySchedule everyTick =
-                CyclicalSparsitySchedule.builder().setCycleLength(1).setFinalSparsity(0.5).build();
+        CyclicalSparsitySchedule everyTick = CyclicalSparsitySchedule.builder()
+                .setCycleLength(1)
+                .setFinalSparsity(0.5)
+                .build();
         assertThat(everyTick.at(far)).isEqualTo(new SchedulePoint(0.0, Phase.PRUNE, far));
     }
 
@@ -169,8 +171,10 @@ class CyclicalSparsityScheduleTest {
 
     @Test
     void defaultsGettersAndValueSemantics() {
-        CyclicalSparsitySchedule s =
-                CyclicalSparsitySchedule.builder().setCycleLength(10).setFinalSparsity(0.5).build();
+        CyclicalSparsitySchedule s = CyclicalSparsitySchedule.builder()
+                .setCycleLength(10)
+                .setFinalSparsity(0.5)
+                .build();
         assertThat(s.clock()).isEqualTo(Clock.BATCHES);
         assertThat(s.start()).isZero();
         assertThat(s.cycles()).isEqualTo(Long.MAX_VALUE);
@@ -216,8 +220,10 @@ class CyclicalSparsityScheduleTest {
     @MethodSource("invalidSettings")
     void rejectsInvalidSettingsNamingSettingValueAndRange(
             UnaryOperator<CyclicalSparsitySchedule.Builder> change, String[] fragments) {
-        CyclicalSparsitySchedule.Builder b =
-                CyclicalSparsitySchedule.builder().setCycleLength(1000).optCycles(3).setFinalSparsity(0.9);
+        CyclicalSparsitySchedule.Builder b = CyclicalSparsitySchedule.builder()
+                .setCycleLength(1000)
+                .optCycles(3)
+                .setFinalSparsity(0.9);
         assertThatThrownBy(() -> change.apply(b).build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .message()
@@ -226,10 +232,12 @@ class CyclicalSparsityScheduleTest {
 
     @Test
     void rejectsMissingRequiredSettingsAndNegativeTicks() {
-        assertThatThrownBy(() -> CyclicalSparsitySchedule.builder().setFinalSparsity(0.5).build())
+        assertThatThrownBy(() ->
+                        CyclicalSparsitySchedule.builder().setFinalSparsity(0.5).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("period");
-        assertThatThrownBy(() -> CyclicalSparsitySchedule.builder().setCycleLength(5).build())
+        assertThatThrownBy(() ->
+                        CyclicalSparsitySchedule.builder().setCycleLength(5).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("final sparsity");
         assertThatThrownBy(() -> schedule.at(-1))

@@ -44,8 +44,11 @@ class GradualSparsityScheduleTest {
 
     @Test
     void exponentShapesTheRamp() {
-        GradualSparsitySchedule linear =
-                GradualSparsitySchedule.builder().setDuration(100).setFinalSparsity(0.8).optExponent(1).build();
+        GradualSparsitySchedule linear = GradualSparsitySchedule.builder()
+                .setDuration(100)
+                .setFinalSparsity(0.8)
+                .optExponent(1)
+                .build();
         assertThat(linear.sparsityAt(25)).isCloseTo(0.2, within(EPS));
         assertThat(linear.sparsityAt(50)).isCloseTo(0.4, within(EPS));
     }
@@ -68,7 +71,10 @@ class GradualSparsityScheduleTest {
 
     @Test
     void defaultsAndGetters() {
-        GradualSparsitySchedule s = GradualSparsitySchedule.builder().setDuration(10).setFinalSparsity(0.5).build();
+        GradualSparsitySchedule s = GradualSparsitySchedule.builder()
+                .setDuration(10)
+                .setFinalSparsity(0.5)
+                .build();
         assertThat(s.clock()).isEqualTo(Clock.BATCHES);
         assertThat(s.start()).isZero();
         assertThat(s.duration()).isEqualTo(10);
@@ -104,13 +110,14 @@ class GradualSparsityScheduleTest {
                 .build();
         assertThat(same).isEqualTo(schedule).hasSameHashCodeAs(schedule);
         assertThat(same.toString()).isEqualTo(schedule.toSpec());
-        assertThat(same).isNotEqualTo(GradualSparsitySchedule.builder()
-                .setStart(100)
-                .setDuration(1000)
-                .optInitialSparsity(0.1)
-                .setFinalSparsity(0.9)
-                .setClock(Clock.SAMPLES)
-                .build());
+        assertThat(same)
+                .isNotEqualTo(GradualSparsitySchedule.builder()
+                        .setStart(100)
+                        .setDuration(1000)
+                        .optInitialSparsity(0.1)
+                        .setFinalSparsity(0.9)
+                        .setClock(Clock.SAMPLES)
+                        .build());
     }
 
     static Stream<Arguments> invalidSettings() {
@@ -123,7 +130,11 @@ class GradualSparsityScheduleTest {
                 invalid(b -> b.optExponent(0), "exponent", "0.0", "> 0"),
                 invalid(b -> b.optExponent(Double.NaN), "exponent", "NaN", "finite"),
                 invalid(b -> b.optExponent(Double.POSITIVE_INFINITY), "exponent", "Infinity", "finite"),
-                invalid(b -> b.setDuration(Duration.ofMinutes(1)).setClock(Clock.SAMPLES), "SAMPLES", "Duration", "EVENT_TIME"));
+                invalid(
+                        b -> b.setDuration(Duration.ofMinutes(1)).setClock(Clock.SAMPLES),
+                        "SAMPLES",
+                        "Duration",
+                        "EVENT_TIME"));
     }
 
     private static Arguments invalid(UnaryOperator<GradualSparsitySchedule.Builder> change, String... fragments) {
@@ -146,10 +157,12 @@ class GradualSparsityScheduleTest {
 
     @Test
     void rejectsMissingRequiredSettingsAndNegativeTicks() {
-        assertThatThrownBy(() -> GradualSparsitySchedule.builder().setFinalSparsity(0.5).build())
+        assertThatThrownBy(() ->
+                        GradualSparsitySchedule.builder().setFinalSparsity(0.5).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("duration");
-        assertThatThrownBy(() -> GradualSparsitySchedule.builder().setDuration(5).build())
+        assertThatThrownBy(
+                        () -> GradualSparsitySchedule.builder().setDuration(5).build())
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("final sparsity");
         assertThatThrownBy(() -> schedule.at(-3))

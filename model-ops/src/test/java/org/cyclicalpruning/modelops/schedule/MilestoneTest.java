@@ -34,6 +34,7 @@ class MilestoneTest {
     @Test
     void constantAndOneShotHaveNone() {
         assertThat(SparsitySchedule.constant(0.5).nextMilestone(7)).isEqualTo(Long.MAX_VALUE);
-        assertThat(SparsitySchedules.parse("one-shot(at=10, sparsity=0.9)").nextMilestone(0)).isEqualTo(Long.MAX_VALUE);
+        assertThat(SparsitySchedules.parse("one-shot(at=10, sparsity=0.9)").nextMilestone(0))
+                .isEqualTo(Long.MAX_VALUE);
     }
 }

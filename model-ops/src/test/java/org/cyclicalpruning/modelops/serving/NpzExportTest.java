@@ -35,7 +35,8 @@ class NpzExportTest {
         String dict = new String(h, 10, length, StandardCharsets.US_ASCII);
         assertThat(dict).endsWith("\n");
         assertThat(dict.strip()).isEqualTo("{'descr': '<f4', 'fortran_order': False, 'shape': (300, 784), }");
-        assertThat(headerDict(NpzExport.npyHeader("<i8", new long[] {8}))).isEqualTo("{'descr': '<i8', 'fortran_order': False, 'shape': (8,), }");
+        assertThat(headerDict(NpzExport.npyHeader("<i8", new long[] {8})))
+                .isEqualTo("{'descr': '<i8', 'fortran_order': False, 'shape': (8,), }");
         assertThat(headerDict(NpzExport.npyHeader("<i8", new long[] {}))).contains("'shape': ()");
     }
 
@@ -46,20 +47,30 @@ class NpzExportTest {
         Path file = dir.resolve("m.npz");
 
         assertThat(NpzExport.write(s, NpzExport.Layout.DENSE, file))
-                .containsExactly("layer0.weight.npy", "layer0.bias.npy", "layer1.weight.npy", "layer1.bias.npy", "meta.json");
+                .containsExactly(
+                        "layer0.weight.npy", "layer0.bias.npy", "layer1.weight.npy", "layer1.bias.npy", "meta.json");
 
         Map<String, byte[]> entries = unzip(file);
-        assertThat(headerDict(entries.get("layer0.weight.npy"))).contains("'descr': '<f4'").contains("'shape': (8, 20)");
+        assertThat(headerDict(entries.get("layer0.weight.npy")))
+                .contains("'descr': '<f4'")
+                .contains("'shape': (8, 20)");
         assertThat(headerDict(entries.get("layer1.bias.npy"))).contains("'shape': (3,)");
         float[][] decoded = ModelSnapshots.decodeTensors(s);
         assertThat(floats(entries.get("layer0.weight.npy"))).containsExactly(decoded[0]);
         assertThat(floats(entries.get("layer1.weight.npy"))).containsExactly(decoded[2]);
         String meta = new String(entries.get("meta.json"), StandardCharsets.UTF_8);
         assertThat(meta)
-                .contains("\"model_id\": \"fashion\"", "\"version\": 4", "\"spec\": \"mlp:20-8-3\"", "\"layout\": \"dense\"",
-                        "\"schedule\": \"cyclical(final=0.75, period=30s, cycles=inf, ramp=0.5)\"", "\"sparsity\": 0.75",
-                        "\"step\": 400", "\"event_time\": \"2026-01-01T00:02:00Z\"",
-                        "{\"name\": \"layer0.weight\", \"shape\": [8, 20], \"nnz\": " + s.getTensors().get(0).getNnz() + "}");
+                .contains(
+                        "\"model_id\": \"fashion\"",
+                        "\"version\": 4",
+                        "\"spec\": \"mlp:20-8-3\"",
+                        "\"layout\": \"dense\"",
+                        "\"schedule\": \"cyclical(final=0.75, period=30s, cycles=inf, ramp=0.5)\"",
+                        "\"sparsity\": 0.75",
+                        "\"step\": 400",
+                        "\"event_time\": \"2026-01-01T00:02:00Z\"",
+                        "{\"name\": \"layer0.weight\", \"shape\": [8, 20], \"nnz\": "
+                                + s.getTensors().get(0).getNnz() + "}");
         try (var files = Files.list(dir)) {
             assertThat(files).as("no temporary file left behind").containsExactly(file);
         }
@@ -75,11 +86,19 @@ class NpzExportTest {
         NpzExport.write(s, NpzExport.Layout.SPARSE, file);
 
         Map<String, byte[]> entries = unzip(file);
-        assertThat(entries.keySet()).containsExactly(
-                "layer0.weight.values.npy", "layer0.weight.indices.npy", "layer0.weight.shape.npy",
-                "layer0.bias.values.npy", "layer0.bias.indices.npy", "layer0.bias.shape.npy", "meta.json");
+        assertThat(entries.keySet())
+                .containsExactly(
+                        "layer0.weight.values.npy",
+                        "layer0.weight.indices.npy",
+                        "layer0.weight.shape.npy",
+                        "layer0.bias.values.npy",
+                        "layer0.bias.indices.npy",
+                        "layer0.bias.shape.npy",
+                        "meta.json");
         assertThat(floats(entries.get("layer0.weight.values.npy"))).containsExactly(1, 2, -3);
-        assertThat(headerDict(entries.get("layer0.weight.indices.npy"))).contains("'descr': '<i8'").contains("'shape': (3,)");
+        assertThat(headerDict(entries.get("layer0.weight.indices.npy")))
+                .contains("'descr': '<i8'")
+                .contains("'shape': (3,)");
         assertThat(longs(entries.get("layer0.weight.indices.npy"))).containsExactly(0, 3, 5);
         assertThat(longs(entries.get("layer0.weight.shape.npy"))).containsExactly(2, 3);
         assertThat(longs(entries.get("layer0.bias.indices.npy"))).containsExactly(0);
@@ -92,7 +111,9 @@ class NpzExportTest {
 
     private static ByteBuffer data(byte[] npy) {
         int length = ByteBuffer.wrap(npy, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
-        return ByteBuffer.wrap(npy, 10 + length, npy.length - 10 - length).slice().order(ByteOrder.LITTLE_ENDIAN);
+        return ByteBuffer.wrap(npy, 10 + length, npy.length - 10 - length)
+                .slice()
+                .order(ByteOrder.LITTLE_ENDIAN);
     }
 
     private static float[] floats(byte[] npy) {
@@ -111,7 +132,8 @@ class NpzExportTest {
 
     private static Map<String, byte[]> unzip(Path file) throws IOException {
         Map<String, byte[]> out = new LinkedHashMap<>();
-        try (InputStream in = Files.newInputStream(file); ZipInputStream zip = new ZipInputStream(in)) {
+        try (InputStream in = Files.newInputStream(file);
+                ZipInputStream zip = new ZipInputStream(in)) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
                 out.put(e.getName(), zip.readAllBytes());
             }

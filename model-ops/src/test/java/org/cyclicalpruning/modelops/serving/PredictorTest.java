@@ -20,7 +20,12 @@ class PredictorTest {
 
     @Test
     void djlAndSparsePathsAgreeOnEveryKind() {
-        for (ModelSpec spec : List.of(MLP, ModelSpec.parse("mlp:12-7-5-4"), ModelSpec.logistic(20), ModelSpec.softmax(20, 4), ModelSpec.linear(20))) {
+        for (ModelSpec spec : List.of(
+                MLP,
+                ModelSpec.parse("mlp:12-7-5-4"),
+                ModelSpec.logistic(20),
+                ModelSpec.softmax(20, 4),
+                ModelSpec.linear(20))) {
             SparseModelSnapshot s = Snapshots.snapshot("m", 1, spec, Snapshots.params(spec, 0.7, 11));
             float[] x = Snapshots.features(16, spec.inputs(), 5);
             try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
@@ -34,7 +39,8 @@ class PredictorTest {
 
     @Test
     void sparsePathMatchesAHandComputation() {
-        // layer0: W (2, 3) = [[1, 0, -2], [0, 0.5, 0]], b = [0.25, -1]; layer1: W (2, 2) = [[0, 3], [-1, 1]], b = [0, 0.5]
+        // layer0: W (2, 3) = [[1, 0, -2], [0, 0.5, 0]], b = [0.25, -1]; layer1: W (2, 2) = [[0, 3], [-1, 1]], b = [0,
+        // 0.5]
         ModelSpec spec = ModelSpec.parse("mlp:3-2-2");
         float[][] params = {{1, 0, -2, 0, 0.5f, 0}, {0.25f, -1}, {0, 3, -1, 1}, {0, 0.5f}};
         SparseModelSnapshot s = Snapshots.snapshot("hand", 1, spec, params);
@@ -45,11 +51,14 @@ class PredictorTest {
         assertThat(sparse.predict(x, 2)).containsExactly(new float[] {0f, 0.25f, 3f, 1.5f}, within(1e-7f));
         assertThat(sparse.nonZeroWeights()).isEqualTo(6);
         try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
-            assertThat(djl.predict(x, 2)).as("DJL's Linear stores W as (out, in) too").containsExactly(new float[] {0f, 0.25f, 3f, 1.5f}, within(1e-6f));
+            assertThat(djl.predict(x, 2))
+                    .as("DJL's Linear stores W as (out, in) too")
+                    .containsExactly(new float[] {0f, 0.25f, 3f, 1.5f}, within(1e-6f));
         }
 
         ModelSpec logistic = ModelSpec.logistic(4);
-        SparsePredictor lr = SparsePredictor.of(Snapshots.snapshot("lr", 1, logistic, new float[][] {{1, 0, 0, 2}, {0.5f}}));
+        SparsePredictor lr =
+                SparsePredictor.of(Snapshots.snapshot("lr", 1, logistic, new float[][] {{1, 0, 0, 2}, {0.5f}}));
         float[] rows = {3, 7, 7, -1, -1, 9, 9, 0};
         assertThat(lr.predict(rows, 2)).containsExactly(new float[] {3 - 2 + 0.5f, -1 + 0.5f}, within(1e-7f));
         assertThat(lr.predictClass(rows, 2)).containsExactly(1, 0);
@@ -69,8 +78,11 @@ class PredictorTest {
         try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
             assertThat(djl.predictClass(x, 50)).containsExactly(classes);
         }
-        ServingModel linear = ServingModel.of(Snapshots.snapshot("r", 1, ModelSpec.linear(20), Snapshots.params(ModelSpec.linear(20), 0.5, 3)));
-        assertThatThrownBy(() -> linear.predictClass(x, 50)).isInstanceOf(IllegalStateException.class).hasMessageContaining("regression");
+        ServingModel linear = ServingModel.of(
+                Snapshots.snapshot("r", 1, ModelSpec.linear(20), Snapshots.params(ModelSpec.linear(20), 0.5, 3)));
+        assertThatThrownBy(() -> linear.predictClass(x, 50))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("regression");
     }
 
     @Test
@@ -121,19 +133,26 @@ class PredictorTest {
     void closedPredictorRefusesAndBadInputIsNamed() {
         SparseModelSnapshot s = Snapshots.snapshot("m", 1, MLP, Snapshots.params(MLP, 0.8, 4));
         SnapshotPredictor djl = SnapshotPredictor.load(s);
-        assertThatThrownBy(() -> djl.predict(new float[19], 1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("20 features, got 19");
+        assertThatThrownBy(() -> djl.predict(new float[19], 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("20 features, got 19");
         djl.close();
         djl.close();
-        assertThatThrownBy(() -> djl.predict(new float[20], 1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThatThrownBy(() -> djl.predict(new float[20], 1))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
     }
 
     @Test
     void aTransposedTensorIsRejected() {
         ModelSpec spec = ModelSpec.softmax(3, 2);
         SparseModelSnapshot s = Snapshots.snapshot("m", 1, spec, new float[][] {{1, 2, 3, 4, 5, 6}, {0, 0}});
-        List<SparseTensor> wrong = ModelSnapshots.encodeTensors(spec, new int[][] {{3, 2}, {2}}, new float[][] {{1, 2, 3, 4, 5, 6}, {0, 0}});
+        List<SparseTensor> wrong = ModelSnapshots.encodeTensors(
+                spec, new int[][] {{3, 2}, {2}}, new float[][] {{1, 2, 3, 4, 5, 6}, {0, 0}});
         s.setTensors(wrong);
-        assertThatThrownBy(() -> ServingModel.of(s)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has shape [3, 2], softmax:3x2 needs [2, 3]");
+        assertThatThrownBy(() -> ServingModel.of(s))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has shape [3, 2], softmax:3x2 needs [2, 3]");
         assertThatThrownBy(() -> SnapshotPredictor.load(s)).isInstanceOf(IllegalArgumentException.class);
     }
 }

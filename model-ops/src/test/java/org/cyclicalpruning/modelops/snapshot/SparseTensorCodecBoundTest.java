@@ -28,10 +28,18 @@ class SparseTensorCodecBoundTest {
         assertThat(decoded).isEqualTo(values);
         double bound = SparseTensorCodec.informationBoundBytes(n, t.getNnz());
         double ratio = SparseTensorCodec.encodedBytes(t) / bound;
-        System.out.printf("n=%d sparsity=%.2f nnz=%d %s bytes=%d bound=%.1f ratio=%.4f "
+        System.out.printf(
+                "n=%d sparsity=%.2f nnz=%d %s bytes=%d bound=%.1f ratio=%.4f "
                         + "(encode %.0f MB/s, decode %.0f MB/s of dense float32, unwarmed)%n",
-                n, sparsity, t.getNnz(), t.getEncoding(), SparseTensorCodec.encodedBytes(t), bound, ratio,
-                4.0 * n / ((encoded - start) / 1e3), 4.0 * n / ((end - encoded) / 1e3));
+                n,
+                sparsity,
+                t.getNnz(),
+                t.getEncoding(),
+                SparseTensorCodec.encodedBytes(t),
+                bound,
+                ratio,
+                4.0 * n / ((encoded - start) / 1e3),
+                4.0 * n / ((end - encoded) / 1e3));
         assertThat(ratio).isLessThanOrEqualTo(1.05);
     }
 

@@ -26,7 +26,9 @@ class SparseTensorCodecCorruptInputTest {
 
     @Test
     void rejectsHugeShapeWithoutAllocating() {
-        SparseTensor hostile = valid(SupportEncoding.DELTA_VARINT).setShape(List.of(1 << 30, 1 << 30)).build();
+        SparseTensor hostile = valid(SupportEncoding.DELTA_VARINT)
+                .setShape(List.of(1 << 30, 1 << 30))
+                .build();
         long before = allocatedBytes();
         Throwable thrown = thrownBy(() -> SparseTensorCodec.decode(hostile));
         assertThat(allocatedBytes() - before).isLessThan(1 << 20);
@@ -69,29 +71,33 @@ class SparseTensorCodecCorruptInputTest {
         int nnz = (int) sparse.getNnz();
         sparse.setValues(ByteBuffer.wrap(new byte[4 * nnz - 1]));
         assertRejected(sparse, "values has " + (4 * nnz - 1) + " bytes, expected " + 4 * nnz + " (4 per non-zero)");
-        assertRejected(valid(SupportEncoding.DENSE).setValues(ByteBuffer.wrap(new byte[3996])),
+        assertRejected(
+                valid(SupportEncoding.DENSE).setValues(ByteBuffer.wrap(new byte[3996])),
                 "values has 3996 bytes, expected 4000 (4 per element)");
     }
 
     @Test
     void rejectsSupportOfTheWrongLength() {
-        assertRejected(valid(SupportEncoding.DENSE).setSupport(ByteBuffer.wrap(new byte[1])),
-                "DENSE support must be empty");
-        assertRejected(valid(SupportEncoding.BITMAP).setSupport(ByteBuffer.wrap(new byte[124])),
+        assertRejected(
+                valid(SupportEncoding.DENSE).setSupport(ByteBuffer.wrap(new byte[1])), "DENSE support must be empty");
+        assertRejected(
+                valid(SupportEncoding.BITMAP).setSupport(ByteBuffer.wrap(new byte[124])),
                 "BITMAP support has 124 bytes, expected ceil(1000 / 8) = 125");
         SparseTensor.Builder ef = valid(SupportEncoding.ELIAS_FANO);
         byte[] support = SparseTensorCodecTest.bytes(ef.build());
-        assertRejected(ef.setSupport(ByteBuffer.wrap(Arrays.copyOf(support, support.length + 1))),
+        assertRejected(
+                ef.setSupport(ByteBuffer.wrap(Arrays.copyOf(support, support.length + 1))),
                 "ELIAS_FANO support has " + (support.length + 1) + " bytes, expected " + support.length);
         SparseTensor.Builder varint = valid(SupportEncoding.DELTA_VARINT);
-        assertRejected(varint.setSupport(ByteBuffer.wrap(new byte[(int) varint.getNnz() - 1])),
-                "DELTA_VARINT support has");
+        assertRejected(
+                varint.setSupport(ByteBuffer.wrap(new byte[(int) varint.getNnz() - 1])), "DELTA_VARINT support has");
     }
 
     @Test
     void rejectsBitmapWhosePopcountIsNotNnz() {
         SparseTensor.Builder t = valid(SupportEncoding.BITMAP);
-        assertRejected(t.setNnz(t.getNnz() - 1).setValues(ByteBuffer.wrap(new byte[4 * (int) (t.getNnz())])),
+        assertRejected(
+                t.setNnz(t.getNnz() - 1).setValues(ByteBuffer.wrap(new byte[4 * (int) (t.getNnz())])),
                 "BITMAP popcount " + (t.getNnz() + 1) + " does not match nnz " + t.getNnz());
     }
 
@@ -99,10 +105,11 @@ class SparseTensorCodecCorruptInputTest {
     void rejectsBitmapPaddingBits() {
         float[] v = new float[13];
         v[0] = 1f;
-        SparseTensor.Builder t = SparseTensor.newBuilder(SparseTensorCodec.encode("w", new int[] {13}, v,
-                SupportEncoding.BITMAP));
+        SparseTensor.Builder t =
+                SparseTensor.newBuilder(SparseTensorCodec.encode("w", new int[] {13}, v, SupportEncoding.BITMAP));
         // Move the one set bit from index 0 to index 14, past the end: popcount still matches.
-        assertRejected(t.setSupport(ByteBuffer.wrap(new byte[] {0, 0x40})), "BITMAP has bits set past the last element 12");
+        assertRejected(
+                t.setSupport(ByteBuffer.wrap(new byte[] {0, 0x40})), "BITMAP has bits set past the last element 12");
     }
 
     @Test
@@ -137,7 +144,8 @@ class SparseTensorCodecCorruptInputTest {
             last--;
         }
         support[last] &= (byte) ~Integer.highestOneBit(support[last] & 0xFF); // drop the last high bit
-        assertRejected(t.setSupport(ByteBuffer.wrap(support)),
+        assertRejected(
+                t.setSupport(ByteBuffer.wrap(support)),
                 "ELIAS_FANO has " + (t.getNnz() - 1) + " high bits set, expected nnz = " + t.getNnz());
     }
 
@@ -178,7 +186,10 @@ class SparseTensorCodecCorruptInputTest {
 
     private static SparseTensor.Builder eliasFano(int n, int... indices) {
         int nnz = indices[0];
-        return record(n, nnz, SupportEncoding.ELIAS_FANO,
+        return record(
+                n,
+                nnz,
+                SupportEncoding.ELIAS_FANO,
                 SparseTensorCodecTest.referenceEliasFano(n, Arrays.copyOfRange(indices, 1, indices.length)));
     }
 

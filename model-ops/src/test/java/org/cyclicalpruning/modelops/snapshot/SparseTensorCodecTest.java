@@ -39,12 +39,24 @@ class SparseTensorCodecTest {
         cases.add(Named.of("clustered block", new Case(new int[] {100_000}, block(100_000, 40_000, 1_000))));
         for (double density : new double[] {0.001, 0.01, 0.05, 0.1, 0.3, 0.5, 0.9, 0.99}) {
             for (int n : new int[] {4096, 10_007}) {
-                cases.add(Named.of("random density " + density + ", n=" + n,
+                cases.add(Named.of(
+                        "random density " + density + ", n=" + n,
                         new Case(new int[] {n}, random(n, density, n + (long) (density * 1000)))));
             }
         }
-        float[] special = {0f, -0.0f, Float.NaN, 1f, -0.0f, Float.intBitsToFloat(0x7fc00123), -3e-38f,
-            Float.NEGATIVE_INFINITY, 0f, Float.MIN_VALUE, -0.0f};
+        float[] special = {
+            0f,
+            -0.0f,
+            Float.NaN,
+            1f,
+            -0.0f,
+            Float.intBitsToFloat(0x7fc00123),
+            -3e-38f,
+            Float.NEGATIVE_INFINITY,
+            0f,
+            Float.MIN_VALUE,
+            -0.0f
+        };
         cases.add(Named.of("-0.0, NaN, infinities, subnormals", new Case(new int[] {special.length}, special)));
         return cases.stream();
     }
@@ -58,11 +70,14 @@ class SparseTensorCodecTest {
     void roundTripsWithEveryEncoding(Case c, SupportEncoding encoding) {
         SparseTensor t = SparseTensorCodec.encode("w", c.shape(), c.values(), encoding);
         float[] expected = normalised(c.values());
-        int[] support = IntStream.range(0, expected.length).filter(i -> expected[i] != 0f).toArray();
+        int[] support = IntStream.range(0, expected.length)
+                .filter(i -> expected[i] != 0f)
+                .toArray();
 
         assertThat(t.getEncoding()).isEqualTo(encoding);
         assertThat(t.getNnz()).isEqualTo(support.length);
-        assertThat(t.getShape()).containsExactly(Arrays.stream(c.shape()).boxed().toArray(Integer[]::new));
+        assertThat(t.getShape())
+                .containsExactly(Arrays.stream(c.shape()).boxed().toArray(Integer[]::new));
         assertBitsEqual(SparseTensorCodec.decode(t), expected);
         float[] reused = new float[expected.length];
         Arrays.fill(reused, 42f);
@@ -85,7 +100,8 @@ class SparseTensorCodecTest {
         int n = v.length;
         int[] support = IntStream.range(0, n).filter(i -> v[i] != 0f).toArray();
 
-        assertThat(bytes(SparseTensorCodec.encode("w", c.shape(), v, SupportEncoding.DENSE))).isEmpty();
+        assertThat(bytes(SparseTensorCodec.encode("w", c.shape(), v, SupportEncoding.DENSE)))
+                .isEmpty();
         assertThat(bytes(SparseTensorCodec.encode("w", c.shape(), v, SupportEncoding.BITMAP)))
                 .containsExactly(Arrays.copyOf(bitSet(support).toByteArray(), (n + 7) / 8));
         assertThat(bytes(SparseTensorCodec.encode("w", c.shape(), v, SupportEncoding.DELTA_VARINT)))
@@ -99,14 +115,20 @@ class SparseTensorCodecTest {
         Set<SupportEncoding> chosen = EnumSet.noneOf(SupportEncoding.class);
         cases().map(Named::getPayload).forEach(c -> {
             long[] sizes = Arrays.stream(SupportEncoding.values())
-                    .mapToLong(e -> SparseTensorCodec.encodedBytes(SparseTensorCodec.encode("w", c.shape(), c.values(), e)))
+                    .mapToLong(e ->
+                            SparseTensorCodec.encodedBytes(SparseTensorCodec.encode("w", c.shape(), c.values(), e)))
                     .toArray();
             long min = Arrays.stream(sizes).min().orElseThrow();
             SupportEncoding simplestSmallest = SupportEncoding.values()[
-                    IntStream.range(0, sizes.length).filter(i -> sizes[i] == min).findFirst().orElseThrow()];
+                    IntStream.range(0, sizes.length)
+                            .filter(i -> sizes[i] == min)
+                            .findFirst()
+                            .orElseThrow()];
 
             SparseTensor auto = SparseTensorCodec.encode("w", c.shape(), c.values());
-            assertThat(auto.getEncoding()).as("sizes %s", Arrays.toString(sizes)).isEqualTo(simplestSmallest);
+            assertThat(auto.getEncoding())
+                    .as("sizes %s", Arrays.toString(sizes))
+                    .isEqualTo(simplestSmallest);
             assertThat(SparseTensorCodec.encodedBytes(auto)).isEqualTo(min);
             chosen.add(auto.getEncoding());
         });

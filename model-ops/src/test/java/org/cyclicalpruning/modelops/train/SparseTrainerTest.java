@@ -23,7 +23,11 @@ class SparseTrainerTest {
     void nativeArrayCountDoesNotGrowOver2000Steps() {
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(ModelSpec.mlp(32, new int[] {24, 16}, 4))
-                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(400).optCycles(4).setFinalSparsity(0.8).build())
+                .setSchedule(CyclicalSparsitySchedule.builder()
+                        .setCycleLength(400)
+                        .optCycles(4)
+                        .setFinalSparsity(0.8)
+                        .build())
                 .optOptimizer(OptimizerConfig.sgd(0.9))
                 .optLearningRate(LearningRate.cosine(0.05, 2000))
                 .optDevice(DeviceChoice.CPU)
@@ -74,7 +78,12 @@ class SparseTrainerTest {
         int steps = 120;
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(ModelSpec.mlp(20, new int[] {12}, 3))
-                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(steps).optCycles(1).optRampFraction(0.5).setFinalSparsity(0.75).build())
+                .setSchedule(CyclicalSparsitySchedule.builder()
+                        .setCycleLength(steps)
+                        .optCycles(1)
+                        .optRampFraction(0.5)
+                        .setFinalSparsity(0.75)
+                        .build())
                 .optPruningMode(PruningMode.perLayer())
                 .optMaskUpdateInterval(7)
                 .optDevice(DeviceChoice.CPU)
@@ -100,7 +109,8 @@ class SparseTrainerTest {
                 .optDevice(DeviceChoice.CPU)
                 .build();
         SplittableRandom random = new SplittableRandom(11);
-        try (SparseTrainer floats = SparseTrainer.create(config); SparseTrainer bytes = SparseTrainer.create(config)) {
+        try (SparseTrainer floats = SparseTrainer.create(config);
+                SparseTrainer bytes = SparseTrainer.create(config)) {
             for (int step = 0; step < 30; step++) {
                 int rows = 8;
                 byte[] pixels = new byte[rows * 36];
@@ -118,13 +128,17 @@ class SparseTrainerTest {
                 StepResult b = bytes.stepUint8(wire, 255f, rows, 36, labels, null, step * 10L);
 
                 assertThat(b.loss()).isEqualTo(a.loss());
-                assertThat(wire.position()).as("the caller's buffer is left as it was").isEqualTo(5);
+                assertThat(wire.position())
+                        .as("the caller's buffer is left as it was")
+                        .isEqualTo(5);
             }
             assertThat(bytes.weights()).isDeepEqualTo(floats.weights());
             assertThatThrownBy(() -> bytes.stepUint8(ByteBuffer.allocate(7), 255f, 8, 36, new int[8], null, 0))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("uint8 features hold 7 bytes");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("uint8 features hold 7 bytes");
             assertThatThrownBy(() -> bytes.stepUint8(ByteBuffer.allocate(8 * 36), 0f, 8, 36, new int[8], null, 0))
-                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("divisor");
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("divisor");
         }
     }
 
@@ -156,7 +170,11 @@ class SparseTrainerTest {
     void restartingCycleRecoversPrunedWeights() {
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(ModelSpec.mlp(16, new int[] {16}, 2))
-                .setSchedule(CyclicalSparsitySchedule.builder().setCycleLength(50).optCycles(2).setFinalSparsity(0.9).build())
+                .setSchedule(CyclicalSparsitySchedule.builder()
+                        .setCycleLength(50)
+                        .optCycles(2)
+                        .setFinalSparsity(0.9)
+                        .build())
                 .optDevice(DeviceChoice.CPU)
                 .build();
         SplittableRandom random = new SplittableRandom(4);

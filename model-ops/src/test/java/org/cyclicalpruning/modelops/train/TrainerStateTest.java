@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
-import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.Clock;
+import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
 
 class TrainerStateTest {
 
@@ -36,7 +36,8 @@ class TrainerStateTest {
     @ParameterizedTest
     @EnumSource(OptimizerConfig.Kind.class)
     void aRestoredTrainerContinuesBitForBit(OptimizerConfig.Kind kind) {
-        TrainingConfig config = config(kind == OptimizerConfig.Kind.SGD ? OptimizerConfig.sgd(0.9) : OptimizerConfig.adam());
+        TrainingConfig config =
+                config(kind == OptimizerConfig.Kind.SGD ? OptimizerConfig.sgd(0.9) : OptimizerConfig.adam());
         SplittableRandom random = new SplittableRandom(3);
         List<Batch> batches = new ArrayList<>();
         for (int i = 0; i < 120; i++) {
@@ -61,7 +62,8 @@ class TrainerStateTest {
                     assertThat(b.point()).isEqualTo(a.point());
                 }
                 assertThat(restored.weights()).isDeepEqualTo(straight.weights());
-                assertThat(restored.masks().recoveredCount()).isEqualTo(straight.masks().recoveredCount());
+                assertThat(restored.masks().recoveredCount())
+                        .isEqualTo(straight.masks().recoveredCount());
                 assertThat(restored.steps()).isEqualTo(straight.steps());
             }
         }
@@ -71,7 +73,9 @@ class TrainerStateTest {
     void aStateOfAnotherModelIsRejected() {
         try (SparseTrainer trainer = SparseTrainer.create(config(OptimizerConfig.sgd(0.9)))) {
             TrainerState state = trainer.exportState();
-            TrainingConfig other = config(OptimizerConfig.sgd(0.9)).toBuilder().setModel(ModelSpec.mlp(12, new int[] {11}, 3)).build();
+            TrainingConfig other = config(OptimizerConfig.sgd(0.9)).toBuilder()
+                    .setModel(ModelSpec.mlp(12, new int[] {11}, 3))
+                    .build();
             assertThatThrownBy(() -> SparseTrainer.restore(other, state, null))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("values");

@@ -27,24 +27,43 @@ import picocli.CommandLine.Option;
  * Whole-system benchmarks, reported as ratios measured side by side in one run: the contenders
  * take turns in short rounds, so load from elsewhere on a shared machine hits all of them alike.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = "Measure training throughput and pruning overhead (ratios measured side by side).")
+@Command(
+        name = "bench",
+        mixinStandardHelpOptions = true,
+        description = "Measure training throughput and pruning overhead (ratios measured side by side).")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--model", defaultValue = "lenet-300-100", description = "Model to train (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--model",
+            defaultValue = "lenet-300-100",
+            description = "Model to train (default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--batch-size", defaultValue = "128", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--sparsity", defaultValue = "0.9", description = "Sparsity the pruning contenders hold (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--sparsity",
+            defaultValue = "0.9",
+            description = "Sparsity the pruning contenders hold (default: ${DEFAULT-VALUE}).")
     double sparsity;
 
-    @Option(names = "--rounds", defaultValue = "10", description = "Rounds; each contender runs --round-steps steps per round (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--rounds",
+            defaultValue = "10",
+            description = "Rounds; each contender runs --round-steps steps per round (default: ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--round-steps", defaultValue = "200", description = "Steps per contender per round (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--round-steps",
+            defaultValue = "200",
+            description = "Steps per contender per round (default: ${DEFAULT-VALUE}).")
     int roundSteps;
 
-    @Option(names = "--mask-interval", defaultValue = "10", description = "Interval of the fourth contender, which recomputes the mask every N steps (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--mask-interval",
+            defaultValue = "10",
+            description =
+                    "Interval of the fourth contender, which recomputes the mask every N steps (default: ${DEFAULT-VALUE}).")
     int maskInterval;
 
     @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
@@ -53,24 +72,40 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
     Path out;
 
-    @Option(names = "--pipeline-batches", defaultValue = "1407",
-            description = "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--pipeline-batches",
+            defaultValue = "1407",
+            description =
+                    "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
     int pipelineBatches;
 
-    @Option(names = "--pipeline-model",
-            description = "Model of the pipeline comparison (default: LeNet-300-100 on Fashion-MNIST; softmax:784x10 shows what the pipeline alone costs).")
+    @Option(
+            names = "--pipeline-model",
+            description =
+                    "Model of the pipeline comparison (default: LeNet-300-100 on Fashion-MNIST; softmax:784x10 shows what the pipeline alone costs).")
     String pipelineModel;
 
-    @Option(names = "--pipeline-threads", split = ",", defaultValue = "1,0",
-            description = "The job's intra-op-threads in the pipeline comparison, each run side by side; 0 for PyTorch's default, against which the bare loop runs (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--pipeline-threads",
+            split = ",",
+            defaultValue = "1,0",
+            description =
+                    "The job's intra-op-threads in the pipeline comparison, each run side by side; 0 for PyTorch's default, against which the bare loop runs (default: ${DEFAULT-VALUE}).")
     List<Integer> pipelineThreads;
 
-    @Option(names = "--pipeline-rounds", defaultValue = "3",
-            description = "Rounds of the pipeline comparison; each runs every contender once (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--pipeline-rounds",
+            defaultValue = "3",
+            description =
+                    "Rounds of the pipeline comparison; each runs every contender once (default: ${DEFAULT-VALUE}).")
     int pipelineRounds;
 
-    @Option(names = "--size-models", split = ",", defaultValue = "mlp:784-1024-1024-10,mlp:784-2500-3000-10",
-            description = "Larger models for the pruning overhead by size, about 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--size-models",
+            split = ",",
+            defaultValue = "mlp:784-1024-1024-10,mlp:784-2500-3000-10",
+            description =
+                    "Larger models for the pruning overhead by size, about 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
     List<String> sizeModels;
 
     @Option(names = "--skip-sizes", description = "Leave out the pruning overhead of the larger models.")
@@ -85,21 +120,35 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
     boolean skipManyModels;
 
-    @Option(names = "--soak-minutes", defaultValue = "0",
-            description = "Also train LeNet this many minutes and report the slope of RSS and of live native arrays (default: ${DEFAULT-VALUE}, off).")
+    @Option(
+            names = "--soak-minutes",
+            defaultValue = "0",
+            description =
+                    "Also train LeNet this many minutes and report the slope of RSS and of live native arrays (default: ${DEFAULT-VALUE}, off).")
     double soakMinutes;
 
-    @Option(names = "--skip-pipeline", description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
+    @Option(
+            names = "--skip-pipeline",
+            description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
     boolean skipPipeline;
 
-    @Option(names = "--skip-checkpoints", description = "Leave out checkpoint size, duration and recovery time by model size and state backend.")
+    @Option(
+            names = "--skip-checkpoints",
+            description = "Leave out checkpoint size, duration and recovery time by model size and state backend.")
     boolean skipCheckpoints;
 
-    @Option(names = "--checkpoint-models", split = ",", defaultValue = "lenet-300-100,mlp:784-1024-1024-10,mlp:784-2500-3000-10",
-            description = "Models of the checkpoint benchmark, about 0.27M, 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--checkpoint-models",
+            split = ",",
+            defaultValue = "lenet-300-100,mlp:784-1024-1024-10,mlp:784-2500-3000-10",
+            description =
+                    "Models of the checkpoint benchmark, about 0.27M, 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
     List<String> checkpointModels;
 
-    @Option(names = "--state-backends", split = ",", defaultValue = "hashmap,rocksdb",
+    @Option(
+            names = "--state-backends",
+            split = ",",
+            defaultValue = "hashmap,rocksdb",
             description = "Flink state backends of the checkpoint benchmark (default: ${DEFAULT-VALUE}).")
     List<String> stateBackends;
 
@@ -115,7 +164,8 @@ final class BenchCommand implements Callable<Integer> {
         Map<String, TrainingConfig> contenders = new LinkedHashMap<>();
         // Mask computed once at step 0 and never again: sparsity 0 means nothing to project either.
         contenders.put("no pruning", config(spec, SparsitySchedule.constant(0.0), Integer.MAX_VALUE));
-        contenders.put("mask frozen (projection only)", config(spec, SparsitySchedule.constant(sparsity), Integer.MAX_VALUE));
+        contenders.put(
+                "mask frozen (projection only)", config(spec, SparsitySchedule.constant(sparsity), Integer.MAX_VALUE));
         contenders.put("mask every step", config(spec, SparsitySchedule.constant(sparsity), 1));
         String everyInterval = "mask every " + maskInterval + " steps";
         contenders.put(everyInterval, config(spec, SparsitySchedule.constant(sparsity), maskInterval));
@@ -144,13 +194,24 @@ final class BenchCommand implements Callable<Integer> {
         }
         long steps = (long) rounds * roundSteps;
         double base = nanos.get("no pruning") / (double) steps;
-        System.out.printf(Locale.ROOT, "model %s (%d parameters), batch %d, %d steps per contender%n",
-                spec, spec.parameterCount(), batchSize, steps);
-        StringBuilder md = new StringBuilder("| contender | ms/step | samples/s | vs no pruning |\n|---|---:|---:|---:|\n");
+        System.out.printf(
+                Locale.ROOT,
+                "model %s (%d parameters), batch %d, %d steps per contender%n",
+                spec,
+                spec.parameterCount(),
+                batchSize,
+                steps);
+        StringBuilder md =
+                new StringBuilder("| contender | ms/step | samples/s | vs no pruning |\n|---|---:|---:|---:|\n");
         for (Map.Entry<String, Long> e : nanos.entrySet()) {
             double perStep = e.getValue() / (double) steps;
-            String line = String.format(Locale.ROOT, "| %s | %.3f | %.0f | %+.1f%% |",
-                    e.getKey(), perStep / 1e6, batchSize / (perStep / 1e9), 100 * (perStep / base - 1));
+            String line = String.format(
+                    Locale.ROOT,
+                    "| %s | %.3f | %.0f | %+.1f%% |",
+                    e.getKey(),
+                    perStep / 1e6,
+                    batchSize / (perStep / 1e9),
+                    100 * (perStep / base - 1));
             System.out.println(line);
             md.append(line).append('\n');
         }
@@ -170,7 +231,8 @@ final class BenchCommand implements Callable<Integer> {
         figures.put("mask_interval", maskInterval);
         figures.put("pruning_overhead_interval", overheadInterval);
         if (!skipSizes) {
-            md.append("\n| model | parameters | ms/step, no pruning | ms/step, mask every step | overhead |\n|---|---:|---:|---:|---:|\n");
+            md.append(
+                    "\n| model | parameters | ms/step, no pruning | ms/step, mask every step | overhead |\n|---|---:|---:|---:|---:|\n");
             Map<String, Object> bySize = new LinkedHashMap<>();
             bySize.put(String.valueOf(spec.parameterCount()), overhead);
             for (String m : sizeModels) {
@@ -179,15 +241,26 @@ final class BenchCommand implements Callable<Integer> {
                 // about the main comparison's work per contender, in more and shorter rounds: a round
                 // of a large model lasts seconds, as long as the machine's load swings
                 int bigRounds = 2 * rounds;
-                int bigSteps = Math.max(3, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount() / 2));
-                Map<String, Long> t = compare(big, Map.of(
-                        "no pruning", config(big, SparsitySchedule.constant(0.0), Integer.MAX_VALUE),
-                        "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)), bigRounds, bigSteps);
+                int bigSteps =
+                        Math.max(3, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount() / 2));
+                Map<String, Long> t = compare(
+                        big,
+                        Map.of(
+                                "no pruning", config(big, SparsitySchedule.constant(0.0), Integer.MAX_VALUE),
+                                "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)),
+                        bigRounds,
+                        bigSteps);
                 long total = (long) bigRounds * bigSteps;
                 double none = t.get("no pruning") / 1e6 / total;
                 double every = t.get("mask every step") / 1e6 / total;
                 bySize.put(String.valueOf(big.parameterCount()), every / none - 1);
-                String row = String.format(Locale.ROOT, "| %s | %d | %.2f | %.2f | %+.1f%% |", big.toText(), big.parameterCount(), none, every,
+                String row = String.format(
+                        Locale.ROOT,
+                        "| %s | %d | %.2f | %.2f | %+.1f%% |",
+                        big.toText(),
+                        big.parameterCount(),
+                        none,
+                        every,
                         100 * (every / none - 1));
                 System.out.println(row);
                 md.append(row).append('\n');
@@ -205,7 +278,8 @@ final class BenchCommand implements Callable<Integer> {
             @SuppressWarnings("unchecked")
             Map<String, Object> dec = (Map<String, Object>) snapshots.get("snapshot_decode_mb_per_second");
             for (String k : ratio.keySet()) {
-                md.append(String.format(Locale.ROOT, "| %s | %.3f | %.0f | %.0f |%n", k, ratio.get(k), enc.get(k), dec.get(k)));
+                md.append(String.format(
+                        Locale.ROOT, "| %s | %.3f | %.0f | %.0f |%n", k, ratio.get(k), enc.get(k), dec.get(k)));
             }
         }
         if (!skipGemm) {
@@ -215,18 +289,28 @@ final class BenchCommand implements Callable<Integer> {
             for (String k : gemm.keySet()) {
                 if (k.startsWith("train_gflops_")) {
                     String shape = k.substring("train_gflops_".length());
-                    md.append(String.format(Locale.ROOT, "| %s | %.1f | %.1f | %.0f%% |%n", shape, gemm.get(k),
-                            gemm.get("matmul_gflops_" + shape), 100 * (double) gemm.get("gemm_efficiency_" + shape)));
+                    md.append(String.format(
+                            Locale.ROOT,
+                            "| %s | %.1f | %.1f | %.0f%% |%n",
+                            shape,
+                            gemm.get(k),
+                            gemm.get("matmul_gflops_" + shape),
+                            100 * (double) gemm.get("gemm_efficiency_" + shape)));
                 }
             }
         }
         if (soakMinutes > 0) {
             Map<String, Object> soak = SoakBench.run(batches, soakMinutes);
             figures.putAll(soak);
-            md.append(String.format(Locale.ROOT, "%n| soak | value |%n|---|---:|%n| minutes | %.1f |%n| RSS slope, MB/min | %.3f |%n"
+            md.append(String.format(
+                    Locale.ROOT,
+                    "%n| soak | value |%n|---|---:|%n| minutes | %.1f |%n| RSS slope, MB/min | %.3f |%n"
                             + "| slope outside the JVM's heap, non-heap and direct buffers, MB/min | %.3f |%n| the same over the second half, MB/min | %.3f |%n| live arrays slope, /min | %.4f |%n",
-                    soak.get("soak_minutes"), soak.get("rss_slope_mb_per_minute"), soak.get("native_slope_mb_per_minute"),
-                    soak.get("native_slope_second_half_mb_per_minute"), soak.get("live_arrays_slope_per_minute")));
+                    soak.get("soak_minutes"),
+                    soak.get("rss_slope_mb_per_minute"),
+                    soak.get("native_slope_mb_per_minute"),
+                    soak.get("native_slope_second_half_mb_per_minute"),
+                    soak.get("live_arrays_slope_per_minute")));
         }
         if (!skipManyModels) {
             Map<String, Object> many = ManyModelsBench.run(quick ? 2000 : 6000, new int[] {1, 10, 100, 1000});
@@ -237,40 +321,65 @@ final class BenchCommand implements Callable<Integer> {
             rates.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", k, v)));
         }
         if (!skipCheckpoints) {
-            Map<String, Object> ckpt = CheckpointBench.run(benchData(), checkpointModels, stateBackends, quick ? 150 : 300);
+            Map<String, Object> ckpt =
+                    CheckpointBench.run(benchData(), checkpointModels, stateBackends, quick ? 150 : 300);
             figures.putAll(ckpt);
-            md.append("\n| model parameters / state backend | state MB | checkpoint ms | tasks running again after a lost TaskManager, ms | next checkpoint done, ms |\n|---|---:|---:|---:|---:|\n");
+            md.append(
+                    "\n| model parameters / state backend | state MB | checkpoint ms | tasks running again after a lost TaskManager, ms | next checkpoint done, ms |\n|---|---:|---:|---:|---:|\n");
             @SuppressWarnings("unchecked")
             Map<String, Object> sizes = (Map<String, Object>) ckpt.get("checkpoint_state_bytes");
             for (String k : sizes.keySet()) {
-                md.append(String.format(Locale.ROOT, "| %s | %.1f | %.0f | %.0f | %.0f |%n", k, (double) sizes.get(k) / 1e6,
-                        ((Map<?, ?>) ckpt.get("checkpoint_duration_ms")).get(k), ((Map<?, ?>) ckpt.get("recovery_tasks_running_ms")).get(k),
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| %s | %.1f | %.0f | %.0f | %.0f |%n",
+                        k,
+                        (double) sizes.get(k) / 1e6,
+                        ((Map<?, ?>) ckpt.get("checkpoint_duration_ms")).get(k),
+                        ((Map<?, ?>) ckpt.get("recovery_tasks_running_ms")).get(k),
                         ((Map<?, ?>) ckpt.get("recovery_next_checkpoint_ms")).get(k)));
             }
         }
         if (!skipPipeline) {
             boolean fashion = FashionMnist.isAvailable(FashionMnist.defaultDir());
             DataOptions data = DataOptions.of(fashion ? "fashion-mnist" : "synthetic", fashion ? 128 : 32, 200);
-            Map<String, Object> pipeline = PipelineBench.run(data, pipelineBatches, pipelineModel != null ? pipelineModel : data.defaultSpec(), "10s",
-                    pipelineThreads, quick ? 1 : pipelineRounds);
+            Map<String, Object> pipeline = PipelineBench.run(
+                    data,
+                    pipelineBatches,
+                    pipelineModel != null ? pipelineModel : data.defaultSpec(),
+                    "10s",
+                    pipelineThreads,
+                    quick ? 1 : pipelineRounds);
             figures.putAll(pipeline);
-            md.append(String.format(Locale.ROOT, "%n| pipeline (%s) | samples/s | job / fastest bare | job / bare on the same threads |%n|---|---:|---:|---:|%n"
-                    + "| bare model-ops loop, fastest (%s intra-op threads) | %.0f | | |%n", pipeline.get("pipeline_workload"),
-                    pipeline.get("bare_intra_op_threads"), pipeline.get("bare_samples_per_second")));
+            md.append(String.format(
+                    Locale.ROOT,
+                    "%n| pipeline (%s) | samples/s | job / fastest bare | job / bare on the same threads |%n|---|---:|---:|---:|%n"
+                            + "| bare model-ops loop, fastest (%s intra-op threads) | %.0f | | |%n",
+                    pipeline.get("pipeline_workload"),
+                    pipeline.get("bare_intra_op_threads"),
+                    pipeline.get("bare_samples_per_second")));
             @SuppressWarnings("unchecked")
-            Map<String, Map<String, Object>> byThreads = (Map<String, Map<String, Object>>) pipeline.get("pipeline_by_job_intra_op_threads");
+            Map<String, Map<String, Object>> byThreads =
+                    (Map<String, Map<String, Object>>) pipeline.get("pipeline_by_job_intra_op_threads");
             byThreads.forEach((t, f) -> {
                 @SuppressWarnings("unchecked")
                 List<Double> runs = (List<Double>) f.get("job_samples_per_second_runs");
-                md.append(String.format(Locale.ROOT, "| Flink job, intra-op-threads %s | %.0f | %.3f | %.3f |%n", t,
-                        runs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN), f.get("pipeline_vs_bare"), f.get("pipeline_vs_bare_same_threads")));
+                md.append(String.format(
+                        Locale.ROOT,
+                        "| Flink job, intra-op-threads %s | %.0f | %.3f | %.3f |%n",
+                        t,
+                        runs.stream().mapToDouble(Double::doubleValue).average().orElse(Double.NaN),
+                        f.get("pipeline_vs_bare"),
+                        f.get("pipeline_vs_bare_same_threads")));
             });
-            md.append(String.format(Locale.ROOT, "| pipeline_vs_bare | | %.3f | |%n", pipeline.get("pipeline_vs_bare")));
+            md.append(
+                    String.format(Locale.ROOT, "| pipeline_vs_bare | | %.3f | |%n", pipeline.get("pipeline_vs_bare")));
         }
         if (out != null) {
             Files.createDirectories(out);
-            Files.writeString(out.resolve("bench.json"),
-                    new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(figures) + "\n", StandardCharsets.UTF_8);
+            Files.writeString(
+                    out.resolve("bench.json"),
+                    new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(figures) + "\n",
+                    StandardCharsets.UTF_8);
             Files.writeString(out.resolve("bench.md"), md.toString(), StandardCharsets.UTF_8);
             System.out.println("wrote " + out.resolve("bench.json") + " and bench.md");
         }
@@ -279,11 +388,13 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Fashion-MNIST batches of 128 when installed, else random batches of the same shape. */
     private static DataOptions benchData() {
-        return DataOptions.of(FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic", 128, 784);
+        return DataOptions.of(
+                FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist" : "synthetic", 128, 784);
     }
 
     /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */
-    private Map<String, Long> compare(ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
+    private Map<String, Long> compare(
+            ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
         List<Batch> batches = batches(spec);
         List<String> names = new ArrayList<>(new java.util.TreeMap<>(contenders).keySet());
         List<SparseTrainer> trainers = new ArrayList<>();
@@ -349,9 +460,10 @@ final class BenchCommand implements Callable<Integer> {
                 labels[i] = random.nextInt(Math.max(2, spec.classes()));
                 targets[i] = (float) random.nextDouble();
             }
-            list.add(spec.isClassifier()
-                    ? new Batch(x, batchSize, spec.inputs(), labels, null)
-                    : new Batch(x, batchSize, spec.inputs(), null, targets));
+            list.add(
+                    spec.isClassifier()
+                            ? new Batch(x, batchSize, spec.inputs(), labels, null)
+                            : new Batch(x, batchSize, spec.inputs(), null, targets));
         }
         return list;
     }

@@ -44,7 +44,8 @@ final class CheckpointBench {
 
     private CheckpointBench() {}
 
-    static Map<String, Object> run(DataOptions data, List<String> specs, List<String> backends, int batches) throws Exception {
+    static Map<String, Object> run(DataOptions data, List<String> specs, List<String> backends, int batches)
+            throws Exception {
         data.batches = batches;
         List<Batch> prepared = new ArrayList<>(batches);
         Iterator<Batch> it = data.stream();
@@ -63,7 +64,17 @@ final class CheckpointBench {
                     String suffix = "ckpt-" + run++;
                     kafka.createTopics(suffix, 1, suffix + "-out", suffix + "-dead");
                     try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
-                        StreamProducer.produce(producer, suffix, List.of("m"), prepared.iterator(), batches, START, 100, 0, false, data.uint8Divisor());
+                        StreamProducer.produce(
+                                producer,
+                                suffix,
+                                List.of("m"),
+                                prepared.iterator(),
+                                batches,
+                                START,
+                                100,
+                                0,
+                                false,
+                                data.uint8Divisor());
                     }
                     Result r = measure(kafka.bootstrapServers(), suffix, spec, backend);
                     String key = parameters + "/" + backend;
@@ -71,9 +82,17 @@ final class CheckpointBench {
                     durationMs.put(key, r.durationMs);
                     recoverMs.put(key, r.recoverMs);
                     resumeMs.put(key, r.resumeMs);
-                    System.out.printf(Locale.ROOT,
+                    System.out.printf(
+                            Locale.ROOT,
                             "checkpoints: %s (%d parameters) on %s: state %.1f MB, checkpoint %.0f ms (mean of %d); after a lost TaskManager tasks run again in %.0f ms, the next checkpoint completes %.0f ms after the loss%n",
-                            spec, parameters, backend, r.stateBytes / 1e6, r.durationMs, r.checkpoints, r.recoverMs, r.resumeMs);
+                            spec,
+                            parameters,
+                            backend,
+                            r.stateBytes / 1e6,
+                            r.durationMs,
+                            r.checkpoints,
+                            r.recoverMs,
+                            r.resumeMs);
                 }
             }
         }
@@ -92,11 +111,14 @@ final class CheckpointBench {
                 .setModelId("m")
                 .setSpec(spec)
                 .setSchedule("cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)")
-                .setOptimizer(OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
+                .setOptimizer(
+                        OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
                 .build();
         JobConfig config = JobConfig.defaultConfig()
-                .with("{bootstrap-servers: '" + bootstrap + "', input-topic: " + topic + ", snapshot-topic: " + topic + "-out,"
-                        + " dead-letter-topic: " + topic + "-dead, transactional-id-prefix: " + topic + ", group-id: " + topic + ","
+                .with("{bootstrap-servers: '" + bootstrap + "', input-topic: " + topic + ", snapshot-topic: " + topic
+                        + "-out,"
+                        + " dead-letter-topic: " + topic + "-dead, transactional-id-prefix: " + topic + ", group-id: "
+                        + topic + ","
                         + " checkpoint-interval: 1s, restart-attempts: 5, restart-delay: 100ms}")
                 .withModels(List.of(model))
                 .forLocalRun();
@@ -116,18 +138,34 @@ final class CheckpointBench {
             // RocksDB compresses the model, so its size is no guide)
             long minimum = 64 << 10;
             waitFor(flink, job, g -> completedWithState(g, minimum).size() >= 4, Duration.ofMinutes(5));
-            List<AbstractCheckpointStats> completed = completedWithState(flink.getExecutionGraph(job).get(), minimum);
+            List<AbstractCheckpointStats> completed =
+                    completedWithState(flink.getExecutionGraph(job).get(), minimum);
             double size = completed.get(completed.size() - 1).getStateSize();
-            double duration = completed.stream().mapToLong(AbstractCheckpointStats::getEndToEndDuration).average().orElse(Double.NaN);
-            long before = flink.getExecutionGraph(job).get().getCheckpointStatsSnapshot().getCounts().getNumberOfCompletedCheckpoints();
+            double duration = completed.stream()
+                    .mapToLong(AbstractCheckpointStats::getEndToEndDuration)
+                    .average()
+                    .orElse(Double.NaN);
+            long before = flink.getExecutionGraph(job)
+                    .get()
+                    .getCheckpointStatsSnapshot()
+                    .getCounts()
+                    .getNumberOfCompletedCheckpoints();
 
             long lost = System.nanoTime();
             flink.terminateTaskManager(0).get();
             flink.startTaskManager();
-            waitFor(flink, job, g -> g.getCheckpointStatsSnapshot().getCounts().getNumberOfRestoredCheckpoints() > 0 && allRunning(g),
+            waitFor(
+                    flink,
+                    job,
+                    g -> g.getCheckpointStatsSnapshot().getCounts().getNumberOfRestoredCheckpoints() > 0
+                            && allRunning(g),
                     Duration.ofMinutes(5));
             double recover = (System.nanoTime() - lost) / 1e6;
-            waitFor(flink, job, g -> g.getCheckpointStatsSnapshot().getCounts().getNumberOfCompletedCheckpoints() > before, Duration.ofMinutes(5));
+            waitFor(
+                    flink,
+                    job,
+                    g -> g.getCheckpointStatsSnapshot().getCounts().getNumberOfCompletedCheckpoints() > before,
+                    Duration.ofMinutes(5));
             double resume = (System.nanoTime() - lost) / 1e6;
             flink.cancelJob(job).get();
             return new Result(size, duration, completed.size(), recover, resume);
@@ -162,7 +200,8 @@ final class CheckpointBench {
         boolean holds(AccessExecutionGraph graph);
     }
 
-    private static void waitFor(MiniCluster flink, JobID job, GraphCondition condition, Duration timeout) throws Exception {
+    private static void waitFor(MiniCluster flink, JobID job, GraphCondition condition, Duration timeout)
+            throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             AccessExecutionGraph g = flink.getExecutionGraph(job).get();
@@ -175,9 +214,13 @@ final class CheckpointBench {
             if (System.nanoTime() > deadline) {
                 CheckpointStatsSnapshot stats = g.getCheckpointStatsSnapshot();
                 var failed = stats.getHistory().getLatestFailedCheckpoint();
-                throw new IllegalStateException(String.format(Locale.ROOT,
-                        "the benchmark job did not get there within %s: job %s, %d checkpoints completed, %d failed%s", timeout, g.getState(),
-                        stats.getCounts().getNumberOfCompletedCheckpoints(), stats.getCounts().getNumberOfFailedCheckpoints(),
+                throw new IllegalStateException(String.format(
+                        Locale.ROOT,
+                        "the benchmark job did not get there within %s: job %s, %d checkpoints completed, %d failed%s",
+                        timeout,
+                        g.getState(),
+                        stats.getCounts().getNumberOfCompletedCheckpoints(),
+                        stats.getCounts().getNumberOfFailedCheckpoints(),
                         failed == null ? "" : ", the last because " + failed.getFailureMessage()));
             }
             Thread.sleep(20);

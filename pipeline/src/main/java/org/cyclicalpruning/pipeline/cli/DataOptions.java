@@ -14,7 +14,9 @@ import picocli.CommandLine.Option;
  * {@code produce} was given.
  */
 final class DataOptions {
-    @Option(names = "--dataset", defaultValue = "synthetic",
+    @Option(
+            names = "--dataset",
+            defaultValue = "synthetic",
             description = "fashion-mnist, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
     String dataset;
 
@@ -24,27 +26,47 @@ final class DataOptions {
     @Option(names = "--batches", defaultValue = "1000", description = "Batches per model (default: ${DEFAULT-VALUE}).")
     int batches;
 
-    @Option(names = "--seed", defaultValue = "1", description = "Seed of the teacher or of the shuffling (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "Seed of the teacher or of the shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--dimension", defaultValue = "200", description = "Synthetic features (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--dimension",
+            defaultValue = "200",
+            description = "Synthetic features (default: ${DEFAULT-VALUE}).")
     int dimension;
 
-    @Option(names = "--support", defaultValue = "10", description = "Synthetic teacher's non-zero weights (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--support",
+            defaultValue = "10",
+            description = "Synthetic teacher's non-zero weights (default: ${DEFAULT-VALUE}).")
     int support;
 
-    @Option(names = "--correlation", defaultValue = "0.5", description = "Synthetic decoys' correlation (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--correlation",
+            defaultValue = "0.5",
+            description = "Synthetic decoys' correlation (default: ${DEFAULT-VALUE}).")
     double correlation;
 
-    @Option(names = "--drift-at", defaultValue = "0.5",
-            description = "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--drift-at",
+            defaultValue = "0.5",
+            description =
+                    "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
     double driftAt;
 
-    @Option(names = "--features", defaultValue = "auto",
-            description = "How features travel: auto (uint8 for Fashion-MNIST, whose pixels are bytes; float32 otherwise), float32 or uint8 (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--features",
+            defaultValue = "auto",
+            description =
+                    "How features travel: auto (uint8 for Fashion-MNIST, whose pixels are bytes; float32 otherwise), float32 or uint8 (default: ${DEFAULT-VALUE}).")
     String features;
 
-    @Option(names = "--fashion-mnist-dir", description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
+    @Option(
+            names = "--fashion-mnist-dir",
+            description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
     Path fashionMnistDir;
 
     /**
@@ -71,7 +93,8 @@ final class DataOptions {
 
     void validate() {
         if (!dataset.matches("fashion-mnist|synthetic|synthetic-drift")) {
-            throw new IllegalArgumentException("--dataset must be fashion-mnist, synthetic or synthetic-drift, got '" + dataset + "'");
+            throw new IllegalArgumentException(
+                    "--dataset must be fashion-mnist, synthetic or synthetic-drift, got '" + dataset + "'");
         }
         if (batchSize < 1 || batches < 1) {
             throw new IllegalArgumentException("--batch-size and --batches must be positive");
@@ -80,7 +103,8 @@ final class DataOptions {
             throw new IllegalArgumentException("--features must be auto, float32 or uint8, got '" + features + "'");
         }
         if (features.equals("uint8") && !isFashionMnist()) {
-            throw new IllegalArgumentException("--features uint8 needs byte-valued data such as fashion-mnist; " + dataset + " features are real numbers");
+            throw new IllegalArgumentException("--features uint8 needs byte-valued data such as fashion-mnist; "
+                    + dataset + " features are real numbers");
         }
         if (!(driftAt > 0 && driftAt < 1)) {
             throw new IllegalArgumentException("--drift-at must be in (0, 1), got " + driftAt);
@@ -142,11 +166,21 @@ final class DataOptions {
 
     String describe() {
         if (isFashionMnist()) {
-            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", " + (uint8Divisor() == null ? "float32" : "uint8") + " features";
+            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", "
+                    + (uint8Divisor() == null ? "float32" : "uint8") + " features";
         }
-        return String.format(Locale.ROOT, "%s teacher: %d features, support %d, correlation %.2f, seed %d%s, batches of %d", dataset,
-                dimension, support, correlation, seed,
-                dataset.equals("synthetic-drift") ? String.format(Locale.ROOT, ", support moves after batch %d", (long) Math.floor(driftAt * batches)) : "",
+        return String.format(
+                Locale.ROOT,
+                "%s teacher: %d features, support %d, correlation %.2f, seed %d%s, batches of %d",
+                dataset,
+                dimension,
+                support,
+                correlation,
+                seed,
+                dataset.equals("synthetic-drift")
+                        ? String.format(
+                                Locale.ROOT, ", support moves after batch %d", (long) Math.floor(driftAt * batches))
+                        : "",
                 batchSize);
     }
 }

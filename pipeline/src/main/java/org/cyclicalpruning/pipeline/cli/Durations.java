@@ -12,7 +12,8 @@ final class Durations {
     static long millis(String option, String text) {
         Matcher m = DURATION.matcher(text.trim());
         if (!m.matches()) {
-            throw new IllegalArgumentException(option + " must be a duration such as 500ms, 10s, 5m, 2h or 1d, got '" + text + "'");
+            throw new IllegalArgumentException(
+                    option + " must be a duration such as 500ms, 10s, 5m, 2h or 1d, got '" + text + "'");
         }
         long n = Long.parseLong(m.group(1));
         switch (m.group(2)) {

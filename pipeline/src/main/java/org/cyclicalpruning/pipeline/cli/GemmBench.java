@@ -45,8 +45,14 @@ final class GemmBench {
                 figures.put("train_gflops_" + key, achieved / 1e9);
                 figures.put("matmul_gflops_" + key, peak / 1e9);
                 figures.put("gemm_efficiency_" + key, achieved / peak);
-                System.out.printf(Locale.ROOT, "training %s at batch %d: %.1f GFLOP/s, DJL matmul on the same shapes %.1f GFLOP/s: %.0f%%%n",
-                        model, batch, achieved / 1e9, peak / 1e9, 100 * achieved / peak);
+                System.out.printf(
+                        Locale.ROOT,
+                        "training %s at batch %d: %.1f GFLOP/s, DJL matmul on the same shapes %.1f GFLOP/s: %.0f%%%n",
+                        model,
+                        batch,
+                        achieved / 1e9,
+                        peak / 1e9,
+                        100 * achieved / peak);
             }
         }
         // the headline figure: the wider model at batch 512
@@ -100,7 +106,7 @@ final class GemmBench {
                 NDArray dy = manager.randomUniform(0, 1, new Shape(batch, out));
                 NDArray wt = manager.randomUniform(0, 1, new Shape(out, in));
                 NDArray xt = manager.randomUniform(0, 1, new Shape(in, batch));
-                products.add(new NDArray[] {x, w});   // forward: (b x in)(in x out)
+                products.add(new NDArray[] {x, w}); // forward: (b x in)(in x out)
                 products.add(new NDArray[] {dy, wt}); // input gradient: (b x out)(out x in)
                 products.add(new NDArray[] {xt, dy}); // weight gradient: (in x b)(b x out)
             }

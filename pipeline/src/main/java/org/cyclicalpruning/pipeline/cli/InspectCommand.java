@@ -22,21 +22,31 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Lists and describes snapshots from the snapshot topic or from the file sink's folder. */
-@Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "List snapshots (one line each) from the snapshot topic or from snapshot files, and describe the latest per model.")
+@Command(
+        name = "inspect",
+        mixinStandardHelpOptions = true,
+        description =
+                "List snapshots (one line each) from the snapshot topic or from snapshot files, and describe the latest per model.")
 final class InspectCommand implements Callable<Integer> {
     static final class Source {
-        @Option(names = "--dir", description = "A folder of Avro snapshot files (the job's snapshot-dir or demo --out).")
+        @Option(
+                names = "--dir",
+                description = "A folder of Avro snapshot files (the job's snapshot-dir or demo --out).")
         Path dir;
 
-        @Option(names = "--bootstrap-servers", description = "Read the snapshot topic of these brokers (committed records only).")
+        @Option(
+                names = "--bootstrap-servers",
+                description = "Read the snapshot topic of these brokers (committed records only).")
         String bootstrapServers;
     }
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     Source source;
 
-    @Option(names = "--topic", defaultValue = "model-snapshots", description = "Snapshot topic (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--topic",
+            defaultValue = "model-snapshots",
+            description = "Snapshot topic (default: ${DEFAULT-VALUE}).")
     String topic;
 
     @Option(names = "--model", description = "Only this model.")
@@ -45,7 +55,10 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--describe", description = "Also print each model's latest snapshot tensor by tensor.")
     boolean describe;
 
-    @Option(names = "--recall", description = "Report support recall against the synthetic teacher given by the data options (repeat produce's flags).")
+    @Option(
+            names = "--recall",
+            description =
+                    "Report support recall against the synthetic teacher given by the data options (repeat produce's flags).")
     boolean recall;
 
     @Mixin
@@ -53,9 +66,11 @@ final class InspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<SparseModelSnapshot> snapshots = source.dir != null ? fromFiles(source.dir) : fromTopic(source.bootstrapServers, topic);
+        List<SparseModelSnapshot> snapshots =
+                source.dir != null ? fromFiles(source.dir) : fromTopic(source.bootstrapServers, topic);
         snapshots.removeIf(s -> model != null && !s.getModelId().equals(model));
-        snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId).thenComparingLong(SparseModelSnapshot::getVersion));
+        snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId)
+                .thenComparingLong(SparseModelSnapshot::getVersion));
         SparseTeacher teacher = recall ? data.teacher() : null;
         if (recall && teacher == null) {
             throw new IllegalArgumentException("--recall needs a synthetic --dataset");
@@ -80,7 +95,10 @@ final class InspectCommand implements Callable<Integer> {
         List<SparseModelSnapshot> out = new ArrayList<>();
         try (Stream<Path> files = Files.walk(dir)) {
             // finished part files only: in-progress ones start with a dot
-            for (Path f : files.filter(p -> p.toString().endsWith(".avro") && !p.getFileName().toString().startsWith(".")).sorted().toList()) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".avro")
+                            && !p.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .toList()) {
                 out.addAll(ModelSnapshots.readFile(f));
             }
         }
@@ -89,7 +107,8 @@ final class InspectCommand implements Callable<Integer> {
 
     static List<SparseModelSnapshot> fromTopic(String bootstrapServers, String topic) {
         List<SparseModelSnapshot> out = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r : Topics.readAll(bootstrapServers, topic, Map.of(), Duration.ofSeconds(60))) {
+        for (ConsumerRecord<byte[], byte[]> r :
+                Topics.readAll(bootstrapServers, topic, Map.of(), Duration.ofSeconds(60))) {
             out.add(ModelSnapshots.fromBytes(r.value()));
         }
         return out;

@@ -8,8 +8,19 @@ import picocli.CommandLine.Command;
         name = "cyclical-pruning",
         mixinStandardHelpOptions = true,
         version = "cyclical-pruning 0.1.0",
-        description = "Train neural networks with cyclical sparsity schedules and compare them with gradual magnitude pruning.",
-        subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, InspectCommand.class, ExportCommand.class, ExperimentCommand.class, ScheduleCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        description =
+                "Train neural networks with cyclical sparsity schedules and compare them with gradual magnitude pruning.",
+        subcommands = {
+            DemoCommand.class,
+            RunCommand.class,
+            ProduceCommand.class,
+            InspectCommand.class,
+            ExportCommand.class,
+            ExperimentCommand.class,
+            ScheduleCommand.class,
+            BenchCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class Main {
     private Main() {}
 
@@ -26,7 +37,8 @@ public final class Main {
         // Submitted to a Flink cluster, this main runs inside the JobManager: exiting would stop the
         // JobManager, so a failure is reported by throwing, which fails the submission instead.
         if (code != 0) {
-            throw new IllegalStateException("cyclical-pruning " + String.join(" ", args) + " failed with exit code " + code);
+            throw new IllegalStateException(
+                    "cyclical-pruning " + String.join(" ", args) + " failed with exit code " + code);
         }
     }
 

@@ -1,5 +1,7 @@
 package org.cyclicalpruning.pipeline.cli;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,22 +10,20 @@ import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryMXBean;
 import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainerState;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.pipeline.job.Declarations;
-import org.cyclicalpruning.schemas.ModelDeclaration;
-import org.cyclicalpruning.schemas.OptimizerDeclaration;
-import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.pipeline.job.JobConfig;
 import org.cyclicalpruning.pipeline.job.ModelTrainingOperator;
 import org.cyclicalpruning.pipeline.job.TrainingBatches;
 import org.cyclicalpruning.pipeline.kafka.EmbeddedKafka;
 import org.cyclicalpruning.pipeline.kafka.Topics;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.OptimizerDeclaration;
 
 /**
  * Throughput of one job with 1, 10, 100 and 1,000 small keyed models (logistic regression over
@@ -52,7 +52,8 @@ final class ManyModelsBench {
                 .setModelId("m")
                 .setSpec("logistic:" + FEATURES)
                 .setSchedule("cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)")
-                .setOptimizer(OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
+                .setOptimizer(
+                        OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
                 .build();
         TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.CPU);
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -85,9 +86,15 @@ final class ManyModelsBench {
             for (int t = 0; t < state.masks().tensorCount(); t++) {
                 stateBytes += 16L * state.masks().kept(t).length; // kept and ever-pruned bits
             }
-            System.out.printf(Locale.ROOT,
+            System.out.printf(
+                    Locale.ROOT,
                     "memory per hot model (logistic:%d, %d models): heap %.1f KB, native %.1f KB (resident set growth; tensor data %.1f KB), keyed state %.1f KB%n",
-                    FEATURES, count, heapPerModel / 1e3, nativePerModel / 1e3, tensorBytes / 1e3, stateBytes / 1e3);
+                    FEATURES,
+                    count,
+                    heapPerModel / 1e3,
+                    nativePerModel / 1e3,
+                    tensorBytes / 1e3,
+                    stateBytes / 1e3);
             Map<String, Object> figures = new LinkedHashMap<>();
             figures.put("heap_bytes_per_model", heapPerModel);
             figures.put("native_bytes_per_model", nativePerModel);
@@ -100,7 +107,9 @@ final class ManyModelsBench {
     }
 
     static Map<String, Object> run(int batches, int[] modelCounts) throws Exception {
-        SparseTeacher teacher = new SparseTeacher(SparseTeacher.Config.defaults().withDimension(FEATURES).withSupportSize(20)
+        SparseTeacher teacher = new SparseTeacher(SparseTeacher.Config.defaults()
+                .withDimension(FEATURES)
+                .withSupportSize(20)
                 .withTask(SparseTeacher.Task.CLASSIFICATION));
         List<Batch> prepared = new ArrayList<>();
         for (int i = 0; i < batches; i++) {
@@ -120,23 +129,30 @@ final class ManyModelsBench {
                         String id = "m" + (i % models);
                         // every model sees its own batches 100 ms of event time apart
                         long eventTime = start + (i / models) * 100L;
-                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(in, id,
-                                TrainingBatches.toBytes(TrainingBatches.packed(id, i / models, eventTime, prepared.get(i)))));
+                        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(
+                                in,
+                                id,
+                                TrainingBatches.toBytes(
+                                        TrainingBatches.packed(id, i / models, eventTime, prepared.get(i)))));
                     }
                 }
-                JobConfig config = JobConfig.parse(String.join("\n",
-                        "bootstrap-servers: '" + kafka.bootstrapServers() + "'",
-                        "input-topic: " + in,
-                        "snapshot-topic: snapshots-" + models,
-                        "dead-letter-topic: dead-" + models,
-                        "transactional-id-prefix: many-" + models,
-                        "bounded: true",
-                        "parallelism: 1",
-                        "restart-attempts: 0",
-                        "intra-op-threads: 1",
-                        "default-model: {spec: 'logistic:" + FEATURES + "', schedule: 'cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)', learning-rate: 0.05}"))
+                JobConfig config = JobConfig.parse(
+                                String.join(
+                                        "\n",
+                                        "bootstrap-servers: '" + kafka.bootstrapServers() + "'",
+                                        "input-topic: " + in,
+                                        "snapshot-topic: snapshots-" + models,
+                                        "dead-letter-topic: dead-" + models,
+                                        "transactional-id-prefix: many-" + models,
+                                        "bounded: true",
+                                        "parallelism: 1",
+                                        "restart-attempts: 0",
+                                        "intra-op-threads: 1",
+                                        "default-model: {spec: 'logistic:" + FEATURES
+                                                + "', schedule: 'cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)', learning-rate: 0.05}"))
                         .forLocalRun();
-                StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(org.cyclicalpruning.pipeline.job.TrainingJob.flinkConfiguration(config));
+                StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                        org.cyclicalpruning.pipeline.job.TrainingJob.flinkConfiguration(config));
                 org.cyclicalpruning.pipeline.job.TrainingJob.build(env, config);
                 JobExecutionResult result = env.execute("many-models-" + models);
                 long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
@@ -145,8 +161,13 @@ final class ManyModelsBench {
                 double rate = batches * 32.0 / (span / 1e9);
                 samplesPerSecond.put(String.valueOf(models), rate);
                 flushMs.put(String.valueOf(models), flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
-                System.out.printf(Locale.ROOT, "%5d models: %.0f samples/s, %d state writes at checkpoints, %.3f ms each%n", models, rate,
-                        flushes, flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%5d models: %.0f samples/s, %d state writes at checkpoints, %.3f ms each%n",
+                        models,
+                        rate,
+                        flushes,
+                        flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
             }
         }
         Map<String, Object> figures = new LinkedHashMap<>(memory);

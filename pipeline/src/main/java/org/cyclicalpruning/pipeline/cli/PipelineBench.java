@@ -1,5 +1,7 @@
 package org.cyclicalpruning.pipeline.cli;
 
+import ai.djl.engine.Engine;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -10,8 +12,6 @@ import java.util.Map;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
@@ -39,14 +39,22 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 final class PipelineBench {
     private PipelineBench() {}
 
-    static Map<String, Object> run(DataOptions data, int batches, String spec, String checkpointInterval, List<Integer> jobThreadCounts, int rounds)
+    static Map<String, Object> run(
+            DataOptions data,
+            int batches,
+            String spec,
+            String checkpointInterval,
+            List<Integer> jobThreadCounts,
+            int rounds)
             throws Exception {
         data.batches = batches;
         ModelDeclaration declaration = ModelDeclaration.newBuilder()
                 .setModelId("bench")
                 .setSpec(spec)
                 .setSchedule("cyclical(final=0.9, period=30s, cycles=inf, ramp=0.5)")
-                .setOptimizer(org.cyclicalpruning.schemas.OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
+                .setOptimizer(org.cyclicalpruning.schemas.OptimizerDeclaration.newBuilder()
+                        .setLearningRate(0.05)
+                        .build())
                 .build();
         List<Batch> prepared = new ArrayList<>(batches);
         Iterator<Batch> it = data.stream();
@@ -58,8 +66,16 @@ final class PipelineBench {
 
         Engine.getInstance(); // loads PyTorch, whose thread count the bare loop keeps
         int defaultThreads = JniUtils.getNumThreads();
-        List<Integer> threadCounts = jobThreadCounts.stream().map(t -> t == 0 ? defaultThreads : t).distinct().toList();
-        bare(declaration, prepared.subList(0, Math.min(200, batches)), start, step, defaultThreads); // warm-up: JIT, native library, allocator
+        List<Integer> threadCounts = jobThreadCounts.stream()
+                .map(t -> t == 0 ? defaultThreads : t)
+                .distinct()
+                .toList();
+        bare(
+                declaration,
+                prepared.subList(0, Math.min(200, batches)),
+                start,
+                step,
+                defaultThreads); // warm-up: JIT, native library, allocator
         Map<Integer, List<Double>> bareRuns = new LinkedHashMap<>();
         Map<Integer, List<Double>> jobRuns = new LinkedHashMap<>();
         Map<Integer, Double> inSteps = new LinkedHashMap<>();
@@ -76,14 +92,26 @@ final class PipelineBench {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics("training-batches", 1, "model-snapshots", "dead-letters");
             try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
-                StreamProducer.produce(producer, "training-batches", List.of("bench"), prepared.iterator(), batches, start, step, 0, false, data.uint8Divisor());
+                StreamProducer.produce(
+                        producer,
+                        "training-batches",
+                        List.of("bench"),
+                        prepared.iterator(),
+                        batches,
+                        start,
+                        step,
+                        0,
+                        false,
+                        data.uint8Divisor());
             }
             JobConfig config = JobConfig.defaultConfig()
-                    .with("{bootstrap-servers: '" + kafka.bootstrapServers() + "', bounded: true, parallelism: 1, restart-attempts: 0,"
-                            + " checkpoint-interval: " + checkpointInterval + "}")
+                    .with("{bootstrap-servers: '" + kafka.bootstrapServers()
+                            + "', bounded: true, parallelism: 1, restart-attempts: 0," + " checkpoint-interval: "
+                            + checkpointInterval + "}")
                     .withModels(List.of(declaration))
                     .forLocalRun();
-            runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's and Kafka's code
+            runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's
+            // and Kafka's code
             // every contender once per round, the order rotating: load from elsewhere on a shared
             // machine hits all of them alike
             List<Integer> contenders = new ArrayList<>(); // a thread count; negative for the bare loop on -t threads
@@ -100,7 +128,8 @@ final class PipelineBench {
                     JobExecutionResult result;
                     long cpuBefore = processCpuNanos();
                     try (ThreadCpu cpu = new ThreadCpu()) {
-                        result = runJob(config.with("{intra-op-threads: " + c + ", transactional-id-prefix: bench-" + run + ", group-id: bench-" + run + "}"));
+                        result = runJob(config.with("{intra-op-threads: " + c + ", transactional-id-prefix: bench-"
+                                + run + ", group-id: bench-" + run + "}"));
                         cpuByGroup.put(c, cpu.secondsByGroup());
                     }
                     run++;
@@ -115,13 +144,19 @@ final class PipelineBench {
             }
         }
         // the reference is the bare loop at its fastest thread count here, PyTorch's default or not
-        int bareBest = bareRuns.keySet().stream().max(Comparator.comparingDouble(t -> mean(bareRuns.get(t)))).orElseThrow();
+        int bareBest = bareRuns.keySet().stream()
+                .max(Comparator.comparingDouble(t -> mean(bareRuns.get(t))))
+                .orElseThrow();
         double bare = mean(bareRuns.get(bareBest));
-        int best = threadCounts.stream().max(Comparator.comparingDouble(t -> mean(jobRuns.get(t)))).orElseThrow();
+        int best = threadCounts.stream()
+                .max(Comparator.comparingDouble(t -> mean(jobRuns.get(t))))
+                .orElseThrow();
         double job = mean(jobRuns.get(best));
         Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("pipeline_workload", spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval
-                + ", " + rounds + " rounds; PyTorch's default is " + defaultThreads + " intra-op threads");
+        figures.put(
+                "pipeline_workload",
+                spec + ", " + data.describe() + ", " + batches + " batches, checkpoint every " + checkpointInterval
+                        + ", " + rounds + " rounds; PyTorch's default is " + defaultThreads + " intra-op threads");
         figures.put("bare_intra_op_threads", bareBest);
         figures.put("pipeline_job_intra_op_threads", best);
         figures.put("pipeline_samples_per_second", job);
@@ -147,18 +182,40 @@ final class PipelineBench {
         int dim = prepared.get(0).dim();
         long wireBytes = data.uint8Divisor() == null ? 4L * rows * dim : (long) rows * dim;
         figures.put("feature_bytes_per_batch", wireBytes);
-        bareRuns.forEach((t, runs) -> System.out.printf(Locale.ROOT, "pipeline: bare loop on %d thread(s): %.0f samples/s %s%n", t, mean(runs), rounded(runs)));
+        bareRuns.forEach((t, runs) -> System.out.printf(
+                Locale.ROOT, "pipeline: bare loop on %d thread(s): %.0f samples/s %s%n", t, mean(runs), rounded(runs)));
         for (int t : threadCounts) {
-            System.out.printf(Locale.ROOT, "  job, intra-op-threads %d: %.0f samples/s %s, pipeline_vs_bare %.3f; bare on %d: %.0f %s, ratio %.3f;"
+            System.out.printf(
+                    Locale.ROOT,
+                    "  job, intra-op-threads %d: %.0f samples/s %s, pipeline_vs_bare %.3f; bare on %d: %.0f %s, ratio %.3f;"
                             + " %.0f%% of the span in steps%n",
-                    t, mean(jobRuns.get(t)), rounded(jobRuns.get(t)), mean(jobRuns.get(t)) / bare, t, mean(bareRuns.get(t)), rounded(bareRuns.get(t)),
-                    mean(jobRuns.get(t)) / mean(bareRuns.get(t)), 100 * inSteps.get(t));
-            System.out.printf(Locale.ROOT, "    CPU of its last run: %.1f s in the process; by thread group: %s%n", processCpu.get(t), cpuByGroup.get(t));
+                    t,
+                    mean(jobRuns.get(t)),
+                    rounded(jobRuns.get(t)),
+                    mean(jobRuns.get(t)) / bare,
+                    t,
+                    mean(bareRuns.get(t)),
+                    rounded(bareRuns.get(t)),
+                    mean(jobRuns.get(t)) / mean(bareRuns.get(t)),
+                    100 * inSteps.get(t));
+            System.out.printf(
+                    Locale.ROOT,
+                    "    CPU of its last run: %.1f s in the process; by thread group: %s%n",
+                    processCpu.get(t),
+                    cpuByGroup.get(t));
         }
-        System.out.printf(Locale.ROOT, "pipeline_vs_bare = %.3f (the job at its best, %d intra-op thread(s), against the bare loop at its best, %d)%n",
-                job / bare, best, bareBest);
-        System.out.printf(Locale.ROOT, "  keyed state: %d model writes at checkpoints, %.2f ms each; per batch only the batch crosses into native memory (%d feature bytes on the wire)%n",
-                flushes, flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes, wireBytes);
+        System.out.printf(
+                Locale.ROOT,
+                "pipeline_vs_bare = %.3f (the job at its best, %d intra-op thread(s), against the bare loop at its best, %d)%n",
+                job / bare,
+                best,
+                bareBest);
+        System.out.printf(
+                Locale.ROOT,
+                "  keyed state: %d model writes at checkpoints, %.2f ms each; per batch only the batch crosses into native memory (%d feature bytes on the wire)%n",
+                flushes,
+                flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes,
+                wireBytes);
         return figures;
     }
 
@@ -167,7 +224,9 @@ final class PipelineBench {
     }
 
     private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+        return ((com.sun.management.OperatingSystemMXBean)
+                        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static List<Long> rounded(List<Double> values) {
@@ -175,7 +234,8 @@ final class PipelineBench {
     }
 
     private static JobExecutionResult runJob(JobConfig config) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         return env.execute("bench");
     }

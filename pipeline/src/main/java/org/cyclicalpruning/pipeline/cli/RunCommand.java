@@ -14,13 +14,17 @@ import picocli.CommandLine.Option;
  * Runs the streaming job against an external Kafka. Run by {@code java -jar} it starts a local
  * Flink; submitted to a cluster (the same jar, this command as its arguments) it runs there.
  */
-@Command(name = "run", mixinStandardHelpOptions = true,
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
         description = "Run the streaming training job: Kafka batches in, sparse model snapshots out.")
 final class RunCommand implements Callable<Integer> {
     @Option(names = "--config", required = true, description = "The job's YAML configuration (keys: see the README).")
     Path config;
 
-    @Option(names = "--set", description = "Override one key, key=value in YAML (e.g. --set parallelism=2); repeatable.")
+    @Option(
+            names = "--set",
+            description = "Override one key, key=value in YAML (e.g. --set parallelism=2); repeatable.")
     List<String> overrides = new ArrayList<>();
 
     @Override
@@ -31,13 +35,15 @@ final class RunCommand implements Callable<Integer> {
             if (eq <= 0) {
                 throw new IllegalArgumentException("--set needs key=value, got '" + o + "'");
             }
-            job = job.with("{" + o.substring(0, eq).trim() + ": '" + o.substring(eq + 1).trim().replace("'", "''") + "'}");
+            job = job.with("{" + o.substring(0, eq).trim() + ": '"
+                    + o.substring(eq + 1).trim().replace("'", "''") + "'}");
         }
         if (Main.runsStandalone()) {
             job = job.forLocalRun(); // a local Flink has no cluster configuration to take the folder from
         }
         System.out.println("starting " + job);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(job));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(job));
         TrainingJob.build(env, job);
         env.execute("cyclical-pruning");
         return 0;

@@ -25,7 +25,15 @@ final class ScheduleCommand implements Callable<Integer> {
     public Integer call() {
         SparsitySchedule schedule = SparsitySchedules.parse(spec);
         long end = to != null ? to : defaultEnd(schedule);
-        System.out.printf(Locale.ROOT, "%s  (clock: %s)%n%12s %9s %6s %6s%n", schedule.toSpec(), schedule.clock(), "tick", "sparsity", "cycle", "phase");
+        System.out.printf(
+                Locale.ROOT,
+                "%s  (clock: %s)%n%12s %9s %6s %6s%n",
+                schedule.toSpec(),
+                schedule.clock(),
+                "tick",
+                "sparsity",
+                "cycle",
+                "phase");
         for (double[] row : SparsitySchedules.table(schedule, 0, end, points)) {
             SchedulePoint p = schedule.at((long) row[0]);
             System.out.printf(Locale.ROOT, "%12d %9.4f %6d %6s%n", (long) row[0], p.sparsity(), p.cycle(), p.phase());

@@ -55,8 +55,15 @@ final class SnapshotBench {
             vsBound.put(key, ratio);
             encodeMbs.put(key, denseMb / (encodeNanos / 1e9));
             decodeMbs.put(key, denseMb / (decodeNanos / 1e9));
-            System.out.printf(Locale.ROOT, "  sparsity %.2f: %s, %d bytes, %.3fx the bound; encode %.0f MB/s, decode %.0f MB/s (dense float32 MB)%n",
-                    s, t.getEncoding(), SparseTensorCodec.encodedBytes(t), ratio, encodeMbs.get(key), decodeMbs.get(key));
+            System.out.printf(
+                    Locale.ROOT,
+                    "  sparsity %.2f: %s, %d bytes, %.3fx the bound; encode %.0f MB/s, decode %.0f MB/s (dense float32 MB)%n",
+                    s,
+                    t.getEncoding(),
+                    SparseTensorCodec.encodedBytes(t),
+                    ratio,
+                    encodeMbs.get(key),
+                    decodeMbs.get(key));
         }
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("snapshot_vs_bound", vsBound);

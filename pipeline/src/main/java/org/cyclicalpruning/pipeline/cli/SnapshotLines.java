@@ -11,8 +11,23 @@ import org.cyclicalpruning.schemas.SparseTensor;
 
 /** One line per snapshot, as {@code demo} and {@code inspect} print them. */
 final class SnapshotLines {
-    static final String HEADER = String.format(Locale.ROOT, "%-18s %4s %-12s %-24s %5s %-5s %7s %8s %7s %7s %7s %9s %9s %7s",
-            "model", "ver", "reason", "event time", "cycle", "phase", "step", "sparsity", "target", "loss", "acc", "recovered", "bytes", "recall");
+    static final String HEADER = String.format(
+            Locale.ROOT,
+            "%-18s %4s %-12s %-24s %5s %-5s %7s %8s %7s %7s %7s %9s %9s %7s",
+            "model",
+            "ver",
+            "reason",
+            "event time",
+            "cycle",
+            "phase",
+            "step",
+            "sparsity",
+            "target",
+            "loss",
+            "acc",
+            "recovered",
+            "bytes",
+            "recall");
 
     private SnapshotLines() {}
 
@@ -25,16 +40,30 @@ final class SnapshotLines {
      */
     static String line(SparseModelSnapshot s, SparseTeacher teacher) {
         String recall = recall(s, teacher);
-        return String.format(Locale.ROOT, "%-18s %4d %-12s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
-                s.getModelId(), s.getVersion(), s.getReason(), Instant.ofEpochMilli(s.getEventTime()), s.getCycle(), s.getPhase(),
-                s.getStep(), s.getSparsity(), s.getTargetSparsity(), s.getLoss(),
+        return String.format(
+                Locale.ROOT,
+                "%-18s %4d %-12s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
+                s.getModelId(),
+                s.getVersion(),
+                s.getReason(),
+                Instant.ofEpochMilli(s.getEventTime()),
+                s.getCycle(),
+                s.getPhase(),
+                s.getStep(),
+                s.getSparsity(),
+                s.getTargetSparsity(),
+                s.getLoss(),
                 s.getAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", s.getAccuracy()),
-                s.getRecovered(), encodedBytes(s), recall);
+                s.getRecovered(),
+                encodedBytes(s),
+                recall);
     }
 
     /** Support recall against the teacher in force at the snapshot's last sample, or "" when it does not apply. */
     static String recall(SparseModelSnapshot s, SparseTeacher teacher) {
-        if (teacher == null || !s.getSpec().getHidden().isEmpty() || s.getSpec().getInputs() != teacher.config().dimension()) {
+        if (teacher == null
+                || !s.getSpec().getHidden().isEmpty()
+                || s.getSpec().getInputs() != teacher.config().dimension()) {
             return "";
         }
         int[] support = teacher.support(Math.max(0, s.getSamples() - 1));
@@ -52,12 +81,26 @@ final class SnapshotLines {
     /** Per-tensor details of a snapshot. */
     static String describe(SparseModelSnapshot s) {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%s v%d: %s, schedule %s%n", s.getModelId(), s.getVersion(),
-                org.cyclicalpruning.modelops.model.ModelSpec.fromAvro(s.getSpec()).toText(), s.getSchedule()));
+        sb.append(String.format(
+                Locale.ROOT,
+                "%s v%d: %s, schedule %s%n",
+                s.getModelId(),
+                s.getVersion(),
+                org.cyclicalpruning.modelops.model.ModelSpec.fromAvro(s.getSpec())
+                        .toText(),
+                s.getSchedule()));
         for (SparseTensor t : s.getTensors()) {
             long n = SparseTensorCodec.elementCount(t.getShape());
-            sb.append(String.format(Locale.ROOT, "  %-14s %-12s %-13s nnz %8d of %8d  %9d bytes (bound %.0f)%n", t.getName(), t.getShape(),
-                    t.getEncoding(), t.getNnz(), n, SparseTensorCodec.encodedBytes(t), SparseTensorCodec.informationBoundBytes(n, t.getNnz())));
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %-14s %-12s %-13s nnz %8d of %8d  %9d bytes (bound %.0f)%n",
+                    t.getName(),
+                    t.getShape(),
+                    t.getEncoding(),
+                    t.getNnz(),
+                    n,
+                    SparseTensorCodec.encodedBytes(t),
+                    SparseTensorCodec.informationBoundBytes(n, t.getNnz())));
         }
         return sb.toString();
     }

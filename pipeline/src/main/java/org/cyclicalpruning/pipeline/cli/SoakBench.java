@@ -55,8 +55,13 @@ final class SoakBench {
                 steps++;
                 if (System.nanoTime() >= nextSample) {
                     double rss = rssMegabytes();
-                    double jvm = (memory.getHeapMemoryUsage().getCommitted() + memory.getNonHeapMemoryUsage().getCommitted() + directBytes()) / 1048576.0;
-                    samples.add(new double[] {(System.nanoTime() - start) / 1e9, rss, trainer.liveArrays(), engineArrays(), rss - jvm});
+                    double jvm = (memory.getHeapMemoryUsage().getCommitted()
+                                    + memory.getNonHeapMemoryUsage().getCommitted()
+                                    + directBytes())
+                            / 1048576.0;
+                    samples.add(new double[] {
+                        (System.nanoTime() - start) / 1e9, rss, trainer.liveArrays(), engineArrays(), rss - jvm
+                    });
                     nextSample += 5_000_000_000L;
                 }
             }
@@ -69,11 +74,24 @@ final class SoakBench {
         double engineSlope = slope(samples, 3) * 60;
         double[] first = samples.get(0);
         double[] last = samples.get(samples.size() - 1);
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+                Locale.ROOT,
                 "soak: %d steps in %.1f min; RSS %.1f -> %.1f MB (slope %.3f MB/min); outside the JVM's heap, non-heap and direct buffers %.1f -> %.1f MB"
                         + " (slope %.3f MB/min, %.3f over the second half); live arrays %d -> %d (slope %.4f/min), engine-wide %d -> %d%n",
-                steps, last[0] / 60, first[1], last[1], rssSlope, first[4], last[4], nativeSlope, nativeSlopeLate,
-                (long) first[2], (long) last[2], arraySlope, (long) first[3], (long) last[3]);
+                steps,
+                last[0] / 60,
+                first[1],
+                last[1],
+                rssSlope,
+                first[4],
+                last[4],
+                nativeSlope,
+                nativeSlopeLate,
+                (long) first[2],
+                (long) last[2],
+                arraySlope,
+                (long) first[3],
+                (long) last[3]);
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("soak_minutes", last[0] / 60);
         figures.put("soak_steps", steps);

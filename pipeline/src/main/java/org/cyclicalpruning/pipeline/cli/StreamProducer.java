@@ -26,13 +26,28 @@ final class StreamProducer {
      * @param uint8Divisor null for float32 features, else features go as bytes over this divisor
      * @return records written
      */
-    static long produce(KafkaProducer<String, byte[]> producer, String topic, List<String> modelIds, Iterator<Batch> batches,
-            int count, long startMillis, long eventStepMillis, double ratePerSecond, boolean progress, Float uint8Divisor) throws Exception {
+    static long produce(
+            KafkaProducer<String, byte[]> producer,
+            String topic,
+            List<String> modelIds,
+            Iterator<Batch> batches,
+            int count,
+            long startMillis,
+            long eventStepMillis,
+            double ratePerSecond,
+            boolean progress,
+            Float uint8Divisor)
+            throws Exception {
         long written = 0;
         long began = System.nanoTime();
         Future<RecordMetadata> last = null;
         try (ProgressBar bar = progress
-                ? new ProgressBarBuilder().setTaskName("produce").setInitialMax(count).setStyle(ProgressBarStyle.ASCII).setUnit(" batches", 1).build()
+                ? new ProgressBarBuilder()
+                        .setTaskName("produce")
+                        .setInitialMax(count)
+                        .setStyle(ProgressBarStyle.ASCII)
+                        .setUnit(" batches", 1)
+                        .build()
                 : null) {
             for (int i = 0; i < count; i++) {
                 if (ratePerSecond > 0) {
@@ -45,9 +60,10 @@ final class StreamProducer {
                 Batch b = batches.next();
                 long eventTime = startMillis + i * eventStepMillis;
                 for (String id : modelIds) {
-                    byte[] value = TrainingBatches.toBytes(uint8Divisor == null
-                            ? TrainingBatches.packed(id, i, eventTime, b)
-                            : TrainingBatches.quantized(id, i, eventTime, b, uint8Divisor));
+                    byte[] value = TrainingBatches.toBytes(
+                            uint8Divisor == null
+                                    ? TrainingBatches.packed(id, i, eventTime, b)
+                                    : TrainingBatches.quantized(id, i, eventTime, b, uint8Divisor));
                     // the record's Kafka timestamp stays the time of writing: replayed history with old
                     // event times would otherwise fall to the topic's retention at once
                     last = producer.send(new ProducerRecord<>(topic, id, value));

@@ -22,16 +22,18 @@ final class ThreadCpu implements AutoCloseable {
 
     ThreadCpu() {
         sample(true);
-        sampler = new Thread(() -> {
-            while (running) {
-                sample(false);
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }, "thread-cpu-sampler");
+        sampler = new Thread(
+                () -> {
+                    while (running) {
+                        sample(false);
+                        try {
+                            Thread.sleep(100);
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                },
+                "thread-cpu-sampler");
         sampler.setDaemon(true);
         sampler.start();
     }
@@ -56,7 +58,8 @@ final class ThreadCpu implements AutoCloseable {
     /** Seconds of CPU per thread group since construction, largest first. */
     synchronized Map<String, Double> secondsByGroup() {
         Map<String, Double> byGroup = new TreeMap<>();
-        lastCpu.forEach((id, cpu) -> byGroup.merge(names.get(id), (cpu - startCpu.getOrDefault(id, 0L)) / 1e9, Double::sum));
+        lastCpu.forEach(
+                (id, cpu) -> byGroup.merge(names.get(id), (cpu - startCpu.getOrDefault(id, 0L)) / 1e9, Double::sum));
         Map<String, Double> sorted = new LinkedHashMap<>();
         byGroup.entrySet().stream()
                 .filter(e -> e.getValue() > 0.005)

@@ -39,6 +39,7 @@ public final class Experiment {
     private static final int CURVE_EVAL_ROWS = 2000;
     /** Where synthetic test sets start: far from any training batch. */
     private static final long TEST_SAMPLE_OFFSET = 1L << 40;
+
     private static final int SYNTHETIC_TEST_ROWS = 4000;
 
     private final ExperimentSettings settings;
@@ -59,7 +60,8 @@ public final class Experiment {
      */
     public static Experiment prepare(ExperimentSettings settings) {
         if (settings.dataset() == DatasetKind.FASHION_MNIST) {
-            return new Experiment(settings, FashionMnist.train(settings.dataDir()), FashionMnist.test(settings.dataDir()));
+            return new Experiment(
+                    settings, FashionMnist.train(settings.dataDir()), FashionMnist.test(settings.dataDir()));
         }
         return new Experiment(settings, null, null);
     }
@@ -127,7 +129,9 @@ public final class Experiment {
         long total = totalSteps();
         long pretrain = Math.round(settings.pretrainFraction() * total);
         SparseTeacher teacher = teacher(seed, total);
-        ModelSpec model = teacher == null ? ModelSpec.LENET_300_100 : ModelSpec.linear(teacher.config().dimension());
+        ModelSpec model = teacher == null
+                ? ModelSpec.LENET_300_100
+                : ModelSpec.linear(teacher.config().dimension());
         SparsitySchedule schedule = schedule(method, target, pretrain, total);
         LearningRate lr = settings.lrSchedule() == LearningRate.Kind.CONSTANT
                 ? LearningRate.constant(settings.learningRate())
@@ -223,7 +227,9 @@ public final class Experiment {
                 // A stream has no end to plan for: GMP's horizon is one cycle period, after which it
                 // holds its mask for good. A dataset read for a fixed number of epochs gives GMP the
                 // whole budget, as Zhu and Gupta do.
-                long window = settings.dataset() == DatasetKind.FASHION_MNIST ? total - pretrain : cycleLength(pretrain, total);
+                long window = settings.dataset() == DatasetKind.FASHION_MNIST
+                        ? total - pretrain
+                        : cycleLength(pretrain, total);
                 return GradualSparsitySchedule.builder()
                         .setStart(pretrain)
                         .setDuration(Math.max(1, Math.round(settings.rampFraction() * window)))
@@ -246,10 +252,14 @@ public final class Experiment {
     private SparseTeacher teacher(long seed, long total) {
         switch (settings.dataset()) {
             case SYNTHETIC:
-                return new SparseTeacher(SparseTeacher.Config.defaults().withSeed(seed).withCorrelation(settings.correlation()));
+                return new SparseTeacher(
+                        SparseTeacher.Config.defaults().withSeed(seed).withCorrelation(settings.correlation()));
             case SYNTHETIC_DRIFT: {
                 long driftAt = Math.round(settings.driftFraction() * total) * settings.batchSize();
-                return new SparseTeacher(SparseTeacher.Config.defaults().withSeed(seed).withCorrelation(settings.correlation()).withDriftAtSample(driftAt));
+                return new SparseTeacher(SparseTeacher.Config.defaults()
+                        .withSeed(seed)
+                        .withCorrelation(settings.correlation())
+                        .withDriftAtSample(driftAt));
             }
             default:
                 return null;

@@ -105,19 +105,29 @@ public record ExperimentSettings(
         checkArgument(!seeds.isEmpty(), "--seed needs at least one seed");
         checkArgument(!methods.isEmpty(), "--methods needs at least one of dense, gmp, cyclical");
         for (String m : methods) {
-            checkArgument(List.of("dense", "gmp", "cyclical").contains(m), "unknown method '%s'; expected dense, gmp or cyclical", m);
+            checkArgument(
+                    List.of("dense", "gmp", "cyclical").contains(m),
+                    "unknown method '%s'; expected dense, gmp or cyclical",
+                    m);
         }
-        checkArgument(!sparsities.isEmpty() || methods.equals(List.of("dense")), "--sparsities needs at least one value");
+        checkArgument(
+                !sparsities.isEmpty() || methods.equals(List.of("dense")), "--sparsities needs at least one value");
         for (double s : sparsities) {
             checkArgument(s > 0 && s < 1, "--sparsities values must be in (0, 1), got %s", s);
         }
         checkArgument(cycles >= 1, "--cycles must be >= 1, got %s", cycles);
         checkArgument(rampFraction > 0 && rampFraction <= 1, "--ramp-fraction must be in (0, 1], got %s", rampFraction);
         checkArgument(maskInterval >= 1, "--mask-interval must be >= 1, got %s", maskInterval);
-        checkArgument(pretrainFraction >= 0 && pretrainFraction < 1, "--pretrain-fraction must be in [0, 1), got %s", pretrainFraction);
+        checkArgument(
+                pretrainFraction >= 0 && pretrainFraction < 1,
+                "--pretrain-fraction must be in [0, 1), got %s",
+                pretrainFraction);
         checkArgument(driftFraction > 0 && driftFraction < 1, "--drift-at must be in (0, 1), got %s", driftFraction);
         checkArgument(learningRate > 0, "--lr must be positive, got %s", learningRate);
-        checkArgument(!lrRestart || lrSchedule == LearningRate.Kind.COSINE, "--lr-restart restarts a cosine schedule; --lr-schedule is %s", lrSchedule);
+        checkArgument(
+                !lrRestart || lrSchedule == LearningRate.Kind.COSINE,
+                "--lr-restart restarts a cosine schedule; --lr-schedule is %s",
+                lrSchedule);
         checkArgument(curvePoints >= 2, "--curve-points must be >= 2, got %s", curvePoints);
     }
 
@@ -132,24 +142,90 @@ public record ExperimentSettings(
             int newMaskInterval,
             double newPretrain) {
         return new ExperimentSettings(
-                dataset, dataDir, newEpochs, streamSteps, batchSize, seeds, sparsities, methods, newCycles, newRamp,
-                firstSparsity, newRestart, newLrRestart, newMaskInterval, newPretrain, driftFraction, pruningMode,
-                optimizer, learningRate, lrSchedule, device, curvePoints, newLabel, gmpRegrowth, correlation);
+                dataset,
+                dataDir,
+                newEpochs,
+                streamSteps,
+                batchSize,
+                seeds,
+                sparsities,
+                methods,
+                newCycles,
+                newRamp,
+                firstSparsity,
+                newRestart,
+                newLrRestart,
+                newMaskInterval,
+                newPretrain,
+                driftFraction,
+                pruningMode,
+                optimizer,
+                learningRate,
+                lrSchedule,
+                device,
+                curvePoints,
+                newLabel,
+                gmpRegrowth,
+                correlation);
     }
 
     /** Returns a copy whose GMP runs let pruned weights regrow, labelled {@code newLabel}. */
     public ExperimentSettings withGmpRegrowth(String newLabel) {
         return new ExperimentSettings(
-                dataset, dataDir, epochs, streamSteps, batchSize, seeds, sparsities, methods, cycles,
-                rampFraction, firstSparsity, restartSparsity, lrRestart, maskInterval, pretrainFraction,
-                driftFraction, pruningMode, optimizer, learningRate, lrSchedule, device, curvePoints, newLabel, true, correlation);
+                dataset,
+                dataDir,
+                epochs,
+                streamSteps,
+                batchSize,
+                seeds,
+                sparsities,
+                methods,
+                cycles,
+                rampFraction,
+                firstSparsity,
+                restartSparsity,
+                lrRestart,
+                maskInterval,
+                pretrainFraction,
+                driftFraction,
+                pruningMode,
+                optimizer,
+                learningRate,
+                lrSchedule,
+                device,
+                curvePoints,
+                newLabel,
+                true,
+                correlation);
     }
 
     /** Returns a copy restricted to the given methods and sparsities. */
     public ExperimentSettings restrictedTo(List<String> newMethods, List<Double> newSparsities) {
         return new ExperimentSettings(
-                dataset, dataDir, epochs, streamSteps, batchSize, seeds, newSparsities, newMethods, cycles,
-                rampFraction, firstSparsity, restartSparsity, lrRestart, maskInterval, pretrainFraction,
-                driftFraction, pruningMode, optimizer, learningRate, lrSchedule, device, curvePoints, label, gmpRegrowth, correlation);
+                dataset,
+                dataDir,
+                epochs,
+                streamSteps,
+                batchSize,
+                seeds,
+                newSparsities,
+                newMethods,
+                cycles,
+                rampFraction,
+                firstSparsity,
+                restartSparsity,
+                lrRestart,
+                maskInterval,
+                pretrainFraction,
+                driftFraction,
+                pruningMode,
+                optimizer,
+                learningRate,
+                lrSchedule,
+                device,
+                curvePoints,
+                label,
+                gmpRegrowth,
+                correlation);
     }
 }

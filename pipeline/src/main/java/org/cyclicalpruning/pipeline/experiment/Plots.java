@@ -41,7 +41,8 @@ public final class Plots {
             if (r.seed() != firstSeed) {
                 continue;
             }
-            String name = r.method().equals("dense") ? "dense" : String.format("%s %.2f", r.method(), r.targetSparsity());
+            String name =
+                    r.method().equals("dense") ? "dense" : String.format("%s %.2f", r.method(), r.targetSparsity());
             XYSeries s = new XYSeries(name, false, true);
             XYSeries q = new XYSeries(name, false, true);
             for (RunResult.CurvePoint p : r.curve()) {
@@ -54,7 +55,8 @@ public final class Plots {
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("training step"));
         plot.add(panel(sparsity, "mask sparsity"), 1);
         plot.add(panel(quality, qualityLabel), 1);
-        JFreeChart chart = new JFreeChart("Sparsity and quality against steps", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        JFreeChart chart =
+                new JFreeChart("Sparsity and quality against steps", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());

@@ -28,7 +28,8 @@ public final class Reports {
     public static Map<String, List<RunResult>> groups(List<RunResult> runs) {
         Map<String, List<RunResult>> groups = new LinkedHashMap<>();
         for (RunResult r : runs) {
-            groups.computeIfAbsent(r.method() + "@" + r.targetSparsity(), k -> new ArrayList<>()).add(r);
+            groups.computeIfAbsent(r.method() + "@" + r.targetSparsity(), k -> new ArrayList<>())
+                    .add(r);
         }
         return groups;
     }
@@ -69,7 +70,14 @@ public final class Reports {
         out.printf(
                 Locale.ROOT,
                 "%-28s %7s %9s %16s %18s %16s %10s %9s%n",
-                "method", "target", "achieved", "test accuracy", "test MSE", "support recall", "recovered", "samples/s");
+                "method",
+                "target",
+                "achieved",
+                "test accuracy",
+                "test MSE",
+                "support recall",
+                "recovered",
+                "samples/s");
         for (List<RunResult> g : groups(runs).values()) {
             RunResult first = g.get(0);
             out.printf(
@@ -85,7 +93,10 @@ public final class Reports {
                     mean(g, RunResult::samplesPerSecond));
         }
         if (runs.stream().map(RunResult::seed).distinct().count() > 1) {
-            out.printf(Locale.ROOT, "(mean ± sd over %d seeds)%n", runs.stream().map(RunResult::seed).distinct().count());
+            out.printf(
+                    Locale.ROOT,
+                    "(mean ± sd over %d seeds)%n",
+                    runs.stream().map(RunResult::seed).distinct().count());
         }
     }
 
@@ -101,7 +112,8 @@ public final class Reports {
         if (g.size() == 1) {
             return String.format(Locale.ROOT, fmt, m);
         }
-        double var = g.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2)).sum() / (g.size() - 1);
+        double var =
+                g.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2)).sum() / (g.size() - 1);
         return String.format(Locale.ROOT, fmt + " ± " + fmt, m, Math.sqrt(var));
     }
 

@@ -1,9 +1,9 @@
 package org.cyclicalpruning.pipeline.job;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +23,8 @@ import org.cyclicalpruning.schemas.TrainingBatch;
  * on unpacked; bad ones go to {@link #DEAD_LETTERS} with a named reason, and the job goes on.
  */
 public final class BatchValidator extends ProcessFunction<Received, ValidBatch> {
-    private static final VarHandle LITTLE_ENDIAN_INTS = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LITTLE_ENDIAN_INTS =
+            MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     private static final long serialVersionUID = 1L;
 
     /** The side output of rejected records. */
@@ -45,7 +46,9 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         try {
             out.collect(validate(r));
         } catch (Rejected e) {
-            ctx.output(DEAD_LETTERS, deadLetter(r, r.batch.getModelId(), e.reason, e.getMessage(), TrainingBatches.toBytes(r.batch)));
+            ctx.output(
+                    DEAD_LETTERS,
+                    deadLetter(r, r.batch.getModelId(), e.reason, e.getMessage(), TrainingBatches.toBytes(r.batch)));
         }
     }
 
@@ -58,15 +61,21 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
             throw new Rejected(DeadLetterReason.EMPTY_BATCH, "batch has " + rows + " rows");
         }
         if (rows > config.maxBatchRows()) {
-            throw new Rejected(DeadLetterReason.BATCH_TOO_LARGE, "batch has " + rows + " rows, max-batch-rows is " + config.maxBatchRows());
+            throw new Rejected(
+                    DeadLetterReason.BATCH_TOO_LARGE,
+                    "batch has " + rows + " rows, max-batch-rows is " + config.maxBatchRows());
         }
         if (rows * dim > config.maxBatchValues()) {
-            throw new Rejected(DeadLetterReason.BATCH_TOO_LARGE,
-                    "batch has " + rows + " x " + dim + " feature values, max-batch-values is " + config.maxBatchValues());
+            throw new Rejected(
+                    DeadLetterReason.BATCH_TOO_LARGE,
+                    "batch has " + rows + " x " + dim + " feature values, max-batch-values is "
+                            + config.maxBatchValues());
         }
         if (dim != spec.inputs()) {
-            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
-                    "batch has " + dim + " features per row, model " + b.getModelId() + " (" + spec.toText() + ") takes " + spec.inputs());
+            throw new Rejected(
+                    DeadLetterReason.SHAPE_MISMATCH,
+                    "batch has " + dim + " features per row, model " + b.getModelId() + " (" + spec.toText()
+                            + ") takes " + spec.inputs());
         }
         int n = (int) (rows * dim);
         Float divisor = b.getUint8Divisor();
@@ -81,7 +90,9 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         } else {
             // every byte / divisor is finite when the divisor is finite and not zero
             if (!Float.isFinite(divisor) || divisor == 0) {
-                throw new Rejected(DeadLetterReason.NON_FINITE_VALUE, "uint8Divisor is " + divisor + ": features = byte / uint8Divisor would not be finite numbers");
+                throw new Rejected(
+                        DeadLetterReason.NON_FINITE_VALUE,
+                        "uint8Divisor is " + divisor + ": features = byte / uint8Divisor would not be finite numbers");
             }
             features = quantizedFeatures(b.getFeatures(), n);
         }
@@ -90,23 +101,29 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         if (spec.isClassifier()) {
             List<Integer> labels = b.getLabels();
             if (labels == null || labels.size() != rows) {
-                throw new Rejected(DeadLetterReason.LABEL_MISMATCH,
-                        "classifier " + b.getModelId() + " needs " + rows + " labels, got " + (labels == null ? "none" : labels.size()));
+                throw new Rejected(
+                        DeadLetterReason.LABEL_MISMATCH,
+                        "classifier " + b.getModelId() + " needs " + rows + " labels, got "
+                                + (labels == null ? "none" : labels.size()));
             }
             v.labels = new int[(int) rows];
             int classes = spec.classes();
             for (int i = 0; i < rows; i++) {
                 int label = labels.get(i);
                 if (label < 0 || label >= classes) {
-                    throw new Rejected(DeadLetterReason.LABEL_OUT_OF_RANGE, "label " + label + " of row " + i + " is outside [0, " + classes + ")");
+                    throw new Rejected(
+                            DeadLetterReason.LABEL_OUT_OF_RANGE,
+                            "label " + label + " of row " + i + " is outside [0, " + classes + ")");
                 }
                 v.labels[i] = label;
             }
         } else {
             List<Float> targets = b.getTargets();
             if (targets == null || targets.size() != rows) {
-                throw new Rejected(DeadLetterReason.LABEL_MISMATCH,
-                        "regression " + b.getModelId() + " needs " + rows + " targets, got " + (targets == null ? "none" : targets.size()));
+                throw new Rejected(
+                        DeadLetterReason.LABEL_MISMATCH,
+                        "regression " + b.getModelId() + " needs " + rows + " targets, got "
+                                + (targets == null ? "none" : targets.size()));
             }
             v.targets = new float[(int) rows];
             for (int i = 0; i < rows; i++) {
@@ -161,7 +178,8 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         if (spec == null) {
             ModelDeclaration d = config.declarationFor(modelId);
             if (d == null) {
-                throw new Rejected(DeadLetterReason.UNKNOWN_MODEL,
+                throw new Rejected(
+                        DeadLetterReason.UNKNOWN_MODEL,
                         "no model '" + modelId + "' is declared and no default-model is configured");
             }
             spec = ModelSpec.parse(d.getSpec());
@@ -176,7 +194,8 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         if (payload instanceof ByteBuffer) {
             ByteBuffer bytes = ((ByteBuffer) payload).duplicate();
             if (bytes.remaining() != 4L * n) {
-                throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
+                throw new Rejected(
+                        DeadLetterReason.SHAPE_MISMATCH,
                         "packed features hold " + bytes.remaining() + " bytes, rows x dim needs " + 4L * n);
             }
             return ownBytes(bytes);
@@ -184,7 +203,8 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         @SuppressWarnings("unchecked")
         List<Float> list = (List<Float>) payload;
         if (list.size() != n) {
-            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH, "features hold " + list.size() + " values, rows x dim needs " + n);
+            throw new Rejected(
+                    DeadLetterReason.SHAPE_MISMATCH, "features hold " + list.size() + " values, rows x dim needs " + n);
         }
         ByteBuffer packed = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < n; i++) {
@@ -195,18 +215,24 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
 
     private static byte[] quantizedFeatures(Object payload, int n) throws Rejected {
         if (!(payload instanceof ByteBuffer)) {
-            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH, "uint8Divisor is set, so features must be bytes, one per value, not an array of floats");
+            throw new Rejected(
+                    DeadLetterReason.SHAPE_MISMATCH,
+                    "uint8Divisor is set, so features must be bytes, one per value, not an array of floats");
         }
         ByteBuffer bytes = ((ByteBuffer) payload).duplicate();
         if (bytes.remaining() != n) {
-            throw new Rejected(DeadLetterReason.SHAPE_MISMATCH,
+            throw new Rejected(
+                    DeadLetterReason.SHAPE_MISMATCH,
                     "uint8 features hold " + bytes.remaining() + " bytes, rows x dim needs " + n);
         }
         return ownBytes(bytes);
     }
 
     private static byte[] ownBytes(ByteBuffer bytes) {
-        if (bytes.hasArray() && bytes.arrayOffset() == 0 && bytes.position() == 0 && bytes.array().length == bytes.remaining()) {
+        if (bytes.hasArray()
+                && bytes.arrayOffset() == 0
+                && bytes.position() == 0
+                && bytes.array().length == bytes.remaining()) {
             return bytes.array(); // Avro decoded the field into an array of its own: no copy needed
         }
         byte[] copy = new byte[bytes.remaining()];

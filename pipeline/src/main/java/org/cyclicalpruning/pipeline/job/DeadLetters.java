@@ -38,7 +38,8 @@ public final class DeadLetters {
     /** Reads a record of the dead-letter topic. */
     public static DeadLetter fromBytes(byte[] bytes) {
         try {
-            return new SpecificDatumReader<>(DeadLetter.class).read(null, DecoderFactory.get().binaryDecoder(bytes, null));
+            return new SpecificDatumReader<>(DeadLetter.class)
+                    .read(null, DecoderFactory.get().binaryDecoder(bytes, null));
         } catch (IOException e) {
             throw new IllegalArgumentException("not a DeadLetter: " + e.getMessage(), e);
         }

@@ -29,27 +29,30 @@ public final class Declarations {
         ModelSpec spec = field("spec", () -> ModelSpec.parse(d.getSpec()));
         SparsitySchedule schedule = field("schedule", () -> SparsitySchedules.parse(d.getSchedule()));
         if (schedule.clock() != Clock.EVENT_TIME && !d.getSchedule().trim().startsWith("constant")) {
-            throw new IllegalArgumentException("schedule '" + d.getSchedule() + "' counts " + schedule.clock().name().toLowerCase()
+            throw new IllegalArgumentException("schedule '" + d.getSchedule() + "' counts "
+                    + schedule.clock().name().toLowerCase()
                     + "; the streaming job clocks schedules by event time: give durations, e.g. period=10m");
         }
         PruningMode pruning = field("pruning", () -> PruningMode.parse(d.getPruning()));
         OptimizerDeclaration o = d.getOptimizer();
-        OptimizerConfig optimizer = field("optimizer", () -> (o.getKind() == OptimizerKind.SGD
-                        ? OptimizerConfig.sgd(o.getMomentum())
-                        : OptimizerConfig.adam())
-                .withWeightDecay(o.getWeightDecay()));
+        OptimizerConfig optimizer = field(
+                "optimizer",
+                () -> (o.getKind() == OptimizerKind.SGD ? OptimizerConfig.sgd(o.getMomentum()) : OptimizerConfig.adam())
+                        .withWeightDecay(o.getWeightDecay()));
         LearningRate rate = field("learning-rate", () -> LearningRate.constant(o.getLearningRate()));
-        return field("model", () -> TrainingConfig.builder()
-                .setModel(spec)
-                .setSchedule(schedule)
-                .optPruningMode(pruning)
-                .optMaskUpdateInterval(d.getMaskInterval())
-                .optRegrowth(d.getRegrowth())
-                .optOptimizer(optimizer)
-                .optLearningRate(rate)
-                .optDevice(device)
-                .optSeed(d.getSeed())
-                .build());
+        return field(
+                "model",
+                () -> TrainingConfig.builder()
+                        .setModel(spec)
+                        .setSchedule(schedule)
+                        .optPruningMode(pruning)
+                        .optMaskUpdateInterval(d.getMaskInterval())
+                        .optRegrowth(d.getRegrowth())
+                        .optOptimizer(optimizer)
+                        .optLearningRate(rate)
+                        .optDevice(device)
+                        .optSeed(d.getSeed())
+                        .build());
     }
 
     /** Checks a declaration without touching any device; {@code where} prefixes the message. */

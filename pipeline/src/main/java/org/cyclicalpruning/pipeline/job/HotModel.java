@@ -72,8 +72,15 @@ final class HotModel implements AutoCloseable {
             kept[t] = longs(s.getKept().get(t));
             ever[t] = longs(s.getEverPruned().get(t));
         }
-        TrainerState state = new TrainerState(params, optimizer, MaskState.of(sizes, kept, ever), s.getSteps(), s.getSamples(),
-                s.getAnchor(), s.getLastMaskSparsity(), s.getOptimizerUpdates());
+        TrainerState state = new TrainerState(
+                params,
+                optimizer,
+                MaskState.of(sizes, kept, ever),
+                s.getSteps(),
+                s.getSamples(),
+                s.getAnchor(),
+                s.getLastMaskSparsity(),
+                s.getOptimizerUpdates());
         HotModel m = new HotModel(s.getDeclaration(), config, SparseTrainer.restore(config, state, parent));
         m.version = s.getVersion();
         m.nextSnapshotAt = s.getNextSnapshotAt();

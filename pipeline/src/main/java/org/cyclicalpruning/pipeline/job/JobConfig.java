@@ -97,8 +97,17 @@ public record JobConfig(
     public static final Map<String, String> DEFAULTS = defaults();
 
     private static final Set<String> MODEL_KEYS = Set.of(
-            "id", "spec", "schedule", "pruning", "mask-interval", "regrowth", "optimizer", "learning-rate", "momentum",
-            "weight-decay", "seed");
+            "id",
+            "spec",
+            "schedule",
+            "pruning",
+            "mask-interval",
+            "regrowth",
+            "optimizer",
+            "learning-rate",
+            "momentum",
+            "weight-decay",
+            "seed");
     private static final Pattern UNIT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 
     public JobConfig {
@@ -119,10 +128,14 @@ public record JobConfig(
 
     private static void checkSnapshotFits(ModelDeclaration d, int maxSnapshotBytes) {
         long bound = snapshotBound(d);
-        require(bound <= maxSnapshotBytes,
+        require(
+                bound <= maxSnapshotBytes,
                 "model '%s' (%s) may publish snapshots of up to %s bytes (all weights kept), more than max-snapshot-bytes %s;"
                         + " raise max-snapshot-bytes, and the snapshot topic's max.message.bytes with it",
-                d.getModelId(), d.getSpec(), bound, maxSnapshotBytes);
+                d.getModelId(),
+                d.getSpec(),
+                bound,
+                maxSnapshotBytes);
     }
 
     private static Map<String, String> defaults() {
@@ -201,7 +214,11 @@ public record JobConfig(
         require(root.isObject(), "job config must be a YAML mapping of keys to values");
         for (Iterator<String> it = root.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            require(DEFAULTS.containsKey(key), "unknown key '%s' in job config; known keys: %s", key, String.join(", ", DEFAULTS.keySet()));
+            require(
+                    DEFAULTS.containsKey(key),
+                    "unknown key '%s' in job config; known keys: %s",
+                    key,
+                    String.join(", ", DEFAULTS.keySet()));
         }
         Reader r = new Reader(root);
         Map<String, ModelDeclaration> models = new LinkedHashMap<>();
@@ -210,19 +227,27 @@ public record JobConfig(
             require(list.isArray(), "key 'models' must be a list of models, got %s", list.getNodeType());
             for (int i = 0; i < list.size(); i++) {
                 ModelDeclaration d = declaration("models[" + i + "]", list.get(i), true);
-                require(!models.containsKey(d.getModelId()), "models[%s]: model id '%s' is declared twice", i, d.getModelId());
+                require(
+                        !models.containsKey(d.getModelId()),
+                        "models[%s]: model id '%s' is declared twice",
+                        i,
+                        d.getModelId());
                 models.put(d.getModelId(), d);
             }
         }
         JsonNode defaultNode = root.get("default-model");
-        ModelDeclaration defaultModel = defaultNode == null || defaultNode.isNull() || "none".equals(defaultNode.asText(null))
-                ? null
-                : declaration("default-model", defaultNode, false);
-        require(!needModels || !models.isEmpty() || defaultModel != null,
+        ModelDeclaration defaultModel =
+                defaultNode == null || defaultNode.isNull() || "none".equals(defaultNode.asText(null))
+                        ? null
+                        : declaration("default-model", defaultNode, false);
+        require(
+                !needModels || !models.isEmpty() || defaultModel != null,
                 "job config declares no model: add a 'models' list or a 'default-model'");
         String offsets = r.string("starting-offsets").toLowerCase(Locale.ROOT);
-        require(Set.of("earliest", "latest", "committed").contains(offsets),
-                "key 'starting-offsets' must be earliest, latest or committed, got '%s'", offsets);
+        require(
+                Set.of("earliest", "latest", "committed").contains(offsets),
+                "key 'starting-offsets' must be earliest, latest or committed, got '%s'",
+                offsets);
         JobConfig config = new JobConfig(
                 r.string("bootstrap-servers"),
                 r.string("input-topic"),
@@ -275,10 +300,34 @@ public record JobConfig(
             Declarations.validate("model '" + d.getModelId() + "'", d);
             byId.put(d.getModelId(), d);
         }
-        return new JobConfig(bootstrapServers, inputTopic, snapshotTopic, deadLetterTopic, groupId, startingOffsets,
-                bounded, parallelism, checkpointInterval, checkpointDir, maxOutOfOrderness, idleness, snapshotInterval, snapshotDir,
-                maxBatchRows, maxBatchValues, maxRecordBytes, maxSnapshotBytes, hotModels, device, intraOpThreads, restartAttempts, restartDelay,
-                transactionalIdPrefix, kafkaProperties, byId, defaultModel);
+        return new JobConfig(
+                bootstrapServers,
+                inputTopic,
+                snapshotTopic,
+                deadLetterTopic,
+                groupId,
+                startingOffsets,
+                bounded,
+                parallelism,
+                checkpointInterval,
+                checkpointDir,
+                maxOutOfOrderness,
+                idleness,
+                snapshotInterval,
+                snapshotDir,
+                maxBatchRows,
+                maxBatchValues,
+                maxRecordBytes,
+                maxSnapshotBytes,
+                hotModels,
+                device,
+                intraOpThreads,
+                restartAttempts,
+                restartDelay,
+                transactionalIdPrefix,
+                kafkaProperties,
+                byId,
+                defaultModel);
     }
 
     /** Returns a copy with settings replaced from YAML text (keys as in the file). */
@@ -378,8 +427,12 @@ public record JobConfig(
 
     private static boolean isSecret(String key) {
         String k = key.toLowerCase(Locale.ROOT);
-        return k.contains("password") || k.contains("jaas") || k.contains("secret") || k.contains("key")
-                || k.contains("token") || k.contains("credential");
+        return k.contains("password")
+                || k.contains("jaas")
+                || k.contains("secret")
+                || k.contains("key")
+                || k.contains("token")
+                || k.contains("credential");
     }
 
     @Override
@@ -395,8 +448,12 @@ public record JobConfig(
         require(node.isObject(), "%s must be a mapping of model keys, got %s", where, node.getNodeType());
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String key = it.next();
-            require(MODEL_KEYS.contains(key) && (needId || !key.equals("id")),
-                    "unknown key '%s' in %s; known keys: %s", key, where, new TreeSet<>(MODEL_KEYS));
+            require(
+                    MODEL_KEYS.contains(key) && (needId || !key.equals("id")),
+                    "unknown key '%s' in %s; known keys: %s",
+                    key,
+                    where,
+                    new TreeSet<>(MODEL_KEYS));
         }
         Reader r = new Reader(node, where + ".");
         String id = needId ? r.requiredString("id") : "default";
@@ -405,7 +462,8 @@ public record JobConfig(
         try {
             kind = OptimizerKind.valueOf(optimizer);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(where + ".optimizer must be sgd or adam, got '" + optimizer.toLowerCase(Locale.ROOT) + "'");
+            throw new IllegalArgumentException(
+                    where + ".optimizer must be sgd or adam, got '" + optimizer.toLowerCase(Locale.ROOT) + "'");
         }
         ModelDeclaration d = ModelDeclaration.newBuilder()
                 .setModelId(id)
@@ -513,7 +571,12 @@ public record JobConfig(
         }
 
         private boolean parseBool(String key, String v) {
-            require(v.equals("true") || v.equals("false"), "key '%s%s' must be true or false, got '%s'", prefix, key, v);
+            require(
+                    v.equals("true") || v.equals("false"),
+                    "key '%s%s' must be true or false, got '%s'",
+                    prefix,
+                    key,
+                    v);
             return Boolean.parseBoolean(v);
         }
 
@@ -521,13 +584,19 @@ public record JobConfig(
             try {
                 return Long.parseLong(v.trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(String.format("key '%s%s' must be a whole number, got '%s'", prefix, key, v));
+                throw new IllegalArgumentException(
+                        String.format("key '%s%s' must be a whole number, got '%s'", prefix, key, v));
             }
         }
 
         int positiveInt(String key) {
             long v = longValue(key, string(key));
-            require(v > 0 && v <= Integer.MAX_VALUE, "key '%s%s' must be a positive whole number, got %s", prefix, key, v);
+            require(
+                    v > 0 && v <= Integer.MAX_VALUE,
+                    "key '%s%s' must be a positive whole number, got %s",
+                    prefix,
+                    key,
+                    v);
             return (int) v;
         }
 
@@ -549,7 +618,12 @@ public record JobConfig(
                 return fallback;
             }
             long n = longValue(key, v);
-            require(n > 0 && n <= Integer.MAX_VALUE, "key '%s%s' must be a positive whole number, got %s", prefix, key, n);
+            require(
+                    n > 0 && n <= Integer.MAX_VALUE,
+                    "key '%s%s' must be a positive whole number, got %s",
+                    prefix,
+                    key,
+                    n);
             return (int) n;
         }
 
@@ -566,7 +640,8 @@ public record JobConfig(
             try {
                 return Double.parseDouble(v.trim());
             } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(String.format("key '%s%s' must be a number, got '%s'", prefix, key, v));
+                throw new IllegalArgumentException(
+                        String.format("key '%s%s' must be a number, got '%s'", prefix, key, v));
             }
         }
 

@@ -74,5 +74,4 @@ final class ModelMetrics {
     void rejected() {
         rejected++;
     }
-
 }

@@ -295,7 +295,8 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         }
         long ticks = boundary - m.trainer.anchor();
         SparsitySchedule schedule = m.config.schedule();
-        boolean milestone = schedule.clock() == Clock.EVENT_TIME && ticks > 0 && schedule.nextMilestone(ticks - 1) == ticks;
+        boolean milestone =
+                schedule.clock() == Clock.EVENT_TIME && ticks > 0 && schedule.nextMilestone(ticks - 1) == ticks;
         return milestone ? SnapshotReason.CYCLE_END : SnapshotReason.INTERVAL;
     }
 
@@ -336,14 +337,18 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         r.topic = b.topic;
         r.partition = b.partition;
         r.offset = b.offset;
-        output.collect(BatchValidator.DEAD_LETTERS, new StreamRecord<>(
-                BatchValidator.deadLetter(r, b.modelId, reason, message, TrainingBatches.toBytes(TrainingBatches.of(b)))));
+        output.collect(
+                BatchValidator.DEAD_LETTERS,
+                new StreamRecord<>(BatchValidator.deadLetter(
+                        r, b.modelId, reason, message, TrainingBatches.toBytes(TrainingBatches.of(b)))));
     }
 
     private ModelMetrics metrics(String modelId) {
-        return metrics.computeIfAbsent(modelId, id -> metrics.size() < ModelMetrics.MAX_MODELS
-                ? ModelMetrics.register(getMetricGroup().addGroup("model", id))
-                : ModelMetrics.unregistered());
+        return metrics.computeIfAbsent(
+                modelId,
+                id -> metrics.size() < ModelMetrics.MAX_MODELS
+                        ? ModelMetrics.register(getMetricGroup().addGroup("model", id))
+                        : ModelMetrics.unregistered());
     }
 
     private static long plus(long a, long b) {

@@ -59,7 +59,10 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         } else if (value.length > maxRecordBytes) {
             // the dead letter keeps a bounded prefix (the whole record stays at its offset in the
             // input topic), so that it fits the dead-letter topic
-            fail(r, Arrays.copyOf(value, maxRecordBytes), DeadLetterReason.BATCH_TOO_LARGE,
+            fail(
+                    r,
+                    Arrays.copyOf(value, maxRecordBytes),
+                    DeadLetterReason.BATCH_TOO_LARGE,
                     "record of " + value.length + " bytes exceeds max-record-bytes " + maxRecordBytes
                             + "; this dead letter holds its first " + maxRecordBytes + " bytes");
         } else {

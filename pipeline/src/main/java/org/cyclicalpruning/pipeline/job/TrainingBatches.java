@@ -40,7 +40,8 @@ public final class TrainingBatches {
      * @param uint8Divisor every feature must equal {@code b / uint8Divisor} for a byte value b
      * @throws IllegalArgumentException naming the first feature that is not such a value
      */
-    public static TrainingBatch quantized(String modelId, long sequence, long eventTime, Batch batch, float uint8Divisor) {
+    public static TrainingBatch quantized(
+            String modelId, long sequence, long eventTime, Batch batch, float uint8Divisor) {
         float[] x = batch.features();
         float[] table = Uint8Features.table(uint8Divisor);
         byte[] bytes = new byte[x.length];
@@ -55,7 +56,8 @@ public final class TrainingBatches {
         return record(modelId, sequence, eventTime, batch, ByteBuffer.wrap(bytes), uint8Divisor);
     }
 
-    private static TrainingBatch record(String modelId, long sequence, long eventTime, Batch batch, ByteBuffer features, Float uint8Divisor) {
+    private static TrainingBatch record(
+            String modelId, long sequence, long eventTime, Batch batch, ByteBuffer features, Float uint8Divisor) {
         return TrainingBatch.newBuilder()
                 .setModelId(modelId)
                 .setSequence(sequence)
@@ -71,7 +73,8 @@ public final class TrainingBatches {
 
     /** Returns the record as plain Avro binary, the value format of the input topic. */
     public static byte[] toBytes(TrainingBatch batch) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 + (batch.getUint8Divisor() == null ? 4 : 1) * batch.getRows() * Math.max(1, batch.getDim()));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(
+                64 + (batch.getUint8Divisor() == null ? 4 : 1) * batch.getRows() * Math.max(1, batch.getDim()));
         BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
         try {
             new SpecificDatumWriter<>(TrainingBatch.class).write(batch, encoder);

@@ -1,7 +1,6 @@
 package org.cyclicalpruning.pipeline.job;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -9,8 +8,8 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.file.sink.FileSink;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
@@ -25,9 +24,8 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
-import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.BasePathBucketAssigner;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
@@ -106,7 +104,8 @@ public final class TrainingJob {
         }
         KafkaSource<Received> source = builder.build();
 
-        WatermarkStrategy<Received> watermarks = WatermarkStrategy.<Received>forBoundedOutOfOrderness(config.maxOutOfOrderness())
+        WatermarkStrategy<Received> watermarks = WatermarkStrategy.<Received>forBoundedOutOfOrderness(
+                        config.maxOutOfOrderness())
                 .withTimestampAssigner((r, recordTimestamp) -> r.eventTime())
                 .withIdleness(config.idleness());
 
@@ -116,15 +115,16 @@ public final class TrainingJob {
                 .uid("validate")
                 .name("validate");
 
-        SingleOutputStreamOperator<SparseModelSnapshot> snapshots = valid
-                .keyBy(b -> b.modelId, TypeInformation.of(String.class))
+        SingleOutputStreamOperator<SparseModelSnapshot> snapshots = valid.keyBy(
+                        b -> b.modelId, TypeInformation.of(String.class))
                 .transform("train", new AvroTypeInfo<>(SparseModelSnapshot.class), new ModelTrainingOperator(config))
                 .uid("train");
 
         DataStream<DeadLetter> deadLetters = valid.getSideOutput(BatchValidator.DEAD_LETTERS)
                 .union(snapshots.getSideOutput(BatchValidator.DEAD_LETTERS));
 
-        snapshots.sinkTo(KafkaSink.<SparseModelSnapshot>builder()
+        snapshots
+                .sinkTo(KafkaSink.<SparseModelSnapshot>builder()
                         .setBootstrapServers(config.bootstrapServers())
                         .setKafkaProducerConfig(kafka)
                         .setRecordSerializer(snapshotSerializer(config.snapshotTopic()))
@@ -137,7 +137,8 @@ public final class TrainingJob {
                 .uid("snapshot-topic")
                 .name("snapshot-topic");
 
-        deadLetters.sinkTo(KafkaSink.<DeadLetter>builder()
+        deadLetters
+                .sinkTo(KafkaSink.<DeadLetter>builder()
                         .setBootstrapServers(config.bootstrapServers())
                         .setKafkaProducerConfig(kafka)
                         .setRecordSerializer(deadLetterSerializer(config.deadLetterTopic()))
@@ -145,15 +146,22 @@ public final class TrainingJob {
                         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dead-letters")
                         .setProperty("transaction.timeout.ms", "600000")
                         // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
-                        .setProperty("max.request.size", String.valueOf(DeadLetters.maxRecordSize(config.maxRecordBytes())))
+                        .setProperty(
+                                "max.request.size", String.valueOf(DeadLetters.maxRecordSize(config.maxRecordBytes())))
                         .build())
                 .uid("dead-letter-topic")
                 .name("dead-letter-topic");
 
         if (config.snapshotDir() != null) {
-            snapshots.sinkTo(FileSink.forBulkFormat(new Path(config.snapshotDir()), AvroWriters.forSpecificRecord(SparseModelSnapshot.class))
+            snapshots
+                    .sinkTo(FileSink.forBulkFormat(
+                                    new Path(config.snapshotDir()),
+                                    AvroWriters.forSpecificRecord(SparseModelSnapshot.class))
                             .withBucketAssigner(new ModelIdBucketAssigner())
-                            .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("snapshots").withPartSuffix(".avro").build())
+                            .withOutputFileConfig(OutputFileConfig.builder()
+                                    .withPartPrefix("snapshots")
+                                    .withPartSuffix(".avro")
+                                    .build())
                             .build())
                     .uid("snapshot-files")
                     .name("snapshot-files");
@@ -176,14 +184,19 @@ public final class TrainingJob {
         // Kafka's timestamp is left to the producer (time of writing): event times of replayed
         // history would make retention and compaction lag treat fresh snapshots as old
         return (snapshot, context, timestamp) -> new ProducerRecord<>(
-                topic, null, null, snapshot.getModelId().getBytes(StandardCharsets.UTF_8), ModelSnapshots.toBytes(snapshot));
+                topic,
+                null,
+                null,
+                snapshot.getModelId().getBytes(StandardCharsets.UTF_8),
+                ModelSnapshots.toBytes(snapshot));
     }
 
     private static KafkaRecordSerializationSchema<DeadLetter> deadLetterSerializer(String topic) {
         return (letter, context, timestamp) -> new ProducerRecord<>(
-                topic, null, null,
+                topic,
+                null,
+                null,
                 letter.getModelId() == null ? null : letter.getModelId().getBytes(StandardCharsets.UTF_8),
                 DeadLetters.toBytes(letter));
     }
-
 }

@@ -24,6 +24,7 @@ public class ValidBatch {
     public int[] labels;
     /** Regression targets, or null for classifiers. */
     public float[] targets;
+
     public String topic;
     public int partition;
     public long offset;

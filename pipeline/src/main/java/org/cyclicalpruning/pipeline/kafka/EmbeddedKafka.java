@@ -78,8 +78,14 @@ public final class EmbeddedKafka implements AutoCloseable {
             String max = String.valueOf(MAX_MESSAGE_BYTES);
             admin.createTopics(List.of(
                             new NewTopic(input, partitions, (short) 1).configs(Map.of("max.message.bytes", max)),
-                            new NewTopic(snapshots, 1, (short) 1).configs(Map.of(
-                                    "cleanup.policy", "compact", "min.compaction.lag.ms", "3600000", "max.message.bytes", max)),
+                            new NewTopic(snapshots, 1, (short) 1)
+                                    .configs(Map.of(
+                                            "cleanup.policy",
+                                            "compact",
+                                            "min.compaction.lag.ms",
+                                            "3600000",
+                                            "max.message.bytes",
+                                            max)),
                             new NewTopic(deadLetters, 1, (short) 1).configs(Map.of("max.message.bytes", max))))
                     .all()
                     .get();

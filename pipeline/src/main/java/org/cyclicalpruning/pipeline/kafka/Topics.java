@@ -65,7 +65,10 @@ public final class Topics {
      * @return the records read
      */
     public static List<ConsumerRecord<byte[], byte[]>> readUntil(
-            String bootstrapServers, String topic, Predicate<List<ConsumerRecord<byte[], byte[]>>> done, Duration timeout) {
+            String bootstrapServers,
+            String topic,
+            Predicate<List<ConsumerRecord<byte[], byte[]>>> done,
+            Duration timeout) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers, Map.of())) {
@@ -87,7 +90,8 @@ public final class Topics {
      * @param timeout gives up and returns what was read after this long
      * @return the records, partition by partition
      */
-    public static List<ConsumerRecord<byte[], byte[]>> readAll(String bootstrapServers, String topic, Map<String, String> extra, Duration timeout) {
+    public static List<ConsumerRecord<byte[], byte[]>> readAll(
+            String bootstrapServers, String topic, Map<String, String> extra, Duration timeout) {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers, extra)) {
@@ -96,7 +100,8 @@ public final class Topics {
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            while (System.nanoTime() < deadline && partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+            while (System.nanoTime() < deadline
+                    && partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 consumer.poll(Duration.ofMillis(200)).forEach(out::add);
             }
         }

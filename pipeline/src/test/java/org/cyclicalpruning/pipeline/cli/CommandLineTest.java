@@ -20,16 +20,30 @@ class CommandLineTest {
         Path csv = dir.resolve("results.csv");
         Path png = dir.resolve("results.png");
 
-        int code = Main.newCommandLine().execute(
-                "experiment", "--dataset", "synthetic", "--steps", "240", "--seed", "1",
-                "--sparsities", "0.9,0.98", "--csv", csv.toString(), "--plot", png.toString());
+        int code = Main.newCommandLine()
+                .execute(
+                        "experiment",
+                        "--dataset",
+                        "synthetic",
+                        "--steps",
+                        "240",
+                        "--seed",
+                        "1",
+                        "--sparsities",
+                        "0.9,0.98",
+                        "--csv",
+                        csv.toString(),
+                        "--plot",
+                        png.toString());
 
         assertThat(code).isZero();
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines.get(0)).isEqualTo(Reports.CSV_HEADER);
         assertThat(lines).hasSize(1 + 1 + 2 + 2);
         assertThat(lines.get(1)).startsWith("dense,0.00000,");
-        assertThat(lines.subList(2, 6)).extracting(l -> l.split(",")[0]).containsExactly("gmp", "gmp", "cyclical", "cyclical");
+        assertThat(lines.subList(2, 6))
+                .extracting(l -> l.split(",")[0])
+                .containsExactly("gmp", "gmp", "cyclical", "cyclical");
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",", -1);
             assertThat(f).hasSize(8);
@@ -38,10 +52,13 @@ class CommandLineTest {
             assertThat(Double.parseDouble(f[5])).as("support_recall").isBetween(0.0, 1.0);
         }
         String gmp98 = lines.get(3);
-        assertThat(Double.parseDouble(gmp98.split(",")[2])).as("achieved sparsity").isCloseTo(0.98, org.assertj.core.api.Assertions.within(0.001));
+        assertThat(Double.parseDouble(gmp98.split(",")[2]))
+                .as("achieved sparsity")
+                .isCloseTo(0.98, org.assertj.core.api.Assertions.within(0.001));
         byte[] header = Files.readAllBytes(png);
         assertThat(header.length).isGreaterThan(1000);
-        assertThat(new String(header, 1, 3, java.nio.charset.StandardCharsets.US_ASCII)).isEqualTo("PNG");
+        assertThat(new String(header, 1, 3, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("PNG");
     }
 
     @Test
@@ -75,7 +92,9 @@ class CommandLineTest {
         java.io.PrintStream saved = System.out;
         System.setOut(new java.io.PrintStream(bytes, true));
         try {
-            assertThat(cli.execute("schedule", "cyclical(final=0.9, period=100, cycles=2)", "--to", "200", "--points", "9")).isZero();
+            assertThat(cli.execute(
+                            "schedule", "cyclical(final=0.9, period=100, cycles=2)", "--to", "200", "--points", "9"))
+                    .isZero();
         } finally {
             System.setOut(saved);
         }

@@ -33,16 +33,30 @@ class DemoIT {
     void demoEndsByItselfAndItsSnapshotFilesCanBeInspected(@TempDir Path dir) {
         String demo = run("demo", "--dataset", "synthetic-drift", "--out", dir.toString());
         assertThat(demo).contains("synthetic sparse teacher", "summary");
-        List<String> snapshotLines = demo.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
+        List<String> snapshotLines =
+                demo.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
         assertThat(snapshotLines).hasSize(12);
-        assertThat(demo).containsPattern("cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*support recall 1\\.00");
+        assertThat(demo)
+                .containsPattern("cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*support recall 1\\.00");
         assertThat(demo).containsPattern("gmp +6 snapshots, 600 steps, .*support recall 0\\.00");
         assertThat(demo).contains("dead letter: NOT_AVRO");
 
-        String inspect = run("inspect", "--dir", dir.toString(), "--describe", "--recall", "--dataset", "synthetic-drift",
-                "--batches", "600", "--batch-size", "32");
+        String inspect = run(
+                "inspect",
+                "--dir",
+                dir.toString(),
+                "--describe",
+                "--recall",
+                "--dataset",
+                "synthetic-drift",
+                "--batches",
+                "600",
+                "--batch-size",
+                "32");
         assertThat(inspect).contains("12 snapshots of 2 models", "layer0.weight");
-        List<String> fromFiles = inspect.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
+        List<String> fromFiles = inspect.lines()
+                .filter(l -> l.matches("(cyclical|gmp) +\\d+ .*"))
+                .toList();
         assertThat(fromFiles).containsExactlyInAnyOrderElementsOf(snapshotLines);
     }
 }

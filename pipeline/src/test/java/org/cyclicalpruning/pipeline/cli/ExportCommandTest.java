@@ -41,7 +41,8 @@ class ExportCommandTest {
      * Loads the archive with NumPy, rebuilds every tensor (dense, or from values, indices and
      * shape), runs x @ W.T + b per layer with ReLU between, and prints all of it as JSON.
      */
-    private static final String NUMPY_FORWARD = String.join("\n",
+    private static final String NUMPY_FORWARD = String.join(
+            "\n",
             "import json, sys",
             "import numpy as np",
             "path, layout, x_json = sys.argv[1:4]",
@@ -79,7 +80,8 @@ class ExportCommandTest {
         assertThat(r.code).as(r.err).isZero();
         assertThat(r.out).contains("wrote " + npz, "mlp v2", "dense layout", "layer0.weight.npy", "meta.json");
         JsonNode numpy = numpyForward(npz, "dense", 20);
-        assertThat(numpy.get("files")).extracting(JsonNode::asText)
+        assertThat(numpy.get("files"))
+                .extracting(JsonNode::asText)
                 .containsExactly("layer0.bias", "layer0.weight", "layer1.bias", "layer1.weight", "meta.json");
         assertThat(numpy.at("/meta/model_id").asText()).isEqualTo("mlp");
         assertThat(numpy.at("/meta/version").asLong()).isEqualTo(2);
@@ -96,7 +98,9 @@ class ExportCommandTest {
         assertThat(r.code).as(r.err).isZero();
         assertThat(r.out).contains("mlp v3", "sparse layout", "layer0.weight.indices.npy");
         JsonNode numpy = numpyForward(mlpNpz, "sparse", 20);
-        assertThat(numpy.get("files")).extracting(JsonNode::asText).contains("layer0.weight.values", "layer0.weight.indices", "layer0.weight.shape");
+        assertThat(numpy.get("files"))
+                .extracting(JsonNode::asText)
+                .contains("layer0.weight.values", "layer0.weight.indices", "layer0.weight.shape");
         assertThat(numpy.at("/meta/layout").asText()).isEqualTo("sparse");
         assertMatchesJava(numpy, mlp(3));
 
@@ -129,9 +133,13 @@ class ExportCommandTest {
         Path avro = writeAvro(dir.resolve("part-0.avro"), mlp(1), lr(1));
         String out = dir.resolve("x.npz").toString();
 
-        assertError(export(avro.toString(), "--out", out), "holds snapshots of 2 models (lr, mlp); pick one with --model");
+        assertError(
+                export(avro.toString(), "--out", out), "holds snapshots of 2 models (lr, mlp); pick one with --model");
         assertError(export(avro.toString(), "--out", out, "--model", "cnn"), "no snapshot of model 'cnn'", "lr, mlp");
-        assertError(export(avro.toString(), "--out", out, "--model", "lr", "--version", "7"), "model 'lr' has no version 7", "versions: 1");
+        assertError(
+                export(avro.toString(), "--out", out, "--model", "lr", "--version", "7"),
+                "model 'lr' has no version 7",
+                "versions: 1");
         assertError(export(dir.resolve("missing.avro").toString(), "--out", out), "missing.avro does not exist");
         Path notAvro = Files.writeString(dir.resolve("notes.avro"), "hello");
         assertError(export(notAvro.toString(), "--out", out), "cannot read snapshots from");
@@ -151,12 +159,16 @@ class ExportCommandTest {
         for (int p = 0; p < params.length; p++) {
             String name = spec.tensorNames().get(p);
             assertThat(floats(numpy.at("/tensors/" + name))).as(name).containsExactly(params[p]);
-            assertThat(numpy.at("/nnz/" + name).asLong()).as("nnz of " + name).isEqualTo(snapshot.getTensors().get(p).getNnz());
+            assertThat(numpy.at("/nnz/" + name).asLong())
+                    .as("nnz of " + name)
+                    .isEqualTo(snapshot.getTensors().get(p).getNnz());
         }
         float[] x = TestSnapshots.features(ROWS, spec.inputs(), 42);
         try (SnapshotPredictor djl = SnapshotPredictor.load(snapshot)) {
             float[] expected = djl.predict(x, ROWS);
-            assertThat(floats(numpy.get("outputs"))).as("NumPy's forward pass against DJL's").containsExactly(expected, within(1e-5f));
+            assertThat(floats(numpy.get("outputs")))
+                    .as("NumPy's forward pass against DJL's")
+                    .containsExactly(expected, within(1e-5f));
         }
     }
 
@@ -178,7 +190,8 @@ class ExportCommandTest {
 
     /** An Avro container file, as the job's file sink writes it. */
     private static Path writeAvro(Path file, SparseModelSnapshot... snapshots) throws IOException {
-        try (DataFileWriter<SparseModelSnapshot> writer = new DataFileWriter<>(new SpecificDatumWriter<>(SparseModelSnapshot.class))) {
+        try (DataFileWriter<SparseModelSnapshot> writer =
+                new DataFileWriter<>(new SpecificDatumWriter<>(SparseModelSnapshot.class))) {
             writer.create(SparseModelSnapshot.getClassSchema(), file.toFile());
             for (SparseModelSnapshot s : snapshots) {
                 writer.append(s);
@@ -215,9 +228,13 @@ class ExportCommandTest {
         command.addAll(args);
         Process process;
         try {
-            process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.PIPE).start();
+            process = new ProcessBuilder(command)
+                    .redirectError(ProcessBuilder.Redirect.PIPE)
+                    .start();
         } catch (IOException e) {
-            return fail("python3 is not installed; this test reads the archive with NumPy: apt-get install -y python3-numpy (" + e.getMessage() + ")");
+            return fail(
+                    "python3 is not installed; this test reads the archive with NumPy: apt-get install -y python3-numpy ("
+                            + e.getMessage() + ")");
         }
         process.getOutputStream().close();
         String stdout = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -228,7 +245,8 @@ class ExportCommandTest {
         }
         if (process.exitValue() != 0) {
             if (stderr.contains("No module named 'numpy'")) {
-                return fail("NumPy is not installed; this test reads the archive with it: apt-get install -y python3-numpy");
+                return fail(
+                        "NumPy is not installed; this test reads the archive with it: apt-get install -y python3-numpy");
             }
             return fail("python3 failed (exit " + process.exitValue() + "):\n" + stderr);
         }

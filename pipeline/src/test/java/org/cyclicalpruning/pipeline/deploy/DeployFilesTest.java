@@ -29,7 +29,8 @@ class DeployFilesTest {
 
     private static List<JsonNode> yamlDocuments(String file) throws IOException {
         List<JsonNode> docs = new ArrayList<>();
-        try (YAMLParser parser = new YAMLFactory().createParser(DEPLOY.resolve(file).toFile())) {
+        try (YAMLParser parser =
+                new YAMLFactory().createParser(DEPLOY.resolve(file).toFile())) {
             YAML.readValues(parser, JsonNode.class).forEachRemaining(docs::add);
         }
         return docs;
@@ -37,7 +38,9 @@ class DeployFilesTest {
 
     private static String group(String text, String regex) {
         Matcher m = Pattern.compile(regex, Pattern.MULTILINE).matcher(text);
-        assertThat(m.find()).as("%s in %s", regex, text.length() > 200 ? text.substring(0, 200) : text).isTrue();
+        assertThat(m.find())
+                .as("%s in %s", regex, text.length() > 200 ? text.substring(0, 200) : text)
+                .isTrue();
         return m.group(1);
     }
 
@@ -71,11 +74,22 @@ class DeployFilesTest {
     void clusterSettingsAgreeBetweenTheStandaloneAndKubernetesConfigurations() throws IOException {
         JsonNode standalone = yaml("conf/config.yaml");
         JsonNode k8s = yaml("k8s/flink-deployment.yaml").at("/spec/flinkConfiguration");
-        assertThat(standalone.get("classloader.parent-first-patterns.additional").get(0).asText()).isEqualTo("ai.djl.");
-        assertThat(k8s.get("classloader.parent-first-patterns.additional").asText()).isEqualTo("ai.djl.");
-        for (String key : List.of("state.backend.type", "taskmanager.memory.segment-size", "restart-strategy.type",
-                "execution.checkpointing.externalized-checkpoint-retention", "metrics.reporter.prom.factory.class")) {
-            assertThat(k8s.get(key).asText()).as(key).isEqualTo(standalone.get(key).asText());
+        assertThat(standalone
+                        .get("classloader.parent-first-patterns.additional")
+                        .get(0)
+                        .asText())
+                .isEqualTo("ai.djl.");
+        assertThat(k8s.get("classloader.parent-first-patterns.additional").asText())
+                .isEqualTo("ai.djl.");
+        for (String key : List.of(
+                "state.backend.type",
+                "taskmanager.memory.segment-size",
+                "restart-strategy.type",
+                "execution.checkpointing.externalized-checkpoint-retention",
+                "metrics.reporter.prom.factory.class")) {
+            assertThat(k8s.get(key).asText())
+                    .as(key)
+                    .isEqualTo(standalone.get(key).asText());
         }
     }
 
@@ -92,10 +106,16 @@ class DeployFilesTest {
                 topics.put(doc.at("/metadata/name").asText(), doc);
             }
         }
-        assertThat(topics.keySet()).containsExactlyInAnyOrder(defaults.inputTopic(), defaults.snapshotTopic(), defaults.deadLetterTopic());
-        assertThat(topics.get(defaults.snapshotTopic()).at("/spec/config/cleanup.policy").asText()).isEqualTo("compact");
-        assertThat(inImage.bootstrapServers()).startsWith(
-                topics.get(defaults.inputTopic()).at("/metadata/labels/strimzi.io~1cluster").asText() + "-kafka-bootstrap");
+        assertThat(topics.keySet())
+                .containsExactlyInAnyOrder(defaults.inputTopic(), defaults.snapshotTopic(), defaults.deadLetterTopic());
+        assertThat(topics.get(defaults.snapshotTopic())
+                        .at("/spec/config/cleanup.policy")
+                        .asText())
+                .isEqualTo("compact");
+        assertThat(inImage.bootstrapServers())
+                .startsWith(topics.get(defaults.inputTopic())
+                                .at("/metadata/labels/strimzi.io~1cluster")
+                                .asText() + "-kafka-bootstrap");
         String kafkaScript = Files.readString(DEPLOY.resolve("bin/kafka.sh"));
         for (String topic : topics.keySet()) {
             assertThat(kafkaScript).contains("--topic " + topic);

@@ -44,8 +44,31 @@ class PlantedSupportTest {
     }
 
     private static ExperimentSettings settings(DatasetKind kind) {
-        return new ExperimentSettings(kind, Path.of("."), 1, 3000, 128, List.of(1L), List.of(0.98), List.of("gmp", "cyclical"),
-                12, 0.75, 0, 0, false, 1, 0, 0.5, PruningMode.global(), OptimizerConfig.adam(), 0.005,
-                LearningRate.Kind.CONSTANT, DeviceChoice.CPU, 5, "", false, 0.9);
+        return new ExperimentSettings(
+                kind,
+                Path.of("."),
+                1,
+                3000,
+                128,
+                List.of(1L),
+                List.of(0.98),
+                List.of("gmp", "cyclical"),
+                12,
+                0.75,
+                0,
+                0,
+                false,
+                1,
+                0,
+                0.5,
+                PruningMode.global(),
+                OptimizerConfig.adam(),
+                0.005,
+                LearningRate.Kind.CONSTANT,
+                DeviceChoice.CPU,
+                5,
+                "",
+                false,
+                0.9);
     }
 }

@@ -16,7 +16,6 @@ import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.pipeline.kafka.EmbeddedKafka;
 import org.cyclicalpruning.pipeline.kafka.Topics;
@@ -45,8 +44,20 @@ class BadInputIT {
     private static final int BATCHES = 60;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(
-            model("clf", "logistic:" + JobFixtures.DIM, "cyclical(final=0.9, period=1s, cycles=inf)", "global", true, 0.05),
-            model("reg", "linear:" + JobFixtures.DIM, "cyclical(final=0.9, period=1s, cycles=inf)", "global", true, 0.01));
+            model(
+                    "clf",
+                    "logistic:" + JobFixtures.DIM,
+                    "cyclical(final=0.9, period=1s, cycles=inf)",
+                    "global",
+                    true,
+                    0.05),
+            model(
+                    "reg",
+                    "linear:" + JobFixtures.DIM,
+                    "cyclical(final=0.9, period=1s, cycles=inf)",
+                    "global",
+                    true,
+                    0.01));
 
     private static EmbeddedKafka kafka;
 
@@ -96,10 +107,17 @@ class BadInputIT {
         bad.put(DeadLetterReason.LABEL_OUT_OF_RANGE, TrainingBatches.toBytes(label));
         // a hostile header: a billion rows of a million features, and 64 bytes of payload
         TrainingBatch huge = TrainingBatch.newBuilder(good("clf", i))
-                .setRows(1 << 30).setDim(1 << 20).setFeatures(ByteBuffer.allocate(64)).setLabels(List.of(1)).build();
+                .setRows(1 << 30)
+                .setDim(1 << 20)
+                .setFeatures(ByteBuffer.allocate(64))
+                .setLabels(List.of(1))
+                .build();
         bad.put(DeadLetterReason.BATCH_TOO_LARGE, TrainingBatches.toBytes(huge));
         TrainingBatch empty = TrainingBatch.newBuilder(good("clf", i))
-                .setRows(0).setFeatures(ByteBuffer.allocate(0)).setLabels(Collections.emptyList()).build();
+                .setRows(0)
+                .setFeatures(ByteBuffer.allocate(0))
+                .setLabels(Collections.emptyList())
+                .build();
         bad.put(DeadLetterReason.EMPTY_BATCH, TrainingBatches.toBytes(empty));
         // finite, but its square is not: the loss overflows, the step is rolled back
         TrainingBatch overflow = good("reg", i);
@@ -124,12 +142,14 @@ class BadInputIT {
             }
         }
         JobConfig config = JobFixtures.config(kafka.bootstrapServers(), 2, true, MODELS)
-                .with("{input-topic: in-" + suffix + ", snapshot-topic: out-" + suffix + ", dead-letter-topic: dead-" + suffix
-                        + ", restart-attempts: 0, max-batch-rows: 4096}");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+                .with("{input-topic: in-" + suffix + ", snapshot-topic: out-" + suffix + ", dead-letter-topic: dead-"
+                        + suffix + ", restart-attempts: 0, max-batch-rows: 4096}");
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         env.execute("bad-input-" + suffix);
-        return JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-" + suffix, Map.of(), Duration.ofSeconds(60)));
+        return JobFixtures.byModel(
+                Topics.readAll(kafka.bootstrapServers(), "out-" + suffix, Map.of(), Duration.ofSeconds(60)));
     }
 
     @Test
@@ -137,16 +157,20 @@ class BadInputIT {
         Map<String, List<SparseModelSnapshot>> clean = run("clean", false);
         Map<String, List<SparseModelSnapshot>> mixed = run("mixed", true);
 
-        List<DeadLetter> dead = JobFixtures.deadLetters(kafka.bootstrapServers(), "dead-mixed", DeadLetterReason.values().length, Duration.ofSeconds(20));
+        List<DeadLetter> dead = JobFixtures.deadLetters(
+                kafka.bootstrapServers(), "dead-mixed", DeadLetterReason.values().length, Duration.ofSeconds(20));
         Set<DeadLetterReason> reasons = dead.stream().map(DeadLetter::getReason).collect(Collectors.toSet());
         assertThat(reasons).isEqualTo(EnumSet.allOf(DeadLetterReason.class));
         assertThat(dead).hasSize(DeadLetterReason.values().length);
         for (DeadLetter d : dead) {
             assertThat(d.getSourceTopic()).isEqualTo("in-mixed");
             assertThat(d.getMessage()).isNotBlank();
-            assertThat(d.getRaw().remaining()).as("the record is kept for %s", d.getReason()).isPositive();
+            assertThat(d.getRaw().remaining())
+                    .as("the record is kept for %s", d.getReason())
+                    .isPositive();
         }
-        assertThat(JobFixtures.deadLetters(kafka.bootstrapServers(), "dead-clean", 1, Duration.ofSeconds(2))).isEmpty();
+        assertThat(JobFixtures.deadLetters(kafka.bootstrapServers(), "dead-clean", 1, Duration.ofSeconds(2)))
+                .isEmpty();
 
         assertThat(mixed.keySet()).isEqualTo(clean.keySet());
         for (String id : clean.keySet()) {

@@ -34,13 +34,27 @@ import org.junit.jupiter.api.io.TempDir;
  * failure-free run publishes.
  */
 class ClusterIT {
-    private static final Path DEPLOY = Path.of("..", "deploy", "bin").toAbsolutePath().normalize();
-    private static final Path JOB_JAR = Path.of("target", "cyclical-pruning-job.jar").toAbsolutePath();
+    private static final Path DEPLOY =
+            Path.of("..", "deploy", "bin").toAbsolutePath().normalize();
+    private static final Path JOB_JAR =
+            Path.of("target", "cyclical-pruning-job.jar").toAbsolutePath();
     private static final int BATCHES = 160;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(
-            model("c1", "logistic:" + JobFixtures.DIM, "cyclical(final=0.9, period=1s, cycles=inf, ramp=0.5)", "global", true, 0.05),
-            model("c2", "mlp:" + JobFixtures.DIM + "-16-2", "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)", "global", true, 0.05),
+            model(
+                    "c1",
+                    "logistic:" + JobFixtures.DIM,
+                    "cyclical(final=0.9, period=1s, cycles=inf, ramp=0.5)",
+                    "global",
+                    true,
+                    0.05),
+            model(
+                    "c2",
+                    "mlp:" + JobFixtures.DIM + "-16-2",
+                    "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)",
+                    "global",
+                    true,
+                    0.05),
             model("g3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=3s)", "global", false, 0.05));
 
     @TempDir
@@ -67,7 +81,8 @@ class ClusterIT {
         createTopics("in-kill", "out-kill");
         produce("in-kill", 0, BATCHES / 2);
         Path config = config("in-kill", "out-kill");
-        String job = run("job.sh", "submit", JOB_JAR.toString(), "--", "run", "--config", config.toString()).trim();
+        String job = run("job.sh", "submit", JOB_JAR.toString(), "--", "run", "--config", config.toString())
+                .trim();
         Topics.readUntil(bootstrap, "out-kill", l -> l.size() >= 3, Duration.ofSeconds(120));
         run("flink-cluster.sh", "kill-taskmanager");
         run("flink-cluster.sh", "start-taskmanager");
@@ -77,7 +92,8 @@ class ClusterIT {
         int want = boundariesBefore(expected, JobFixtures.T0 + (BATCHES - 1) * STEP);
         Topics.readUntil(bootstrap, "out-kill", l -> l.size() >= want, Duration.ofSeconds(180));
         Thread.sleep(3000); // a duplicate would show up now
-        Map<String, List<SparseModelSnapshot>> actual = JobFixtures.byModel(Topics.readAll(bootstrap, "out-kill", Map.of(), Duration.ofSeconds(60)));
+        Map<String, List<SparseModelSnapshot>> actual =
+                JobFixtures.byModel(Topics.readAll(bootstrap, "out-kill", Map.of(), Duration.ofSeconds(60)));
         run("job.sh", "cancel", job);
         System.out.println(JobFixtures.describe(actual));
         assertThat(actual.values().stream().mapToInt(List::size).sum()).isEqualTo(want);
@@ -89,35 +105,80 @@ class ClusterIT {
         createTopics("in-sp", "out-sp");
         produce("in-sp", 0, BATCHES / 2);
         Path config = config("in-sp", "out-sp");
-        String first = run("job.sh", "submit", JOB_JAR.toString(), "--", "run", "--config", config.toString(), "--set", "parallelism=1").trim();
-        int before = boundariesBefore(reference(config, "in-sp", "out-sp-first-half-ref"), JobFixtures.T0 + (BATCHES / 2 - 1) * STEP);
+        String first = run(
+                        "job.sh",
+                        "submit",
+                        JOB_JAR.toString(),
+                        "--",
+                        "run",
+                        "--config",
+                        config.toString(),
+                        "--set",
+                        "parallelism=1")
+                .trim();
+        int before = boundariesBefore(
+                reference(config, "in-sp", "out-sp-first-half-ref"), JobFixtures.T0 + (BATCHES / 2 - 1) * STEP);
         Topics.readUntil(bootstrap, "out-sp", l -> l.size() >= before, Duration.ofSeconds(120));
         String savepoint = run("job.sh", "stop-with-savepoint", first).trim();
         assertThat(savepoint).startsWith("file:");
 
         produce("in-sp", BATCHES / 2, BATCHES);
-        String second = run("job.sh", "submit", JOB_JAR.toString(), "--savepoint", savepoint, "--", "run", "--config", config.toString(),
-                "--set", "parallelism=2").trim();
+        String second = run(
+                        "job.sh",
+                        "submit",
+                        JOB_JAR.toString(),
+                        "--savepoint",
+                        savepoint,
+                        "--",
+                        "run",
+                        "--config",
+                        config.toString(),
+                        "--set",
+                        "parallelism=2")
+                .trim();
         Map<String, List<SparseModelSnapshot>> expected = reference(config, "in-sp", "out-sp-ref");
         // the resumed job reads on (its source is unbounded): it publishes the boundaries before the last batch
         int want = boundariesBefore(expected, JobFixtures.T0 + (BATCHES - 1) * STEP);
         Topics.readUntil(bootstrap, "out-sp", l -> l.size() >= want, Duration.ofSeconds(180));
         Thread.sleep(3000);
-        Map<String, List<SparseModelSnapshot>> actual = JobFixtures.byModel(Topics.readAll(bootstrap, "out-sp", Map.of(), Duration.ofSeconds(60)));
+        Map<String, List<SparseModelSnapshot>> actual =
+                JobFixtures.byModel(Topics.readAll(bootstrap, "out-sp", Map.of(), Duration.ofSeconds(60)));
         run("job.sh", "cancel", second);
         System.out.println(JobFixtures.describe(actual));
         assertThat(actual.values().stream().mapToInt(List::size).sum()).isEqualTo(want);
         // versions 1, 2, 3, ... across both jobs, each equal to the uninterrupted run's, steps included
         assertSamePrefix(actual, expected);
-        assertThat(actual.values().stream().mapToLong(l -> l.get(l.size() - 1).getStep()).max().orElseThrow())
-                .as("models went on training after the resume").isGreaterThan(BATCHES / 2);
+        assertThat(actual.values().stream()
+                        .mapToLong(l -> l.get(l.size() - 1).getStep())
+                        .max()
+                        .orElseThrow())
+                .as("models went on training after the resume")
+                .isGreaterThan(BATCHES / 2);
     }
 
     /** The same input through a failure-free bounded job on the same cluster. */
-    private static Map<String, List<SparseModelSnapshot>> reference(Path config, String input, String output) throws Exception {
+    private static Map<String, List<SparseModelSnapshot>> reference(Path config, String input, String output)
+            throws Exception {
         createTopics(null, output);
-        String job = run("job.sh", "submit", JOB_JAR.toString(), "--", "run", "--config", config.toString(), "--set", "bounded=true",
-                "--set", "parallelism=1", "--set", "snapshot-topic=" + output, "--set", "transactional-id-prefix=" + output, "--set", "group-id=" + output).trim();
+        String job = run(
+                        "job.sh",
+                        "submit",
+                        JOB_JAR.toString(),
+                        "--",
+                        "run",
+                        "--config",
+                        config.toString(),
+                        "--set",
+                        "bounded=true",
+                        "--set",
+                        "parallelism=1",
+                        "--set",
+                        "snapshot-topic=" + output,
+                        "--set",
+                        "transactional-id-prefix=" + output,
+                        "--set",
+                        "group-id=" + output)
+                .trim();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         String state;
         do {
@@ -131,12 +192,15 @@ class ClusterIT {
     private static int boundariesBefore(Map<String, List<SparseModelSnapshot>> snapshots, long eventTime) {
         int n = 0;
         for (List<SparseModelSnapshot> list : snapshots.values()) {
-            n += (int) list.stream().filter(s -> s.getReason() != SnapshotReason.END_OF_INPUT && s.getEventTime() < eventTime).count();
+            n += (int) list.stream()
+                    .filter(s -> s.getReason() != SnapshotReason.END_OF_INPUT && s.getEventTime() < eventTime)
+                    .count();
         }
         return n;
     }
 
-    private static void assertSamePrefix(Map<String, List<SparseModelSnapshot>> actual, Map<String, List<SparseModelSnapshot>> expected) {
+    private static void assertSamePrefix(
+            Map<String, List<SparseModelSnapshot>> actual, Map<String, List<SparseModelSnapshot>> expected) {
         assertThat(actual.keySet()).isEqualTo(expected.keySet());
         for (Map.Entry<String, List<SparseModelSnapshot>> e : actual.entrySet()) {
             List<SparseModelSnapshot> got = e.getValue();
@@ -153,17 +217,40 @@ class ClusterIT {
 
     private static Path config(String input, String output) throws IOException {
         StringBuilder yaml = new StringBuilder()
-                .append("bootstrap-servers: '").append(bootstrap).append("'\n")
-                .append("input-topic: ").append(input).append('\n')
-                .append("snapshot-topic: ").append(output).append('\n')
-                .append("dead-letter-topic: dead-").append(input).append('\n')
-                .append("group-id: ").append(output).append('\n')
-                .append("transactional-id-prefix: ").append(output).append('\n')
-                .append("parallelism: 2\ncheckpoint-interval: 500ms\nmax-out-of-orderness: 0ms\nidleness: 2s\nrestart-delay: 500ms\nmodels:\n");
+                .append("bootstrap-servers: '")
+                .append(bootstrap)
+                .append("'\n")
+                .append("input-topic: ")
+                .append(input)
+                .append('\n')
+                .append("snapshot-topic: ")
+                .append(output)
+                .append('\n')
+                .append("dead-letter-topic: dead-")
+                .append(input)
+                .append('\n')
+                .append("group-id: ")
+                .append(output)
+                .append('\n')
+                .append("transactional-id-prefix: ")
+                .append(output)
+                .append('\n')
+                .append(
+                        "parallelism: 2\ncheckpoint-interval: 500ms\nmax-out-of-orderness: 0ms\nidleness: 2s\nrestart-delay: 500ms\nmodels:\n");
         for (ModelDeclaration d : MODELS) {
-            yaml.append("  - {id: ").append(d.getModelId()).append(", spec: '").append(d.getSpec()).append("', schedule: '")
-                    .append(d.getSchedule()).append("', regrowth: ").append(d.getRegrowth()).append(", learning-rate: ")
-                    .append(d.getOptimizer().getLearningRate()).append(", seed: ").append(d.getSeed()).append("}\n");
+            yaml.append("  - {id: ")
+                    .append(d.getModelId())
+                    .append(", spec: '")
+                    .append(d.getSpec())
+                    .append("', schedule: '")
+                    .append(d.getSchedule())
+                    .append("', regrowth: ")
+                    .append(d.getRegrowth())
+                    .append(", learning-rate: ")
+                    .append(d.getOptimizer().getLearningRate())
+                    .append(", seed: ")
+                    .append(d.getSeed())
+                    .append("}\n");
         }
         Path file = runDir.resolve(input + ".yaml");
         Files.writeString(file, yaml.toString(), StandardCharsets.UTF_8);
@@ -205,7 +292,9 @@ class ClusterIT {
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(p.exitValue()).as("%s %s failed:%n%s%n%s", script, String.join(" ", args), out, err).isZero();
+        assertThat(p.exitValue())
+                .as("%s %s failed:%n%s%n%s", script, String.join(" ", args), out, err)
+                .isZero();
         return out;
     }
 }

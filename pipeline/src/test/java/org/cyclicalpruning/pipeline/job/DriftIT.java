@@ -73,16 +73,23 @@ class DriftIT {
             }
         }
         List<org.cyclicalpruning.schemas.ModelDeclaration> models = List.of(
-                model("cyclical", "linear:200", "cyclical(final=0.95, period=2s, cycles=inf, ramp=0.5)", "global", true, 0.01),
+                model(
+                        "cyclical",
+                        "linear:200",
+                        "cyclical(final=0.95, period=2s, cycles=inf, ramp=0.5)",
+                        "global",
+                        true,
+                        0.01),
                 model("gmp", "linear:200", "gradual(final=0.95, duration=4s)", "global", false, 0.01));
         JobConfig config = JobFixtures.config(kafka.bootstrapServers(), 2, true, models)
                 .with("{input-topic: in, snapshot-topic: out, dead-letter-topic: dead, snapshot-interval: 2s}");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         env.execute("drift");
 
-        Map<String, List<SparseModelSnapshot>> snapshots = JobFixtures.byModel(
-                Topics.readAll(kafka.bootstrapServers(), "out", Map.of(), Duration.ofSeconds(60)));
+        Map<String, List<SparseModelSnapshot>> snapshots =
+                JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out", Map.of(), Duration.ofSeconds(60)));
         System.out.println(JobFixtures.describe(snapshots));
         int[] oldSupport = teacher.support(0);
         int[] newSupport = teacher.support((long) BATCHES * ROWS - 1);
@@ -93,15 +100,21 @@ class DriftIT {
         SparseModelSnapshot gmp = at(snapshots.get("gmp"), secondCycleEndAfterDrift);
         double cyclicalRecall = Metrics.supportRecall(ModelSnapshots.decodeTensors(cyclical)[0], newSupport);
         double gmpRecall = Metrics.supportRecall(ModelSnapshots.decodeTensors(gmp)[0], newSupport);
-        System.out.printf("new-support recall at the second cycle end after the drift: cyclical %.2f, gmp %.2f%n", cyclicalRecall, gmpRecall);
-        assertThat(Metrics.supportRecall(ModelSnapshots.decodeTensors(at(snapshots.get("cyclical"), driftTime))[0], oldSupport))
-                .as("before the drift, cyclical had found the old support").isGreaterThanOrEqualTo(0.9);
+        System.out.printf(
+                "new-support recall at the second cycle end after the drift: cyclical %.2f, gmp %.2f%n",
+                cyclicalRecall, gmpRecall);
+        assertThat(Metrics.supportRecall(
+                        ModelSnapshots.decodeTensors(at(snapshots.get("cyclical"), driftTime))[0], oldSupport))
+                .as("before the drift, cyclical had found the old support")
+                .isGreaterThanOrEqualTo(0.9);
         assertThat(cyclicalRecall).isGreaterThanOrEqualTo(0.9);
         assertThat(gmpRecall).isLessThan(0.5);
     }
 
     private static SparseModelSnapshot at(List<SparseModelSnapshot> list, long eventTime) {
-        return list.stream().filter(s -> s.getEventTime() == eventTime).findFirst()
+        return list.stream()
+                .filter(s -> s.getEventTime() == eventTime)
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no snapshot at " + (eventTime - JobFixtures.T0) + " ms"));
     }
 }

@@ -58,8 +58,20 @@ class ExactlyOnceIT {
     }
 
     private static final List<ModelDeclaration> MODELS = List.of(
-            model("m1", "logistic:" + JobFixtures.DIM, "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)", "global", true, 0.05),
-            model("m2", "mlp:" + JobFixtures.DIM + "-16-2", "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)", "global", true, 0.05),
+            model(
+                    "m1",
+                    "logistic:" + JobFixtures.DIM,
+                    "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)",
+                    "global",
+                    true,
+                    0.05),
+            model(
+                    "m2",
+                    "mlp:" + JobFixtures.DIM + "-16-2",
+                    "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)",
+                    "global",
+                    true,
+                    0.05),
             model("m3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=5s)", "global", false, 0.05));
 
     private static Map<String, SparseTeacher> teachers() {
@@ -81,7 +93,8 @@ class ExactlyOnceIT {
                         Batch b = e.getValue().batch(i, 32);
                         float[] x = b.features().clone();
                         x[5] = Float.NaN;
-                        TrainingBatch bad = TrainingBatches.packed("m2", i, JobFixtures.T0 + i * STEP, new Batch(x, b.rows(), b.dim(), b.labels(), null));
+                        TrainingBatch bad = TrainingBatches.packed(
+                                "m2", i, JobFixtures.T0 + i * STEP, new Batch(x, b.rows(), b.dim(), b.labels(), null));
                         Topics.send(producer, topic, "m2", TrainingBatches.toBytes(bad));
                     }
                 }
@@ -91,23 +104,29 @@ class ExactlyOnceIT {
 
     private static JobConfig config(String suffix, boolean bounded) {
         return JobFixtures.config(kafka.bootstrapServers(), 2, bounded, MODELS)
-                .with("{input-topic: in-" + suffix + ", snapshot-topic: out-" + suffix + ", dead-letter-topic: dead-" + suffix + "}");
+                .with("{input-topic: in-" + suffix + ", snapshot-topic: out-" + suffix + ", dead-letter-topic: dead-"
+                        + suffix + "}");
     }
 
     @Test
-    void aTaskManagerLostMidStreamChangesNothingACommittedReaderSees(@InjectMiniCluster MiniCluster cluster) throws Exception {
+    void aTaskManagerLostMidStreamChangesNothingACommittedReaderSees(@InjectMiniCluster MiniCluster cluster)
+            throws Exception {
         // the reference: a failure-free, bounded run
         kafka.createTopics("in-ref", 2, "out-ref", "dead-ref");
         produce("in-ref", 0, BATCHES);
         JobConfig ref = config("ref", true);
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(ref));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(ref));
         TrainingJob.build(env, ref);
         env.execute("reference");
-        Map<String, List<SparseModelSnapshot>> expected =
-                JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-ref", Map.of(), Duration.ofSeconds(60)));
+        Map<String, List<SparseModelSnapshot>> expected = JobFixtures.byModel(
+                Topics.readAll(kafka.bootstrapServers(), "out-ref", Map.of(), Duration.ofSeconds(60)));
         assertThat(expected.keySet()).containsExactly("m1", "m2", "m3");
-        assertThat(expected.get("m1").get(expected.get("m1").size() - 1).getStep()).isEqualTo(BATCHES);
-        assertThat(expected.get("m2").get(expected.get("m2").size() - 1).getStep()).as("the NaN batch is not trained on").isEqualTo(BATCHES);
+        assertThat(expected.get("m1").get(expected.get("m1").size() - 1).getStep())
+                .isEqualTo(BATCHES);
+        assertThat(expected.get("m2").get(expected.get("m2").size() - 1).getStep())
+                .as("the NaN batch is not trained on")
+                .isEqualTo(BATCHES);
 
         // the same input, unbounded, with a TaskManager killed after a checkpoint has committed output
         kafka.createTopics("in-fail", 2, "out-fail", "dead-fail");
@@ -125,14 +144,16 @@ class ExactlyOnceIT {
         long lastEventTime = JobFixtures.T0 + (BATCHES - 1) * STEP;
         int want = 0;
         for (List<SparseModelSnapshot> list : expected.values()) {
-            want += (int) list.stream().filter(s -> s.getReason() != SnapshotReason.END_OF_INPUT && s.getEventTime() < lastEventTime).count();
+            want += (int) list.stream()
+                    .filter(s -> s.getReason() != SnapshotReason.END_OF_INPUT && s.getEventTime() < lastEventTime)
+                    .count();
         }
         int wanted = want;
         Topics.readUntil(kafka.bootstrapServers(), "out-fail", l -> l.size() >= wanted, Duration.ofSeconds(90));
         // and nothing more (no duplicate) after a quiet while
         Thread.sleep(3000);
-        Map<String, List<SparseModelSnapshot>> actual =
-                JobFixtures.byModel(Topics.readAll(kafka.bootstrapServers(), "out-fail", Map.of(), Duration.ofSeconds(60)));
+        Map<String, List<SparseModelSnapshot>> actual = JobFixtures.byModel(
+                Topics.readAll(kafka.bootstrapServers(), "out-fail", Map.of(), Duration.ofSeconds(60)));
         job.cancel().get();
         System.out.println(JobFixtures.describe(actual));
 
@@ -145,11 +166,14 @@ class ExactlyOnceIT {
                 SparseModelSnapshot b = ref0.get(v);
                 assertThat(a.getVersion()).as("no gap, no duplicate").isEqualTo(v + 1L);
                 assertThat(a.getEventTime()).isEqualTo(b.getEventTime());
-                assertThat(a.getStep()).as("%s v%s steps", a.getModelId(), a.getVersion()).isEqualTo(b.getStep());
+                assertThat(a.getStep())
+                        .as("%s v%s steps", a.getModelId(), a.getVersion())
+                        .isEqualTo(b.getStep());
                 assertSameModel(a, b);
             }
         }
-        List<org.cyclicalpruning.schemas.DeadLetter> dead = JobFixtures.deadLetters(kafka.bootstrapServers(), "dead-fail", 1, Duration.ofSeconds(10));
+        List<org.cyclicalpruning.schemas.DeadLetter> dead =
+                JobFixtures.deadLetters(kafka.bootstrapServers(), "dead-fail", 1, Duration.ofSeconds(10));
         assertThat(dead).hasSize(1);
         assertThat(dead.get(0).getReason()).isEqualTo(DeadLetterReason.NON_FINITE_VALUE);
     }
@@ -157,7 +181,8 @@ class ExactlyOnceIT {
     static void assertSameModel(SparseModelSnapshot a, SparseModelSnapshot b) {
         assertThat(a.getTensors()).hasSameSizeAs(b.getTensors());
         for (int t = 0; t < a.getTensors().size(); t++) {
-            assertThat(SparseTensorCodec.support(a.getTensors().get(t))).as("support of %s", a.getTensors().get(t).getName())
+            assertThat(SparseTensorCodec.support(a.getTensors().get(t)))
+                    .as("support of %s", a.getTensors().get(t).getName())
                     .isEqualTo(SparseTensorCodec.support(b.getTensors().get(t)));
             float[] va = SparseTensorCodec.values(a.getTensors().get(t));
             float[] vb = SparseTensorCodec.values(b.getTensors().get(t));

@@ -7,11 +7,14 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class JobConfigTest {
-    private static final String MODEL = "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=10m, cycles=inf)\n";
+    private static final String MODEL =
+            "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=10m, cycles=inf)\n";
 
     @Test
     void defaultsApplyAndModelsAreRead() {
-        JobConfig c = JobConfig.parse(MODEL + "checkpoint-interval: 5s\nsnapshot-interval: 1m\nkafka-properties:\n  security.protocol: SASL_SSL\n  sasl.jaas.config: secret-stuff\n");
+        JobConfig c = JobConfig.parse(
+                MODEL
+                        + "checkpoint-interval: 5s\nsnapshot-interval: 1m\nkafka-properties:\n  security.protocol: SASL_SSL\n  sasl.jaas.config: secret-stuff\n");
         assertThat(c.inputTopic()).isEqualTo("training-batches");
         assertThat(c.snapshotTopic()).isEqualTo("model-snapshots");
         assertThat(c.checkpointInterval()).isEqualTo(Duration.ofSeconds(5));
@@ -38,10 +41,12 @@ class JobConfigTest {
     void aLocalRunGetsACheckpointFolderUnlessOneIsConfigured() {
         JobConfig local = JobConfig.parse(MODEL).forLocalRun();
         assertThat(local.checkpointDir()).startsWith("file:");
-        assertThat(java.nio.file.Path.of(java.net.URI.create(local.checkpointDir()))).isDirectory();
+        assertThat(java.nio.file.Path.of(java.net.URI.create(local.checkpointDir())))
+                .isDirectory();
         JobConfig configured = JobConfig.parse(MODEL + "checkpoint-dir: s3://bucket/checkpoints\n");
         assertThat(configured.forLocalRun().checkpointDir()).isEqualTo("s3://bucket/checkpoints");
-        assertThat(TrainingJob.flinkConfiguration(configured).toMap()).containsEntry("execution.checkpointing.dir", "s3://bucket/checkpoints");
+        assertThat(TrainingJob.flinkConfiguration(configured).toMap())
+                .containsEntry("execution.checkpointing.dir", "s3://bucket/checkpoints");
     }
 
     @Test
@@ -56,18 +61,23 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "checkpoint-intervall: 5s"))
                 .hasMessageContaining("unknown key 'checkpoint-intervall'");
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "checkpoint-interval: soon"))
-                .hasMessageContaining("'checkpoint-interval'").hasMessageContaining("duration");
+                .hasMessageContaining("'checkpoint-interval'")
+                .hasMessageContaining("duration");
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "parallelism: 0"))
                 .hasMessageContaining("'parallelism' must be a positive");
-        assertThatThrownBy(() -> JobConfig.parse("parallelism: 2"))
-                .hasMessageContaining("declares no model");
-        assertThatThrownBy(() -> JobConfig.parse("models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=1.5, period=10m)\n"))
+        assertThatThrownBy(() -> JobConfig.parse("parallelism: 2")).hasMessageContaining("declares no model");
+        assertThatThrownBy(() -> JobConfig.parse(
+                        "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=1.5, period=10m)\n"))
                 .hasMessageContaining("models[0].schedule");
-        assertThatThrownBy(() -> JobConfig.parse("models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=100, cycles=3)\n"))
+        assertThatThrownBy(
+                        () -> JobConfig.parse(
+                                "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=100, cycles=3)\n"))
                 .hasMessageContaining("event time");
-        assertThatThrownBy(() -> JobConfig.parse("models:\n  - id: m\n    spec: nonsense\n    schedule: constant(0.5)\n"))
+        assertThatThrownBy(
+                        () -> JobConfig.parse("models:\n  - id: m\n    spec: nonsense\n    schedule: constant(0.5)\n"))
                 .hasMessageContaining("models[0].spec");
-        assertThatThrownBy(() -> JobConfig.parse(MODEL + "  - id: m\n    spec: linear:3\n    schedule: constant(0.5)\n"))
+        assertThatThrownBy(
+                        () -> JobConfig.parse(MODEL + "  - id: m\n    spec: linear:3\n    schedule: constant(0.5)\n"))
                 .hasMessageContaining("declared twice");
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "starting-offsets: middle"))
                 .hasMessageContaining("'starting-offsets'");
@@ -81,6 +91,7 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse(big + "max-snapshot-bytes: 10000000"))
                 .hasMessageContaining("model 'big'")
                 .hasMessageContaining("max-snapshot-bytes 10000000");
-        assertThat(DeadLetters.maxRecordSize(JobConfig.parse(big).maxRecordBytes())).isGreaterThan(JobConfig.parse(big).maxRecordBytes());
+        assertThat(DeadLetters.maxRecordSize(JobConfig.parse(big).maxRecordBytes()))
+                .isGreaterThan(JobConfig.parse(big).maxRecordBytes());
     }
 }

@@ -25,7 +25,8 @@ final class JobFixtures {
 
     private JobFixtures() {}
 
-    static ModelDeclaration model(String id, String spec, String schedule, String pruning, boolean regrowth, double lr) {
+    static ModelDeclaration model(
+            String id, String spec, String schedule, String pruning, boolean regrowth, double lr) {
         return ModelDeclaration.newBuilder()
                 .setModelId(id)
                 .setSpec(spec)
@@ -33,7 +34,12 @@ final class JobFixtures {
                 .setPruning(pruning)
                 .setMaskInterval(1)
                 .setRegrowth(regrowth)
-                .setOptimizer(OptimizerDeclaration.newBuilder().setKind(OptimizerKind.SGD).setLearningRate(lr).setMomentum(0.9).setWeightDecay(0).build())
+                .setOptimizer(OptimizerDeclaration.newBuilder()
+                        .setKind(OptimizerKind.SGD)
+                        .setLearningRate(lr)
+                        .setMomentum(0.9)
+                        .setWeightDecay(0)
+                        .build())
                 .setSeed(id.hashCode())
                 .build();
     }
@@ -62,8 +68,14 @@ final class JobFixtures {
     }
 
     /** Produces {@code count} batches per model from {@code from}, interleaved in event-time order. */
-    static void produce(KafkaProducer<String, byte[]> producer, String topic, Map<String, SparseTeacher> teachers,
-            int from, int count, int rows, long stepMillis) {
+    static void produce(
+            KafkaProducer<String, byte[]> producer,
+            String topic,
+            Map<String, SparseTeacher> teachers,
+            int from,
+            int count,
+            int rows,
+            long stepMillis) {
         for (int i = from; i < from + count; i++) {
             for (Map.Entry<String, SparseTeacher> e : teachers.entrySet()) {
                 Topics.send(producer, topic, e.getKey(), batch(e.getKey(), e.getValue(), i, rows, stepMillis));
@@ -85,8 +97,17 @@ final class JobFixtures {
     static String describe(Map<String, List<SparseModelSnapshot>> snapshots) {
         StringBuilder sb = new StringBuilder();
         snapshots.forEach((id, list) -> list.forEach(s -> sb.append(String.format(
-                "%s v%d %s t=%d cycle=%d %s step=%d sparsity=%.4f target=%.4f acc=%s recovered=%d%n", id, s.getVersion(), s.getReason(),
-                s.getEventTime() - T0, s.getCycle(), s.getPhase(), s.getStep(), s.getSparsity(), s.getTargetSparsity(), s.getAccuracy(),
+                "%s v%d %s t=%d cycle=%d %s step=%d sparsity=%.4f target=%.4f acc=%s recovered=%d%n",
+                id,
+                s.getVersion(),
+                s.getReason(),
+                s.getEventTime() - T0,
+                s.getCycle(),
+                s.getPhase(),
+                s.getStep(),
+                s.getSparsity(),
+                s.getTargetSparsity(),
+                s.getAccuracy(),
                 s.getRecovered()))));
         return sb.toString();
     }

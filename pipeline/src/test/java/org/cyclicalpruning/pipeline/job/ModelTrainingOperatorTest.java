@@ -24,14 +24,25 @@ class ModelTrainingOperatorTest {
     private static final JobConfig CONFIG = JobConfig.defaultConfig()
             .with("{snapshot-interval: 700ms}")
             .withModels(List.of(
-                    model("a", "logistic:" + JobFixtures.DIM, "cyclical(final=0.8, period=1s, cycles=inf)", "global", true, 0.05),
+                    model(
+                            "a",
+                            "logistic:" + JobFixtures.DIM,
+                            "cyclical(final=0.8, period=1s, cycles=inf)",
+                            "global",
+                            true,
+                            0.05),
                     model("b", "linear:" + JobFixtures.DIM, "constant(0.5)", "global", true, 0.01)));
     private static final SparseTeacher CLASSIFIER = JobFixtures.classificationTeacher(1);
-    private static final SparseTeacher REGRESSION = new SparseTeacher(SparseTeacher.Config.defaults().withDimension(JobFixtures.DIM).withSupportSize(6));
+    private static final SparseTeacher REGRESSION = new SparseTeacher(
+            SparseTeacher.Config.defaults().withDimension(JobFixtures.DIM).withSupportSize(6));
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> harness() throws Exception {
-        KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ModelTrainingOperator(CONFIG), (KeySelector<ValidBatch, String>) b -> b.modelId, Types.STRING);
+    private static KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> harness()
+            throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new ModelTrainingOperator(CONFIG),
+                        (KeySelector<ValidBatch, String>) b -> b.modelId,
+                        Types.STRING);
         h.open();
         return h;
     }
@@ -44,7 +55,8 @@ class ModelTrainingOperatorTest {
         v.eventTime = JobFixtures.T0 + i * STEP;
         v.rows = b.rows();
         v.dim = b.dim();
-        java.nio.ByteBuffer packed = java.nio.ByteBuffer.allocate(4 * b.features().length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer packed =
+                java.nio.ByteBuffer.allocate(4 * b.features().length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         packed.asFloatBuffer().put(b.features());
         v.features = packed.array();
         v.labels = b.labels();
@@ -53,7 +65,8 @@ class ModelTrainingOperatorTest {
         return v;
     }
 
-    private static void feed(KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h, int from, int to)
+    private static void feed(
+            KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h, int from, int to)
             throws Exception {
         for (int i = from; i < to; i++) {
             for (String id : List.of("a", "b")) {
@@ -68,7 +81,9 @@ class ModelTrainingOperatorTest {
         try (var h = harness()) {
             feed(h, 0, 5); // up to 400 ms: no boundary crossed by a batch
             assertThat(h.extractOutputValues()).isEmpty();
-            assertThat(h.numEventTimeTimers()).as("one pending boundary per model").isEqualTo(2);
+            assertThat(h.numEventTimeTimers())
+                    .as("one pending boundary per model")
+                    .isEqualTo(2);
             h.processWatermark(JobFixtures.T0 + 699);
             assertThat(h.extractOutputValues()).isEmpty();
             h.processWatermark(JobFixtures.T0 + 700);
@@ -92,13 +107,16 @@ class ModelTrainingOperatorTest {
         try (var h = harness()) {
             feed(h, 0, 11); // batch 10 is at 1000 ms, the end of cycle 0 of model a
             List<SparseModelSnapshot> out = h.extractOutputValues();
-            SparseModelSnapshot a = out.stream().filter(s -> s.getModelId().equals("a") && s.getReason() == SnapshotReason.CYCLE_END)
-                    .findFirst().orElseThrow();
+            SparseModelSnapshot a = out.stream()
+                    .filter(s -> s.getModelId().equals("a") && s.getReason() == SnapshotReason.CYCLE_END)
+                    .findFirst()
+                    .orElseThrow();
             assertThat(a.getEventTime()).isEqualTo(JobFixtures.T0 + 1000);
             assertThat(a.getStep()).isEqualTo(10);
             assertThat(a.getSparsity()).isEqualTo(0.8, org.assertj.core.api.Assertions.within(1.0 / JobFixtures.DIM));
             // the interval boundary at 700 ms came first
-            assertThat(out.stream().filter(s -> s.getModelId().equals("a")).map(SparseModelSnapshot::getVersion)).containsExactly(1L, 2L);
+            assertThat(out.stream().filter(s -> s.getModelId().equals("a")).map(SparseModelSnapshot::getVersion))
+                    .containsExactly(1L, 2L);
         }
     }
 
@@ -146,7 +164,10 @@ class ModelTrainingOperatorTest {
             assertThat(dead).hasSize(1);
             assertThat(dead.peek().getValue().getReason()).isEqualTo(DeadLetterReason.NON_FINITE_LOSS);
             h.processWatermark(Long.MAX_VALUE);
-            SparseModelSnapshot b = h.extractOutputValues().stream().filter(s -> s.getModelId().equals("b")).findFirst().orElseThrow();
+            SparseModelSnapshot b = h.extractOutputValues().stream()
+                    .filter(s -> s.getModelId().equals("b"))
+                    .findFirst()
+                    .orElseThrow();
             assertThat(b.getStep()).isEqualTo(3);
             assertThat(Double.isFinite(b.getLoss())).isTrue();
         }
@@ -157,7 +178,8 @@ class ModelTrainingOperatorTest {
         ValidBatch v = batch("a", i);
         java.util.SplittableRandom random = new java.util.SplittableRandom(i);
         byte[] bytes = new byte[v.rows * v.dim];
-        java.nio.ByteBuffer floats = java.nio.ByteBuffer.allocate(4 * bytes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        java.nio.ByteBuffer floats =
+                java.nio.ByteBuffer.allocate(4 * bytes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
         for (int k = 0; k < bytes.length; k++) {
             bytes[k] = (byte) random.nextInt(256);
             floats.putFloat((bytes[k] & 0xFF) / 255f);
@@ -180,7 +202,9 @@ class ModelTrainingOperatorTest {
                 outputs.add(h.extractOutputValues());
             }
         }
-        assertThat(outputs.get(0)).extracting(SparseModelSnapshot::getReason).contains(SnapshotReason.CYCLE_END, SnapshotReason.INTERVAL);
+        assertThat(outputs.get(0))
+                .extracting(SparseModelSnapshot::getReason)
+                .contains(SnapshotReason.CYCLE_END, SnapshotReason.INTERVAL);
         assertThat(outputs.get(1)).containsExactlyElementsOf(outputs.get(0));
     }
 }

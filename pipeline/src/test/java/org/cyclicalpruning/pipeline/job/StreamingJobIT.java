@@ -51,9 +51,27 @@ class StreamingJobIT {
         int batches = 200;
         long step = 50;
         List<org.cyclicalpruning.schemas.ModelDeclaration> models = List.of(
-                model("alpha", "logistic:" + JobFixtures.DIM, "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)", "global", true, 0.05),
-                model("beta", "logistic:" + JobFixtures.DIM, "cyclical(final=0.8, period=3s, cycles=2, ramp=0.6)", "global", true, 0.05),
-                model("gamma", "mlp:" + JobFixtures.DIM + "-16-2", "cyclical(final=0.75, period=2500ms, cycles=inf, ramp=0.5)", "per-layer", true, 0.05));
+                model(
+                        "alpha",
+                        "logistic:" + JobFixtures.DIM,
+                        "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)",
+                        "global",
+                        true,
+                        0.05),
+                model(
+                        "beta",
+                        "logistic:" + JobFixtures.DIM,
+                        "cyclical(final=0.8, period=3s, cycles=2, ramp=0.6)",
+                        "global",
+                        true,
+                        0.05),
+                model(
+                        "gamma",
+                        "mlp:" + JobFixtures.DIM + "-16-2",
+                        "cyclical(final=0.75, period=2500ms, cycles=inf, ramp=0.5)",
+                        "per-layer",
+                        true,
+                        0.05));
         Map<String, SparseTeacher> teachers = new LinkedHashMap<>();
         teachers.put("alpha", JobFixtures.classificationTeacher(11));
         teachers.put("beta", JobFixtures.classificationTeacher(12));
@@ -64,7 +82,8 @@ class StreamingJobIT {
 
         JobConfig config = JobFixtures.config(kafka.bootstrapServers(), 2, true, models)
                 .with("{input-topic: " + in + ", snapshot-topic: " + out + ", dead-letter-topic: " + dead + "}");
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         env.execute("e2e");
 
@@ -85,7 +104,9 @@ class StreamingJobIT {
             // boundary is still ahead and the rest is published as END_OF_INPUT
             assertThat(last.getReason()).isIn(SnapshotReason.END_OF_INPUT, SnapshotReason.CYCLE_END);
             assertThat(last.getStep()).as("every valid batch trained once").isEqualTo(batches);
-            assertThat(last.getAccuracy()).as("prequential accuracy, chance is 0.5").isGreaterThan(0.8);
+            assertThat(last.getAccuracy())
+                    .as("prequential accuracy, chance is 0.5")
+                    .isGreaterThan(0.8);
             for (SparseModelSnapshot s : list) {
                 if (s.getReason() == SnapshotReason.CYCLE_END) {
                     // every batch before the boundary, and none after
@@ -101,7 +122,9 @@ class StreamingJobIT {
         assertThat(snapshots.get("beta").get(1).getEventTime()).isEqualTo(JobFixtures.T0 + 6000);
         assertThat(snapshots.get("beta").get(2).getReason()).isEqualTo(SnapshotReason.END_OF_INPUT);
         assertThat(snapshots.get("beta").get(2).getPhase()).isEqualTo("FINAL");
-        assertThat(snapshots.get("gamma").get(3).getRecovered()).as("weights regrow across cycles").isPositive();
+        assertThat(snapshots.get("gamma").get(3).getRecovered())
+                .as("weights regrow across cycles")
+                .isPositive();
     }
 
     /** Each weight tensor holds round((1 - s) * n) non-zeros, within one weight (biases are not pruned). */
@@ -112,7 +135,9 @@ class StreamingJobIT {
             }
             long n = t.getShape().stream().mapToLong(Integer::longValue).reduce(1, (a, b) -> a * b);
             long kept = n - Math.round(s.getTargetSparsity() * n);
-            assertThat(t.getNnz()).as("%s v%s %s", s.getModelId(), s.getVersion(), t.getName()).isBetween(kept - 1, kept);
+            assertThat(t.getNnz())
+                    .as("%s v%s %s", s.getModelId(), s.getVersion(), t.getName())
+                    .isBetween(kept - 1, kept);
         }
     }
 }

@@ -19,15 +19,16 @@ class TrainingBatchDeserializerTest {
 
     private static Received deserialize(byte[] value, int maxRecordBytes) {
         List<Received> out = new ArrayList<>();
-        new TrainingBatchDeserializer(maxRecordBytes).deserialize(new ConsumerRecord<>("t", 1, 42L, null, value), new Collector<>() {
-            @Override
-            public void collect(Received r) {
-                out.add(r);
-            }
+        new TrainingBatchDeserializer(maxRecordBytes)
+                .deserialize(new ConsumerRecord<>("t", 1, 42L, null, value), new Collector<>() {
+                    @Override
+                    public void collect(Received r) {
+                        out.add(r);
+                    }
 
-            @Override
-            public void close() {}
-        });
+                    @Override
+                    public void close() {}
+                });
         assertThat(out).hasSize(1);
         return out.get(0);
     }
@@ -62,8 +63,15 @@ class TrainingBatchDeserializerTest {
 
     @Test
     void goodRecordsDecodeAndTrailingOrOversizedOnesDoNot() {
-        TrainingBatch b = TrainingBatch.newBuilder().setModelId("m").setSequence(3).setEventTime(7).setRows(1).setDim(2)
-                .setFeatures(ByteBuffer.wrap(new byte[8])).setLabels(List.of(1)).build();
+        TrainingBatch b = TrainingBatch.newBuilder()
+                .setModelId("m")
+                .setSequence(3)
+                .setEventTime(7)
+                .setRows(1)
+                .setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[8]))
+                .setLabels(List.of(1))
+                .build();
         byte[] bytes = TrainingBatches.toBytes(b);
         assertThat(deserialize(bytes, 1 << 20).batch).isEqualTo(b);
         byte[] trailing = java.util.Arrays.copyOf(bytes, bytes.length + 3);
@@ -71,13 +79,17 @@ class TrainingBatchDeserializerTest {
         Received tooBig = deserialize(bytes, bytes.length - 1);
         assertThat(tooBig.failure).isEqualTo(DeadLetterReason.BATCH_TOO_LARGE);
         assertThat(tooBig.message).contains("max-record-bytes");
-        assertThat(tooBig.raw).as("a bounded prefix, so the dead letter fits its topic").hasSize(bytes.length - 1);
+        assertThat(tooBig.raw)
+                .as("a bounded prefix, so the dead letter fits its topic")
+                .hasSize(bytes.length - 1);
     }
 
     @Test
     void recordsOfTheReleasedSchemaStillDecode() throws Exception {
         org.apache.avro.Schema released = TrainingBatchDeserializer.releasedSchema("0.1.0");
-        assertThat(released.getField("uint8Divisor")).as("0.1.0 predates uint8 features").isNull();
+        assertThat(released.getField("uint8Divisor"))
+                .as("0.1.0 predates uint8 features")
+                .isNull();
         org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(released);
         old.put("modelId", "m");
         old.put("sequence", 3L);
@@ -103,8 +115,16 @@ class TrainingBatchDeserializerTest {
 
     @Test
     void uint8RecordsDecodeWithTheirDivisor() {
-        TrainingBatch b = TrainingBatch.newBuilder().setModelId("m").setSequence(3).setEventTime(7).setRows(2).setDim(2)
-                .setFeatures(ByteBuffer.wrap(new byte[] {0, 1, (byte) 200, (byte) 255})).setLabels(List.of(1, 0)).setUint8Divisor(255f).build();
+        TrainingBatch b = TrainingBatch.newBuilder()
+                .setModelId("m")
+                .setSequence(3)
+                .setEventTime(7)
+                .setRows(2)
+                .setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[] {0, 1, (byte) 200, (byte) 255}))
+                .setLabels(List.of(1, 0))
+                .setUint8Divisor(255f)
+                .build();
         Received r = deserialize(TrainingBatches.toBytes(b), 1 << 20);
         assertThat(r.batch).isEqualTo(b);
     }

@@ -84,12 +84,21 @@ class SnapshotFollowerIT {
         List<String> swaps = new CopyOnWriteArrayList<>();
 
         try (SnapshotFollower follower = SnapshotFollower.start(
-                kafka.bootstrapServers(), TOPIC, Map.of("client.id", "follower-test"),
-                (previous, current) -> swaps.add((previous == null ? "-" : previous.version()) + "->" + current.modelId() + current.version()))) {
-            assertThat(follower.awaitVersion("mlp", 2, WAIT)).map(ServingModel::version).contains(2L);
-            assertThat(follower.awaitVersion("lr", 3, WAIT)).map(ServingModel::version).contains(3L);
+                kafka.bootstrapServers(),
+                TOPIC,
+                Map.of("client.id", "follower-test"),
+                (previous, current) -> swaps.add((previous == null ? "-" : previous.version()) + "->"
+                        + current.modelId() + current.version()))) {
+            assertThat(follower.awaitVersion("mlp", 2, WAIT))
+                    .map(ServingModel::version)
+                    .contains(2L);
+            assertThat(follower.awaitVersion("lr", 3, WAIT))
+                    .map(ServingModel::version)
+                    .contains(3L);
             assertThat(follower.modelIds()).containsExactlyInAnyOrder("mlp", "lr");
-            assertThat(follower.skippedRecords()).as("the garbage record before mlp v2").isEqualTo(1);
+            assertThat(follower.skippedRecords())
+                    .as("the garbage record before mlp v2")
+                    .isEqualTo(1);
             assertThat(follower.latest("nobody")).isEmpty();
             assertThat(follower.awaitVersion("mlp", 3, Duration.ofMillis(300))).isEmpty();
 
@@ -99,8 +108,10 @@ class SnapshotFollowerIT {
             ServingModel v3 = follower.awaitVersion("mlp", 3, WAIT).orElseThrow();
             assertThat(follower.latest("mlp")).containsSame(v3);
             float[] x = TestSnapshots.features(4, 20, 9);
-            assertThat(v3.predict(x, 4)).containsExactly(SparsePredictor.of(mlp(3)).predict(x, 4));
-            assertThat(v2.predict(x, 4)).containsExactly(SparsePredictor.of(mlp(2)).predict(x, 4));
+            assertThat(v3.predict(x, 4))
+                    .containsExactly(SparsePredictor.of(mlp(3)).predict(x, 4));
+            assertThat(v2.predict(x, 4))
+                    .containsExactly(SparsePredictor.of(mlp(2)).predict(x, 4));
             assertThat(v3.predict(x, 4)).isNotEqualTo(v2.predict(x, 4));
             assertThat(v3.snapshot().getStep()).isEqualTo(300);
 
@@ -124,18 +135,28 @@ class SnapshotFollowerIT {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
         }
-        producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(1)))).get();
+        producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(1))))
+                .get();
         String secret = "s3cret-never-logged";
         Map<String, String> extra = Map.of(
-                "client.id", "follower-with-credentials",
+                "client.id",
+                "follower-with-credentials",
                 // unused on a PLAINTEXT listener, but configured and reported like any other property
-                "sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"serving\" password=\"" + secret + "\";",
-                "ssl.truststore.password", secret);
+                "sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"serving\" password=\""
+                        + secret + "\";",
+                "ssl.truststore.password",
+                secret);
         StringWriter log = new StringWriter();
-        List<String> loggers = List.of("org.cyclicalpruning.modelops.serving", "org.apache.kafka.clients", "org.apache.kafka.common");
+        List<String> loggers =
+                List.of("org.cyclicalpruning.modelops.serving", "org.apache.kafka.clients", "org.apache.kafka.common");
         LoggerContext context = (LoggerContext) LogManager.getContext(false);
-        Appender appender = WriterAppender.newBuilder().setName("capture").setTarget(log)
-                .setLayout(PatternLayout.newBuilder().withPattern("%p %c{1} %m%n").build()).build();
+        Appender appender = WriterAppender.newBuilder()
+                .setName("capture")
+                .setTarget(log)
+                .setLayout(
+                        PatternLayout.newBuilder().withPattern("%p %c{1} %m%n").build())
+                .build();
         appender.start();
         for (String name : loggers) {
             Configurator.setLevel(name, Level.INFO);

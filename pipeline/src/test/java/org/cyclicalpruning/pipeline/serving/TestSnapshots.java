@@ -20,7 +20,8 @@ public final class TestSnapshots {
      * @param seed the weights' seed
      * @return the snapshot
      */
-    public static SparseModelSnapshot snapshot(String modelId, long version, ModelSpec spec, double sparsity, long seed) {
+    public static SparseModelSnapshot snapshot(
+            String modelId, long version, ModelSpec spec, double sparsity, long seed) {
         int[] w = spec.layerWidths();
         int tensors = 2 * (w.length - 1);
         int[][] shapes = new int[tensors][];
