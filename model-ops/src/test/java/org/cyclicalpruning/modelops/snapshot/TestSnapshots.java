@@ -1,0 +1,93 @@
+package org.cyclicalpruning.modelops.snapshot;
+
+import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.schemas.SnapshotReason;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/**
+ * Snapshots as the job writes them, with random weights of which a chosen share is pruned: the
+ * fixture of every test that reads snapshots (shared through this module's test jar).
+ */
+public final class TestSnapshots {
+    private TestSnapshots() {}
+
+    /** Weights (out, in) and biases (out), as DJL's Linear and the job store them. */
+    public static int[][] shapes(ModelSpec spec) {
+        int[] w = spec.layerWidths();
+        int[][] shapes = new int[2 * (w.length - 1)][];
+        for (int l = 0; l + 1 < w.length; l++) {
+            shapes[2 * l] = new int[] {w[l + 1], w[l]};
+            shapes[2 * l + 1] = new int[] {w[l + 1]};
+        }
+        return shapes;
+    }
+
+    /** Random parameters with {@code sparsity} of the weights set to zero (biases stay dense). */
+    public static float[][] params(ModelSpec spec, double sparsity, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        int[][] shapes = shapes(spec);
+        float[][] params = new float[shapes.length][];
+        for (int p = 0; p < shapes.length; p++) {
+            params[p] = new float[shapes[p].length == 2 ? shapes[p][0] * shapes[p][1] : shapes[p][0]];
+            for (int i = 0; i < params[p].length; i++) {
+                boolean pruned = p % 2 == 0 && random.nextDouble() < sparsity;
+                params[p][i] = pruned ? 0f : (float) random.nextGaussian();
+            }
+        }
+        return params;
+    }
+
+    /** Returns a snapshot of the given parameters that says it is 75% sparse. */
+    public static SparseModelSnapshot snapshot(String modelId, long version, ModelSpec spec, float[][] params) {
+        return snapshot(modelId, version, spec, params, 0.75);
+    }
+
+    /**
+     * Returns a snapshot whose weights are drawn from {@code seed}, {@code sparsity} of them zero.
+     *
+     * @param modelId the model id
+     * @param version the version
+     * @param spec the architecture
+     * @param sparsity share of weights set to zero (biases stay dense)
+     * @param seed the weights' seed
+     * @return the snapshot
+     */
+    public static SparseModelSnapshot snapshot(
+            String modelId, long version, ModelSpec spec, double sparsity, long seed) {
+        return snapshot(modelId, version, spec, params(spec, sparsity, seed), sparsity);
+    }
+
+    /** Returns {@code rows × inputs} standard normal features. */
+    public static float[] features(int rows, int inputs, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] x = new float[rows * inputs];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) random.nextGaussian();
+        }
+        return x;
+    }
+
+    private static SparseModelSnapshot snapshot(
+            String modelId, long version, ModelSpec spec, float[][] params, double sparsity) {
+        return SparseModelSnapshot.newBuilder()
+                .setModelId(modelId)
+                .setVersion(version)
+                .setEventTime(1_767_225_600_000L + 30_000 * version)
+                .setReason(SnapshotReason.CYCLE_END)
+                .setCycle(version - 1)
+                .setPhase("HOLD")
+                .setStep(100 * version)
+                .setSamples(6400 * version)
+                .setSparsity(sparsity)
+                .setTargetSparsity(sparsity)
+                .setSpec(spec.toAvro())
+                .setSchedule("cyclical(final=" + sparsity + ", period=30s, cycles=inf, ramp=0.5)")
+                .setLoss(0.5)
+                .setAccuracy(spec.isClassifier() ? 0.8 : null)
+                .setChurn(3)
+                .setRecovered(7)
+                .setTensors(ModelSnapshots.encodeTensors(spec, shapes(spec), params))
+                .build();
+    }
+}

@@ -1,0 +1,159 @@
+package org.cyclicalpruning.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.schemas.SparseTensor;
+import org.junit.jupiter.api.Test;
+
+class PredictorTest {
+    private static final ModelSpec MLP = ModelSpec.parse("mlp:20-8-3");
+
+    @Test
+    void djlAndSparsePathsAgreeOnEveryKind() {
+        for (ModelSpec spec : List.of(
+                MLP,
+                ModelSpec.parse("mlp:12-7-5-4"),
+                ModelSpec.logistic(20),
+                ModelSpec.softmax(20, 4),
+                ModelSpec.linear(20))) {
+            SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, spec, TestSnapshots.params(spec, 0.7, 11));
+            float[] x = TestSnapshots.features(16, spec.inputs(), 5);
+            try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+                float[] dense = djl.predict(x, 16);
+                float[] sparse = SparsePredictor.of(s).predict(x, 16);
+                assertThat(dense).as("outputs of %s", spec).hasSize(16 * spec.outputs());
+                assertThat(sparse).as("sparse path of %s against DJL", spec).containsExactly(dense, within(1e-5f));
+            }
+        }
+    }
+
+    @Test
+    void sparsePathMatchesAHandComputation() {
+        // layer0: W (2, 3) = [[1, 0, -2], [0, 0.5, 0]], b = [0.25, -1]; layer1: W (2, 2) = [[0, 3], [-1, 1]], b = [0,
+        // 0.5]
+        ModelSpec spec = ModelSpec.parse("mlp:3-2-2");
+        float[][] params = {{1, 0, -2, 0, 0.5f, 0}, {0.25f, -1}, {0, 3, -1, 1}, {0, 0.5f}};
+        SparseModelSnapshot s = TestSnapshots.snapshot("hand", 1, spec, params);
+        float[] x = {1, 2, 0.5f, -1, 4, 0};
+        // row 0: h = relu([1 - 1 + 0.25, 1 - 1]) = [0.25, 0]; y = [0, -0.25 + 0.5]
+        // row 1: h = relu([-1 + 0.25, 2 - 1]) = [0, 1];      y = [3, 1 + 0.5]
+        SparsePredictor sparse = SparsePredictor.of(s);
+        assertThat(sparse.predict(x, 2)).containsExactly(new float[] {0f, 0.25f, 3f, 1.5f}, within(1e-7f));
+        assertThat(sparse.nonZeroWeights()).isEqualTo(6);
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            assertThat(djl.predict(x, 2))
+                    .as("DJL's Linear stores W as (out, in) too")
+                    .containsExactly(new float[] {0f, 0.25f, 3f, 1.5f}, within(1e-6f));
+        }
+
+        ModelSpec logistic = ModelSpec.logistic(4);
+        SparsePredictor lr =
+                SparsePredictor.of(TestSnapshots.snapshot("lr", 1, logistic, new float[][] {{1, 0, 0, 2}, {0.5f}}));
+        float[] rows = {3, 7, 7, -1, -1, 9, 9, 0};
+        assertThat(lr.predict(rows, 2)).containsExactly(new float[] {3 - 2 + 0.5f, -1 + 0.5f}, within(1e-7f));
+        assertThat(lr.predictClass(rows, 2)).containsExactly(1, 0);
+    }
+
+    @Test
+    void predictClassIsTheArgmaxOfTheLogits() {
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, MLP, TestSnapshots.params(MLP, 0.5, 3));
+        float[] x = TestSnapshots.features(50, 20, 9);
+        ServingModel model = ServingModel.of(s);
+        float[] logits = model.predict(x, 50);
+        int[] classes = model.predictClass(x, 50);
+        for (int r = 0; r < 50; r++) {
+            float best = Math.max(logits[3 * r], Math.max(logits[3 * r + 1], logits[3 * r + 2]));
+            assertThat(logits[3 * r + classes[r]]).isEqualTo(best);
+        }
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            assertThat(djl.predictClass(x, 50)).containsExactly(classes);
+        }
+        ServingModel linear = ServingModel.of(TestSnapshots.snapshot(
+                "r", 1, ModelSpec.linear(20), TestSnapshots.params(ModelSpec.linear(20), 0.5, 3)));
+        assertThatThrownBy(() -> linear.predictClass(x, 50))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("regression");
+    }
+
+    @Test
+    void aThousandPredictionsLeaveNoNativeArraysBehind() {
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, MLP, TestSnapshots.params(MLP, 0.9, 1));
+        float[] x = TestSnapshots.features(32, 20, 2);
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            djl.predict(x, 32);
+            int before = djl.liveArrays();
+            for (int i = 0; i < 1000; i++) {
+                djl.predict(x, 32);
+            }
+            assertThat(djl.liveArrays()).isEqualTo(before).isEqualTo(4);
+        }
+    }
+
+    @Test
+    void severalThreadsPredictAtOnceWithTheSameResults() throws Exception {
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, MLP, TestSnapshots.params(MLP, 0.8, 4));
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            List<Future<Boolean>> results = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                float[] x = TestSnapshots.features(8, 20, 100 + t);
+                float[] expected = SparsePredictor.of(s).predict(x, 8);
+                results.add(pool.submit(() -> {
+                    for (int i = 0; i < 200; i++) {
+                        float[] y = djl.predict(x, 8);
+                        for (int k = 0; k < y.length; k++) {
+                            if (Math.abs(y[k] - expected[k]) > 1e-5f) {
+                                return false;
+                            }
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (Future<Boolean> r : results) {
+                assertThat(r.get()).isTrue();
+            }
+            assertThat(djl.liveArrays()).isEqualTo(4);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void closedPredictorRefusesAndBadInputIsNamed() {
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, MLP, TestSnapshots.params(MLP, 0.8, 4));
+        SnapshotPredictor djl = SnapshotPredictor.load(s);
+        assertThatThrownBy(() -> djl.predict(new float[19], 1))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("20 features, got 19");
+        djl.close();
+        djl.close();
+        assertThatThrownBy(() -> djl.predict(new float[20], 1))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
+    }
+
+    @Test
+    void aTransposedTensorIsRejected() {
+        ModelSpec spec = ModelSpec.softmax(3, 2);
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, spec, new float[][] {{1, 2, 3, 4, 5, 6}, {0, 0}});
+        List<SparseTensor> wrong = ModelSnapshots.encodeTensors(
+                spec, new int[][] {{3, 2}, {2}}, new float[][] {{1, 2, 3, 4, 5, 6}, {0, 0}});
+        s.setTensors(wrong);
+        assertThatThrownBy(() -> ServingModel.of(s))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("has shape [3, 2], softmax:3x2 needs [2, 3]");
+        assertThatThrownBy(() -> SnapshotPredictor.load(s)).isInstanceOf(IllegalArgumentException.class);
+    }
+}

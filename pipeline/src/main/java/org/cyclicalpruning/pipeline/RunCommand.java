@@ -1,0 +1,51 @@
+package org.cyclicalpruning.pipeline;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.cyclicalpruning.pipeline.job.JobConfig;
+import org.cyclicalpruning.pipeline.job.TrainingJob;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Runs the streaming job against an external Kafka. Run by {@code java -jar} it starts a local
+ * Flink; submitted to a cluster (the same jar, this command as its arguments) it runs there.
+ */
+@Command(
+        name = "run",
+        mixinStandardHelpOptions = true,
+        description = "Run the streaming training job: Kafka batches in, sparse model snapshots out.")
+public final class RunCommand implements Callable<Integer> {
+    @Option(names = "--config", required = true, description = "The job's YAML configuration (keys: see the README).")
+    Path config;
+
+    @Option(
+            names = "--set",
+            description = "Override one key, key=value in YAML (e.g. --set parallelism=2); repeatable.")
+    List<String> overrides = new ArrayList<>();
+
+    @Override
+    public Integer call() throws Exception {
+        JobConfig job = JobConfig.load(config);
+        for (String o : overrides) {
+            int eq = o.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--set needs key=value, got '" + o + "'");
+            }
+            job = job.with("{" + o.substring(0, eq).trim() + ": '"
+                    + o.substring(eq + 1).trim().replace("'", "''") + "'}");
+        }
+        if (JobMain.runsStandalone()) {
+            job = job.forLocalRun(); // a local Flink has no cluster configuration to take the folder from
+        }
+        System.out.println("starting " + job);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(job));
+        TrainingJob.build(env, job);
+        env.execute("cyclical-pruning");
+        return 0;
+    }
+}

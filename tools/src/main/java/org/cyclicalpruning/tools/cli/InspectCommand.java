@@ -1,0 +1,117 @@
+package org.cyclicalpruning.tools.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.cyclicalpruning.kafka.Topics;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.tools.stream.DataOptions;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Lists and describes snapshots from the snapshot topic or from the file sink's folder. */
+@Command(
+        name = "inspect",
+        mixinStandardHelpOptions = true,
+        description =
+                "List snapshots (one line each) from the snapshot topic or from snapshot files, and describe the latest per model.")
+final class InspectCommand implements Callable<Integer> {
+    static final class Source {
+        @Option(
+                names = "--dir",
+                description = "A folder of Avro snapshot files (the job's snapshot-dir or demo --out).")
+        Path dir;
+
+        @Option(
+                names = "--bootstrap-servers",
+                description = "Read the snapshot topic of these brokers (committed records only).")
+        String bootstrapServers;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    @Option(
+            names = "--topic",
+            defaultValue = "model-snapshots",
+            description = "Snapshot topic (default: ${DEFAULT-VALUE}).")
+    String topic;
+
+    @Option(names = "--model", description = "Only this model.")
+    String model;
+
+    @Option(names = "--describe", description = "Also print each model's latest snapshot tensor by tensor.")
+    boolean describe;
+
+    @Option(
+            names = "--recall",
+            description =
+                    "Report support recall against the synthetic teacher given by the data options (repeat produce's flags).")
+    boolean recall;
+
+    @Mixin
+    DataOptions data;
+
+    @Override
+    public Integer call() throws IOException {
+        List<SparseModelSnapshot> snapshots =
+                source.dir != null ? fromFiles(source.dir) : fromTopic(source.bootstrapServers, topic);
+        snapshots.removeIf(s -> model != null && !s.getModelId().equals(model));
+        snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId)
+                .thenComparingLong(SparseModelSnapshot::getVersion));
+        SparseTeacher teacher = recall ? data.teacher() : null;
+        if (recall && teacher == null) {
+            throw new IllegalArgumentException("--recall needs a synthetic --dataset");
+        }
+        System.out.println(SnapshotLines.HEADER);
+        Map<String, SparseModelSnapshot> latest = new LinkedHashMap<>();
+        for (SparseModelSnapshot s : snapshots) {
+            System.out.println(SnapshotLines.line(s, teacher));
+            latest.put(s.getModelId(), s);
+        }
+        System.out.printf("%d snapshots of %d models%n", snapshots.size(), latest.size());
+        if (describe) {
+            latest.values().forEach(s -> System.out.print(SnapshotLines.describe(s)));
+        }
+        return 0;
+    }
+
+    static List<SparseModelSnapshot> fromFiles(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--dir " + dir + " is not a folder");
+        }
+        List<SparseModelSnapshot> out = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            // finished part files only: in-progress ones start with a dot
+            for (Path f : files.filter(p -> p.toString().endsWith(".avro")
+                            && !p.getFileName().toString().startsWith("."))
+                    .sorted()
+                    .toList()) {
+                out.addAll(ModelSnapshots.readFile(f));
+            }
+        }
+        return out;
+    }
+
+    static List<SparseModelSnapshot> fromTopic(String bootstrapServers, String topic) {
+        List<SparseModelSnapshot> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                Topics.readAll(bootstrapServers, topic, Map.of(), Duration.ofSeconds(60))) {
+            out.add(ModelSnapshots.fromBytes(r.value()));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,107 @@
+package org.cyclicalpruning.tools.cli;
+
+import java.time.Instant;
+import java.util.Locale;
+import org.cyclicalpruning.modelops.data.Metrics;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.schemas.SparseTensor;
+
+/** One line per snapshot, as {@code demo} and {@code inspect} print them. */
+final class SnapshotLines {
+    static final String HEADER = String.format(
+            Locale.ROOT,
+            "%-18s %4s %-12s %-24s %5s %-5s %7s %8s %7s %7s %7s %9s %9s %7s",
+            "model",
+            "ver",
+            "reason",
+            "event time",
+            "cycle",
+            "phase",
+            "step",
+            "sparsity",
+            "target",
+            "loss",
+            "acc",
+            "recovered",
+            "bytes",
+            "recall");
+
+    private SnapshotLines() {}
+
+    /**
+     * Formats a snapshot.
+     *
+     * @param s the snapshot
+     * @param teacher the synthetic teacher the model learns, for support recall; null if unknown
+     * @return the line
+     */
+    static String line(SparseModelSnapshot s, SparseTeacher teacher) {
+        String recall = recall(s, teacher);
+        return String.format(
+                Locale.ROOT,
+                "%-18s %4d %-12s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
+                s.getModelId(),
+                s.getVersion(),
+                s.getReason(),
+                Instant.ofEpochMilli(s.getEventTime()),
+                s.getCycle(),
+                s.getPhase(),
+                s.getStep(),
+                s.getSparsity(),
+                s.getTargetSparsity(),
+                s.getLoss(),
+                s.getAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", s.getAccuracy()),
+                s.getRecovered(),
+                encodedBytes(s),
+                recall);
+    }
+
+    /** Support recall against the teacher in force at the snapshot's last sample, or "" when it does not apply. */
+    static String recall(SparseModelSnapshot s, SparseTeacher teacher) {
+        if (teacher == null
+                || !s.getSpec().getHidden().isEmpty()
+                || s.getSpec().getInputs() != teacher.config().dimension()) {
+            return "";
+        }
+        int[] support = teacher.support(Math.max(0, s.getSamples() - 1));
+        return String.format(Locale.ROOT, "%.2f", Metrics.supportRecall(ModelSnapshots.decodeTensors(s)[0], support));
+    }
+
+    static long encodedBytes(SparseModelSnapshot s) {
+        long bytes = 0;
+        for (SparseTensor t : s.getTensors()) {
+            bytes += SparseTensorCodec.encodedBytes(t);
+        }
+        return bytes;
+    }
+
+    /** Per-tensor details of a snapshot. */
+    static String describe(SparseModelSnapshot s) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(
+                Locale.ROOT,
+                "%s v%d: %s, schedule %s%n",
+                s.getModelId(),
+                s.getVersion(),
+                org.cyclicalpruning.modelops.model.ModelSpec.fromAvro(s.getSpec())
+                        .toText(),
+                s.getSchedule()));
+        for (SparseTensor t : s.getTensors()) {
+            long n = SparseTensorCodec.elementCount(t.getShape());
+            sb.append(String.format(
+                    Locale.ROOT,
+                    "  %-14s %-12s %-13s nnz %8d of %8d  %9d bytes (bound %.0f)%n",
+                    t.getName(),
+                    t.getShape(),
+                    t.getEncoding(),
+                    t.getNnz(),
+                    n,
+                    SparseTensorCodec.encodedBytes(t),
+                    SparseTensorCodec.informationBoundBytes(n, t.getNnz())));
+        }
+        return sb.toString();
+    }
+}

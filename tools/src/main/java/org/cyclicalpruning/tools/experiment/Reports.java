@@ -1,0 +1,123 @@
+package org.cyclicalpruning.tools.experiment;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * Tables and CSV files of experiment results. Runs of the same method and sparsity (different
+ * seeds) are aggregated: the table shows mean ± standard deviation, the CSV holds the means.
+ */
+public final class Reports {
+    /** The CSV header, one row per method and target sparsity. */
+    public static final String CSV_HEADER =
+            "method,target_sparsity,achieved_sparsity,test_accuracy,test_mse,support_recall,recovered_weights,samples_per_second";
+
+    private Reports() {}
+
+    /** Groups runs by (method, target sparsity), keeping first-seen order. */
+    public static Map<String, List<RunResult>> groups(List<RunResult> runs) {
+        Map<String, List<RunResult>> groups = new LinkedHashMap<>();
+        for (RunResult r : runs) {
+            groups.computeIfAbsent(r.method() + "@" + r.targetSparsity(), k -> new ArrayList<>())
+                    .add(r);
+        }
+        return groups;
+    }
+
+    /**
+     * Writes the CSV ({@link #CSV_HEADER}); figures that do not apply are left empty.
+     *
+     * @param runs the results
+     * @param file where to write
+     * @throws IOException if the file cannot be written
+     */
+    public static void writeCsv(List<RunResult> runs, Path file) throws IOException {
+        if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+        }
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write(CSV_HEADER);
+            w.write('\n');
+            for (List<RunResult> g : groups(runs).values()) {
+                RunResult first = g.get(0);
+                w.write(String.join(
+                        ",",
+                        first.method(),
+                        num(first.targetSparsity()),
+                        num(mean(g, RunResult::achievedSparsity)),
+                        num(mean(g, RunResult::testAccuracy)),
+                        num(mean(g, RunResult::testMse)),
+                        num(mean(g, RunResult::supportRecall)),
+                        num(mean(g, r -> r.recoveredWeights())),
+                        num(mean(g, RunResult::samplesPerSecond))));
+                w.write('\n');
+            }
+        }
+    }
+
+    /** Prints an aligned table, mean ± sd over seeds. */
+    public static void printTable(List<RunResult> runs, PrintStream out) {
+        out.printf(
+                Locale.ROOT,
+                "%-28s %7s %9s %16s %18s %16s %10s %9s%n",
+                "method",
+                "target",
+                "achieved",
+                "test accuracy",
+                "test MSE",
+                "support recall",
+                "recovered",
+                "samples/s");
+        for (List<RunResult> g : groups(runs).values()) {
+            RunResult first = g.get(0);
+            out.printf(
+                    Locale.ROOT,
+                    "%-28s %7.3f %9.4f %16s %18s %16s %10.0f %9.0f%n",
+                    first.method(),
+                    first.targetSparsity(),
+                    mean(g, RunResult::achievedSparsity),
+                    pm(g, RunResult::testAccuracy, "%.4f"),
+                    pm(g, RunResult::testMse, "%.5f"),
+                    pm(g, RunResult::supportRecall, "%.3f"),
+                    mean(g, r -> r.recoveredWeights()),
+                    mean(g, RunResult::samplesPerSecond));
+        }
+        if (runs.stream().map(RunResult::seed).distinct().count() > 1) {
+            out.printf(
+                    Locale.ROOT,
+                    "(mean ± sd over %d seeds)%n",
+                    runs.stream().map(RunResult::seed).distinct().count());
+        }
+    }
+
+    static double mean(List<RunResult> g, ToDoubleFunction<RunResult> f) {
+        return g.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    private static String pm(List<RunResult> g, ToDoubleFunction<RunResult> f, String fmt) {
+        double m = mean(g, f);
+        if (Double.isNaN(m)) {
+            return "";
+        }
+        if (g.size() == 1) {
+            return String.format(Locale.ROOT, fmt, m);
+        }
+        double var =
+                g.stream().mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2)).sum() / (g.size() - 1);
+        return String.format(Locale.ROOT, fmt + " ± " + fmt, m, Math.sqrt(var));
+    }
+
+    private static String num(double v) {
+        return Double.isNaN(v) ? "" : String.format(Locale.ROOT, "%.6g", v);
+    }
+}

@@ -1,0 +1,40 @@
+package org.cyclicalpruning.tools.experiment;
+
+import java.util.List;
+
+/**
+ * The outcome of one training run of an experiment.
+ *
+ * @param method the method's label, e.g. {@code gmp} or {@code cyclical[lr-restart]}
+ * @param targetSparsity the schedule's final sparsity
+ * @param seed the run's seed
+ * @param achievedSparsity the fraction of prunable weights that are zero at the end
+ * @param testAccuracy accuracy on the held-out set (NaN for regression)
+ * @param testMse mean squared error on the held-out set (NaN for classifiers)
+ * @param supportRecall fraction of the teacher's support kept (NaN without a teacher)
+ * @param recoveredWeights weights in the final mask that had been pruned at some point
+ * @param samplesPerSecond training throughput, evaluation excluded
+ * @param curve figures measured along the run, for plots
+ */
+public record RunResult(
+        String method,
+        double targetSparsity,
+        long seed,
+        double achievedSparsity,
+        double testAccuracy,
+        double testMse,
+        double supportRecall,
+        long recoveredWeights,
+        double samplesPerSecond,
+        List<CurvePoint> curve) {
+
+    /**
+     * One point of a run's curve.
+     *
+     * @param step training steps done
+     * @param targetSparsity the schedule's target at that step
+     * @param sparsity the mask's sparsity at that step
+     * @param quality test accuracy (classifiers) or support recall (teacher tasks)
+     */
+    public record CurvePoint(long step, double targetSparsity, double sparsity, double quality) {}
+}

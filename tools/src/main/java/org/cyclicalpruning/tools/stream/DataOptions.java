@@ -1,0 +1,186 @@
+package org.cyclicalpruning.tools.stream;
+
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Locale;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import picocli.CommandLine.Option;
+
+/**
+ * Which data a stream carries, shared by {@code produce}, {@code demo} and {@code inspect} (which
+ * rebuilds the synthetic teacher to report support recall): give {@code inspect} the flags that
+ * {@code produce} was given.
+ */
+public final class DataOptions {
+    @Option(
+            names = "--dataset",
+            defaultValue = "synthetic",
+            description = "fashion-mnist, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
+    public String dataset;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+    public int batchSize;
+
+    @Option(names = "--batches", defaultValue = "1000", description = "Batches per model (default: ${DEFAULT-VALUE}).")
+    public int batches;
+
+    @Option(
+            names = "--seed",
+            defaultValue = "1",
+            description = "Seed of the teacher or of the shuffling (default: ${DEFAULT-VALUE}).")
+    public long seed;
+
+    @Option(
+            names = "--dimension",
+            defaultValue = "200",
+            description = "Synthetic features (default: ${DEFAULT-VALUE}).")
+    public int dimension;
+
+    @Option(
+            names = "--support",
+            defaultValue = "10",
+            description = "Synthetic teacher's non-zero weights (default: ${DEFAULT-VALUE}).")
+    public int support;
+
+    @Option(
+            names = "--correlation",
+            defaultValue = "0.5",
+            description = "Synthetic decoys' correlation (default: ${DEFAULT-VALUE}).")
+    public double correlation;
+
+    @Option(
+            names = "--drift-at",
+            defaultValue = "0.5",
+            description =
+                    "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
+    public double driftAt;
+
+    @Option(
+            names = "--features",
+            defaultValue = "auto",
+            description =
+                    "How features travel: auto (uint8 for Fashion-MNIST, whose pixels are bytes; float32 otherwise), float32 or uint8 (default: ${DEFAULT-VALUE}).")
+    public String features;
+
+    @Option(
+            names = "--fashion-mnist-dir",
+            description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
+    public Path fashionMnistDir;
+
+    /**
+     * Returns options for code that builds a stream itself (demo, bench): the flags' defaults,
+     * with the given dataset, batch size and synthetic dimension.
+     */
+    public static DataOptions of(String dataset, int batchSize, int dimension) {
+        DataOptions data = new DataOptions();
+        data.dataset = dataset;
+        data.batchSize = batchSize;
+        data.batches = 1000;
+        data.seed = 1;
+        data.dimension = dimension;
+        data.support = 10;
+        data.correlation = 0.5;
+        data.driftAt = 0.5;
+        data.features = "auto";
+        return data;
+    }
+
+    public boolean isFashionMnist() {
+        return dataset.equals("fashion-mnist");
+    }
+
+    public void validate() {
+        if (!dataset.matches("fashion-mnist|synthetic|synthetic-drift")) {
+            throw new IllegalArgumentException(
+                    "--dataset must be fashion-mnist, synthetic or synthetic-drift, got '" + dataset + "'");
+        }
+        if (batchSize < 1 || batches < 1) {
+            throw new IllegalArgumentException("--batch-size and --batches must be positive");
+        }
+        if (!features.matches("auto|float32|uint8")) {
+            throw new IllegalArgumentException("--features must be auto, float32 or uint8, got '" + features + "'");
+        }
+        if (features.equals("uint8") && !isFashionMnist()) {
+            throw new IllegalArgumentException("--features uint8 needs byte-valued data such as fashion-mnist; "
+                    + dataset + " features are real numbers");
+        }
+        if (!(driftAt > 0 && driftAt < 1)) {
+            throw new IllegalArgumentException("--drift-at must be in (0, 1), got " + driftAt);
+        }
+    }
+
+    /** Returns the divisor the features travel over as bytes, or null when they travel as float32. */
+    public Float uint8Divisor() {
+        validate();
+        return isFashionMnist() && !features.equals("float32") ? FashionMnist.PIXEL_DIVISOR : null;
+    }
+
+    public Path fashionDir() {
+        return fashionMnistDir != null ? fashionMnistDir : FashionMnist.defaultDir();
+    }
+
+    /** Returns the model spec that fits this data: LeNet-300-100, or linear regression on the teacher's features. */
+    public String defaultSpec() {
+        return isFashionMnist() ? "lenet-300-100" : "linear:" + dimension;
+    }
+
+    /** Returns the teacher, or null for Fashion-MNIST. */
+    public SparseTeacher teacher() {
+        if (isFashionMnist()) {
+            return null;
+        }
+        SparseTeacher.Config c = SparseTeacher.Config.defaults()
+                .withDimension(dimension)
+                .withSupportSize(support)
+                .withCorrelation(correlation)
+                .withSeed(seed);
+        if (dataset.equals("synthetic-drift")) {
+            c = c.withDriftAtSample((long) Math.floor(driftAt * batches) * batchSize);
+        }
+        return new SparseTeacher(c);
+    }
+
+    /** Returns the batches in stream order, each to be sent to every model. */
+    public Iterator<Batch> stream() {
+        validate();
+        if (isFashionMnist()) {
+            return FashionMnist.train(fashionDir()).batches(batchSize, seed, true);
+        }
+        SparseTeacher teacher = teacher();
+        return new Iterator<>() {
+            long i;
+
+            @Override
+            public boolean hasNext() {
+                return true;
+            }
+
+            @Override
+            public Batch next() {
+                return teacher.batch(i++, batchSize);
+            }
+        };
+    }
+
+    public String describe() {
+        if (isFashionMnist()) {
+            return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", "
+                    + (uint8Divisor() == null ? "float32" : "uint8") + " features";
+        }
+        return String.format(
+                Locale.ROOT,
+                "%s teacher: %d features, support %d, correlation %.2f, seed %d%s, batches of %d",
+                dataset,
+                dimension,
+                support,
+                correlation,
+                seed,
+                dataset.equals("synthetic-drift")
+                        ? String.format(
+                                Locale.ROOT, ", support moves after batch %d", (long) Math.floor(driftAt * batches))
+                        : "",
+                batchSize);
+    }
+}

@@ -1,0 +1,104 @@
+package org.cyclicalpruning.tools.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.cyclicalpruning.tools.experiment.Reports;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Runs the real command line end to end (real DJL training on synthetic data). */
+class CommandLineTest {
+
+    @Test
+    void experimentWritesCsvAndPlot(@TempDir Path dir) throws Exception {
+        Path csv = dir.resolve("results.csv");
+        Path png = dir.resolve("results.png");
+
+        int code = Main.newCommandLine()
+                .execute(
+                        "experiment",
+                        "--dataset",
+                        "synthetic",
+                        "--steps",
+                        "240",
+                        "--seed",
+                        "1",
+                        "--sparsities",
+                        "0.9,0.98",
+                        "--csv",
+                        csv.toString(),
+                        "--plot",
+                        png.toString());
+
+        assertThat(code).isZero();
+        List<String> lines = Files.readAllLines(csv);
+        assertThat(lines.get(0)).isEqualTo(Reports.CSV_HEADER);
+        assertThat(lines).hasSize(1 + 1 + 2 + 2);
+        assertThat(lines.get(1)).startsWith("dense,0.00000,");
+        assertThat(lines.subList(2, 6))
+                .extracting(l -> l.split(",")[0])
+                .containsExactly("gmp", "gmp", "cyclical", "cyclical");
+        for (String line : lines.subList(1, lines.size())) {
+            String[] f = line.split(",", -1);
+            assertThat(f).hasSize(8);
+            assertThat(f[3]).as("test_accuracy does not apply to regression").isEmpty();
+            assertThat(Double.parseDouble(f[4])).as("test_mse").isPositive();
+            assertThat(Double.parseDouble(f[5])).as("support_recall").isBetween(0.0, 1.0);
+        }
+        String gmp98 = lines.get(3);
+        assertThat(Double.parseDouble(gmp98.split(",")[2]))
+                .as("achieved sparsity")
+                .isCloseTo(0.98, org.assertj.core.api.Assertions.within(0.001));
+        byte[] header = Files.readAllBytes(png);
+        assertThat(header.length).isGreaterThan(1000);
+        assertThat(new String(header, 1, 3, java.nio.charset.StandardCharsets.US_ASCII))
+                .isEqualTo("PNG");
+    }
+
+    @Test
+    void badSettingFailsFastNamingTheOption() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+
+        int code = cli.execute("experiment", "--dataset", "synthetic", "--sparsities", "1.5");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString()).contains("--sparsities").contains("1.5");
+    }
+
+    @Test
+    void unknownDatasetIsNamed() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+
+        assertThat(cli.execute("experiment", "--dataset", "cifar")).isEqualTo(2);
+        assertThat(err.toString()).contains("cifar").contains("fashion-mnist, synthetic or synthetic-drift");
+    }
+
+    @Test
+    void schedulePrintsTheCyclicalShape() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setOut(new PrintWriter(out));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.out;
+        System.setOut(new java.io.PrintStream(bytes, true));
+        try {
+            assertThat(cli.execute(
+                            "schedule", "cyclical(final=0.9, period=100, cycles=2)", "--to", "200", "--points", "9"))
+                    .isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        String text = bytes.toString();
+        assertThat(text).contains("PRUNE").contains("HOLD").contains("0.9000");
+    }
+}

@@ -1,0 +1,62 @@
+package org.cyclicalpruning.tools.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's first command, {@code demo}, on the synthetic stream, then {@code inspect} on the files it kept. */
+class DemoIT {
+
+    private static String run(String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.newCommandLine().execute(args);
+            assertThat(code).as("exit code of %s", Arrays.toString(args)).isZero();
+        } finally {
+            System.setOut(stdout);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        stdout.print(out);
+        return out;
+    }
+
+    @Test
+    void demoEndsByItselfAndItsSnapshotFilesCanBeInspected(@TempDir Path dir) {
+        String demo = run("demo", "--dataset", "synthetic-drift", "--out", dir.toString());
+        assertThat(demo).contains("synthetic sparse teacher", "summary");
+        List<String> snapshotLines =
+                demo.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
+        assertThat(snapshotLines).hasSize(12);
+        assertThat(demo)
+                .containsPattern("cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*support recall 1\\.00");
+        assertThat(demo).containsPattern("gmp +6 snapshots, 600 steps, .*support recall 0\\.00");
+        assertThat(demo).contains("dead letter: NOT_AVRO");
+
+        String inspect = run(
+                "inspect",
+                "--dir",
+                dir.toString(),
+                "--describe",
+                "--recall",
+                "--dataset",
+                "synthetic-drift",
+                "--batches",
+                "600",
+                "--batch-size",
+                "32");
+        assertThat(inspect).contains("12 snapshots of 2 models", "layer0.weight");
+        List<String> fromFiles = inspect.lines()
+                .filter(l -> l.matches("(cyclical|gmp) +\\d+ .*"))
+                .toList();
+        assertThat(fromFiles).containsExactlyInAnyOrderElementsOf(snapshotLines);
+    }
+}
