@@ -18,7 +18,8 @@ import java.util.Locale;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.cyclicalpruning.modelops.model.ModelSpec;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -71,7 +72,7 @@ public final class NpzExport {
      * @throws IOException if the file cannot be written
      */
     public static List<String> write(SparseModelSnapshot snapshot, Layout layout, Path file) throws IOException {
-        ModelSpec spec = SnapshotChecks.checkedSpec(snapshot);
+        ModelSpec spec = ModelSnapshots.checkedSpec(snapshot);
         Path target = file.toAbsolutePath();
         Path temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
         try {

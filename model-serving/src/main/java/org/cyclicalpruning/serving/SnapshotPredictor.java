@@ -51,7 +51,7 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
      * @throws IllegalArgumentException if a tensor is malformed or does not fit the spec
      */
     public static SnapshotPredictor load(SparseModelSnapshot snapshot) {
-        ModelSpec spec = SnapshotChecks.checkedSpec(snapshot);
+        ModelSpec spec = ModelSnapshots.checkedSpec(snapshot);
         float[][] params = ModelSnapshots.decodeTensors(snapshot);
         NDManager manager = NDManager.newBaseManager(Device.cpu());
         try {

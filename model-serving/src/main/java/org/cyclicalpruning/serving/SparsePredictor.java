@@ -1,8 +1,10 @@
 package org.cyclicalpruning.serving;
 
 import java.util.List;
+import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -39,14 +41,15 @@ public final class SparsePredictor implements Predictor {
      * @throws IllegalArgumentException if a tensor is malformed or does not fit the spec
      */
     public static SparsePredictor of(SparseModelSnapshot snapshot) {
-        ModelSpec spec = SnapshotChecks.checkedSpec(snapshot);
+        ModelSpec spec = ModelSnapshots.checkedSpec(snapshot);
         List<SparseTensor> tensors = snapshot.getTensors();
+        ModelLayout layout = spec.layout();
         int[] widths = spec.layerWidths();
         Layer[] layers = new Layer[widths.length - 1];
         for (int l = 0; l < layers.length; l++) {
             int in = widths[l];
             int out = widths[l + 1];
-            SparseTensor weight = tensors.get(2 * l);
+            SparseTensor weight = tensors.get(layout.weightOf(l));
             int[] support = SparseTensorCodec.support(weight); // validates the indices
             float[] values = SparseTensorCodec.values(weight);
             int[] rowStart = new int[out + 1];
@@ -58,7 +61,7 @@ public final class SparsePredictor implements Predictor {
             for (int r = 0; r < out; r++) {
                 rowStart[r + 1] += rowStart[r];
             }
-            float[] bias = SparseTensorCodec.decode(tensors.get(2 * l + 1));
+            float[] bias = SparseTensorCodec.decode(tensors.get(layout.biasOf(l)));
             layers[l] = new Layer(in, out, rowStart, columns, values, bias);
         }
         return new SparsePredictor(spec, layers);

@@ -226,14 +226,14 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         return block;
     }
 
+    /** Returns the model's parameter tensors: names, shapes, and which are prunable. */
+    public ModelLayout layout() {
+        return ModelLayout.of(this);
+    }
+
     /** Returns the tensor names in parameter order: {@code layer0.weight}, {@code layer0.bias}, ... */
     public List<String> tensorNames() {
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i + 1 < layerWidths().length; i++) {
-            names.add("layer" + i + ".weight");
-            names.add("layer" + i + ".bias");
-        }
-        return names;
+        return layout().names();
     }
 
     @Override

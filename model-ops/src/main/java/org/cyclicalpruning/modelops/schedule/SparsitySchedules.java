@@ -3,13 +3,13 @@ package org.cyclicalpruning.modelops.schedule;
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
 import java.time.Duration;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.cyclicalpruning.modelops.util.Durations;
 
 /**
  * Parses sparsity schedules from command lines and config files, and tabulates them.
@@ -34,14 +34,9 @@ public final class SparsitySchedules {
     /** The clock names of the grammar, for messages. */
     static final String CLOCKS = "batches, samples, event-time";
 
-    private static final String DURATIONS = "500ms, 90s, 10m, 2h, 1d or PT10M";
     private static final Pattern CALL = Pattern.compile("([a-z][a-z_-]*)\\((.*)\\)");
     private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
     private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)(e[+-]?\\d+)?");
-    private static final Pattern UNIT_DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-    // Largest first, so that printing picks the largest unit that divides the value exactly.
-    private static final List<Map.Entry<String, Long>> UNITS = List.of(
-            Map.entry("d", 86_400_000L), Map.entry("h", 3_600_000L), Map.entry("m", 60_000L), Map.entry("s", 1_000L));
 
     private SparsitySchedules() {}
 
@@ -259,7 +254,7 @@ public final class SparsitySchedules {
             }
             for (String key : tickKeys) {
                 String value = values.get(key);
-                if (value != null && isDuration(value)) {
+                if (value != null && Durations.looksLikeDuration(value)) {
                     if (explicit != null && explicit != Clock.EVENT_TIME) {
                         throw error(
                                 "duration value '" + value + "' for key '" + key + "' with clock=" + name,
@@ -280,31 +275,14 @@ public final class SparsitySchedules {
             if (INTEGER.matcher(value).matches()) {
                 return integer(key, "a whole number of ticks");
             }
-            if (isDuration(value)) {
-                Matcher m = UNIT_DURATION.matcher(value);
+            if (Durations.looksLikeDuration(value)) {
                 try {
-                    if (!m.matches()) {
-                        return toMillis(key, Duration.parse(value));
-                    }
-                    long amount = Long.parseLong(m.group(1));
-                    return m.group(2).equals("ms") ? amount : Math.multiplyExact(amount, unitMillis(m.group(2)));
-                } catch (DateTimeParseException | ArithmeticException | NumberFormatException e) {
+                    return toMillis(key, Durations.parse(value));
+                } catch (IllegalArgumentException e) {
                     // reported below
                 }
             }
-            throw badValue(key, value, "a whole number of ticks or a duration such as " + DURATIONS);
-        }
-
-        private static boolean isDuration(String value) {
-            return UNIT_DURATION.matcher(value).matches() || value.startsWith("p") || value.startsWith("-p");
-        }
-
-        private static long unitMillis(String unit) {
-            return UNITS.stream()
-                    .filter(u -> u.getKey().equals(unit))
-                    .findFirst()
-                    .orElseThrow()
-                    .getValue();
+            throw badValue(key, value, "a whole number of ticks or a duration such as " + Durations.FORMS);
         }
     }
 
@@ -321,17 +299,10 @@ public final class SparsitySchedules {
     /** Converts an event-time duration to whole milliseconds, the tick of {@link Clock#EVENT_TIME}. */
     static long toMillis(String name, Duration duration) {
         checkArgument(duration != null, "%s must be set", name);
-        checkArgument(!duration.isNegative(), "%s must be >= 0, got %s", name, duration);
-        checkArgument(
-                duration.getNano() % 1_000_000 == 0,
-                "%s must be a whole number of milliseconds, got %s",
-                name,
-                duration);
         try {
-            return duration.toMillis();
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException(
-                    String.format("%s must be at most %s ms, got %s", name, Long.MAX_VALUE, duration), e);
+            return Durations.toMillis(duration);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
     }
 
@@ -361,17 +332,6 @@ public final class SparsitySchedules {
 
     /** Formats ticks; event time as a duration in the largest unit that divides it exactly. */
     static String formatTicks(long ticks, Clock clock) {
-        if (clock != Clock.EVENT_TIME) {
-            return Long.toString(ticks);
-        }
-        if (ticks == 0) {
-            return "0s";
-        }
-        for (Map.Entry<String, Long> unit : UNITS) {
-            if (ticks % unit.getValue() == 0) {
-                return ticks / unit.getValue() + unit.getKey();
-            }
-        }
-        return ticks + "ms";
+        return clock == Clock.EVENT_TIME ? Durations.format(ticks) : Long.toString(ticks);
     }
 }

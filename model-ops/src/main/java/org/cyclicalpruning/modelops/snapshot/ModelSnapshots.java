@@ -2,20 +2,18 @@ package org.cyclicalpruning.modelops.snapshot;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.file.DataFileReader;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificDatumWriter;
+import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
+import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -33,7 +31,7 @@ public final class ModelSnapshots {
      * Encodes a model's parameters, each tensor in its smallest encoding.
      *
      * @param spec the architecture; names the tensors
-     * @param shapes shape of every parameter, in {@link ModelSpec#tensorNames()} order
+     * @param shapes shape of every parameter, in {@link ModelLayout} order
      * @param params the values of every parameter, same order
      * @return the encoded tensors
      */
@@ -54,51 +52,71 @@ public final class ModelSnapshots {
     }
 
     /**
-     * Decodes every tensor of a snapshot to dense arrays, checking them against its spec.
+     * Returns a snapshot's architecture after checking every tensor against it: the count, each
+     * name, and each shape, so that a tensor of the right size but the wrong shape cannot silently
+     * transpose a layer.
      *
      * @param snapshot the snapshot
-     * @return dense values per parameter, in {@link ModelSpec#tensorNames()} order
-     * @throws IllegalArgumentException if tensors are missing, misnamed, or do not fit the spec
+     * @return its spec
+     * @throws IllegalArgumentException naming the first tensor that does not fit, or the spec
+     */
+    public static ModelSpec checkedSpec(SparseModelSnapshot snapshot) {
+        checkArgument(snapshot != null, "snapshot must not be null");
+        ModelSpec spec = ModelSpec.fromAvro(snapshot.getSpec());
+        ModelLayout layout = spec.layout();
+        List<SparseTensor> tensors = snapshot.getTensors();
+        String model = snapshot.getModelId() + " v" + snapshot.getVersion();
+        checkArgument(
+                tensors != null && tensors.size() == layout.size(),
+                "snapshot of %s has %s tensors, its spec %s needs %s",
+                model,
+                tensors == null ? 0 : tensors.size(),
+                spec,
+                layout.size());
+        for (int p = 0; p < layout.size(); p++) {
+            SparseTensor t = tensors.get(p);
+            ModelLayout.Tensor expected = layout.tensor(p);
+            checkArgument(
+                    expected.name().equals(t.getName()),
+                    "tensor %s of %s is '%s', expected '%s'",
+                    p,
+                    model,
+                    t.getName(),
+                    expected.name());
+            List<Integer> shape = Arrays.stream(expected.shape()).boxed().toList();
+            checkArgument(
+                    shape.equals(t.getShape()),
+                    "tensor '%s' of %s has shape %s, %s needs %s",
+                    t.getName(),
+                    model,
+                    t.getShape(),
+                    spec,
+                    shape);
+        }
+        return spec;
+    }
+
+    /**
+     * Decodes every tensor of a snapshot to dense arrays, checking them against its spec first
+     * ({@link #checkedSpec}).
+     *
+     * @param snapshot the snapshot
+     * @return dense values per parameter, in {@link ModelLayout} order
+     * @throws IllegalArgumentException if tensors are missing, misnamed, misshapen or malformed
      */
     public static float[][] decodeTensors(SparseModelSnapshot snapshot) {
-        ModelSpec spec = ModelSpec.fromAvro(snapshot.getSpec());
-        List<String> names = spec.tensorNames();
+        checkedSpec(snapshot);
         List<SparseTensor> tensors = snapshot.getTensors();
-        checkArgument(
-                tensors.size() == names.size(),
-                "snapshot of %s v%s has %s tensors, its spec %s needs %s",
-                snapshot.getModelId(),
-                snapshot.getVersion(),
-                tensors.size(),
-                spec,
-                names.size());
-        float[][] out = new float[names.size()][];
+        float[][] out = new float[tensors.size()][];
         for (int p = 0; p < out.length; p++) {
-            SparseTensor t = tensors.get(p);
-            checkArgument(
-                    names.get(p).equals(t.getName()),
-                    "tensor %s of %s v%s is '%s', expected '%s'",
-                    p,
-                    snapshot.getModelId(),
-                    snapshot.getVersion(),
-                    t.getName(),
-                    names.get(p));
-            out[p] = SparseTensorCodec.decode(t);
+            out[p] = SparseTensorCodec.decode(tensors.get(p));
         }
         return out;
     }
 
     /** Returns the snapshot as plain Avro binary, as written to Kafka. */
     public static byte[] toBytes(SparseModelSnapshot snapshot) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        try {
-            new SpecificDatumWriter<>(SparseModelSnapshot.class).write(snapshot, encoder);
-            encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return AvroBinary.toBytes(snapshot);
     }
 
     /**
@@ -109,17 +127,7 @@ public final class ModelSnapshots {
      * @throws IllegalArgumentException if the bytes are not a snapshot
      */
     public static SparseModelSnapshot fromBytes(byte[] bytes) {
-        BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, null);
-        try {
-            SparseModelSnapshot snapshot = new SpecificDatumReader<>(SparseModelSnapshot.class).read(null, decoder);
-            checkArgument(decoder.isEnd(), "%s trailing bytes after the snapshot", bytes.length);
-            return snapshot;
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof IllegalArgumentException) {
-                throw (IllegalArgumentException) e;
-            }
-            throw new IllegalArgumentException("not a SparseModelSnapshot in Avro binary: " + e, e);
-        }
+        return AvroBinary.fromBytes(bytes, SparseModelSnapshot.class);
     }
 
     /**

@@ -5,6 +5,8 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import java.util.Objects;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 
 /**

@@ -1,6 +1,7 @@
 package org.cyclicalpruning.modelops.snapshot;
 
 import java.util.SplittableRandom;
+import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
@@ -14,24 +15,18 @@ public final class TestSnapshots {
 
     /** Weights (out, in) and biases (out), as DJL's Linear and the job store them. */
     public static int[][] shapes(ModelSpec spec) {
-        int[] w = spec.layerWidths();
-        int[][] shapes = new int[2 * (w.length - 1)][];
-        for (int l = 0; l + 1 < w.length; l++) {
-            shapes[2 * l] = new int[] {w[l + 1], w[l]};
-            shapes[2 * l + 1] = new int[] {w[l + 1]};
-        }
-        return shapes;
+        return spec.layout().shapes();
     }
 
     /** Random parameters with {@code sparsity} of the weights set to zero (biases stay dense). */
     public static float[][] params(ModelSpec spec, double sparsity, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        int[][] shapes = shapes(spec);
-        float[][] params = new float[shapes.length][];
-        for (int p = 0; p < shapes.length; p++) {
-            params[p] = new float[shapes[p].length == 2 ? shapes[p][0] * shapes[p][1] : shapes[p][0]];
+        ModelLayout layout = spec.layout();
+        float[][] params = new float[layout.size()][];
+        for (int p = 0; p < params.length; p++) {
+            params[p] = new float[layout.tensor(p).size()];
             for (int i = 0; i < params[p].length; i++) {
-                boolean pruned = p % 2 == 0 && random.nextDouble() < sparsity;
+                boolean pruned = layout.tensor(p).prunable() && random.nextDouble() < sparsity;
                 params[p][i] = pruned ? 0f : (float) random.nextGaussian();
             }
         }

@@ -12,6 +12,8 @@ import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.Phase;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.Clock;
 import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
 import org.junit.jupiter.api.Test;

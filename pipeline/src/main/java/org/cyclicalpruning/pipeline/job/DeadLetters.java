@@ -1,13 +1,6 @@
 package org.cyclicalpruning.pipeline.job;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.DecoderFactory;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.avro.specific.SpecificDatumWriter;
+import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.DeadLetter;
 
 /** Avro binary of {@link DeadLetter}s, as on the dead-letter topic. */
@@ -24,24 +17,11 @@ public final class DeadLetters {
 
     /** Returns the record as plain Avro binary. */
     public static byte[] toBytes(DeadLetter letter) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        try {
-            new SpecificDatumWriter<>(DeadLetter.class).write(letter, encoder);
-            encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return AvroBinary.toBytes(letter);
     }
 
     /** Reads a record of the dead-letter topic. */
     public static DeadLetter fromBytes(byte[] bytes) {
-        try {
-            return new SpecificDatumReader<>(DeadLetter.class)
-                    .read(null, DecoderFactory.get().binaryDecoder(bytes, null));
-        } catch (IOException e) {
-            throw new IllegalArgumentException("not a DeadLetter: " + e.getMessage(), e);
-        }
+        return AvroBinary.fromBytes(bytes, DeadLetter.class);
     }
 }

@@ -2,12 +2,12 @@ package org.cyclicalpruning.pipeline.job;
 
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.Clock;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedules;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
-import org.cyclicalpruning.modelops.train.LearningRate;
-import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;

@@ -1,5 +1,7 @@
 package org.cyclicalpruning.pipeline.job;
 
+import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
+
 import ai.djl.ndarray.NDManager;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -63,12 +65,18 @@ final class HotModel implements AutoCloseable {
             }
         }
         int tensors = s.getKept().size();
+        int[] prunable = config.model().layout().prunable();
+        checkArgument(
+                tensors == prunable.length,
+                "state of %s has %s masks, its model needs %s",
+                s.getDeclaration().getModelId(),
+                tensors,
+                prunable.length);
         int[] sizes = new int[tensors];
         long[][] kept = new long[tensors][];
         long[][] ever = new long[tensors][];
         for (int t = 0; t < tensors; t++) {
-            // prunable tensors are the weights: parameters 0, 2, 4, ...
-            sizes[t] = params[2 * t].length;
+            sizes[t] = params[prunable[t]].length;
             kept[t] = longs(s.getKept().get(t));
             ever[t] = longs(s.getEverPruned().get(t));
         }

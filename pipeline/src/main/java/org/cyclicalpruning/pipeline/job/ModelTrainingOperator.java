@@ -1,7 +1,6 @@
 package org.cyclicalpruning.pipeline.job;
 
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.jni.JniUtils;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -19,6 +18,7 @@ import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.schedule.Clock;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
@@ -89,7 +89,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         if (config.intraOpThreads() > 0) {
             // process-wide: every model in this TaskManager; leaves cores to Kafka, decoding and
             // Flink's network threads, which a parallel region would otherwise wait for
-            JniUtils.setNumThreads(config.intraOpThreads());
+            IntraOpThreads.set(config.intraOpThreads());
         }
         hot = new LinkedHashMap<>(16, 0.75f, true);
         metrics = new HashMap<>();

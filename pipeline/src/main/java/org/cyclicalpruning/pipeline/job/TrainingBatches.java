@@ -1,17 +1,12 @@
 package org.cyclicalpruning.pipeline.job;
 
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.avro.io.BinaryEncoder;
-import org.apache.avro.io.EncoderFactory;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Uint8Features;
+import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
 /** Builds {@link TrainingBatch} records, as producers write them. */
@@ -73,16 +68,7 @@ public final class TrainingBatches {
 
     /** Returns the record as plain Avro binary, the value format of the input topic. */
     public static byte[] toBytes(TrainingBatch batch) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(
-                64 + (batch.getUint8Divisor() == null ? 4 : 1) * batch.getRows() * Math.max(1, batch.getDim()));
-        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
-        try {
-            new SpecificDatumWriter<>(TrainingBatch.class).write(batch, encoder);
-            encoder.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return AvroBinary.toBytes(batch);
     }
 
     /** Returns the record a valid batch came from, in its own encoding. */

@@ -19,7 +19,7 @@ import org.cyclicalpruning.kafka.EmbeddedKafka;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.DeadLetterReason;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.SnapshotReason;

@@ -11,10 +11,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
-import org.cyclicalpruning.modelops.train.LearningRate;
-import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 

@@ -1,7 +1,5 @@
 package org.cyclicalpruning.tools.bench;
 
-import ai.djl.engine.Engine;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Iterator;
@@ -15,6 +13,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
@@ -66,8 +65,7 @@ final class PipelineBench {
         long start = 1_767_225_600_000L;
         long step = 100;
 
-        Engine.getInstance(); // loads PyTorch, whose thread count the bare loop keeps
-        int defaultThreads = JniUtils.getNumThreads();
+        int defaultThreads = IntraOpThreads.get(); // PyTorch's default, which the bare loop keeps
         List<Integer> threadCounts = jobThreadCounts.stream()
                 .map(t -> t == 0 ? defaultThreads : t)
                 .distinct()
@@ -248,7 +246,7 @@ final class PipelineBench {
      * with two threads ran a third or more slower than on a long-lived one.
      */
     private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step, int threads) {
-        JniUtils.setNumThreads(threads);
+        IntraOpThreads.set(threads);
         TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.AUTO);
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             long began = System.nanoTime();

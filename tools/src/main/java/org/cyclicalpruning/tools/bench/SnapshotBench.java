@@ -4,7 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.codec.InformationBound;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseTensor;
 
 /**
@@ -34,7 +35,7 @@ final class SnapshotBench {
                 }
             }
             SparseTensor t = SparseTensorCodec.encode("w", new int[] {N}, values);
-            double ratio = SparseTensorCodec.encodedBytes(t) / SparseTensorCodec.informationBoundBytes(N, nnz);
+            double ratio = SparseTensorCodec.encodedBytes(t) / InformationBound.bytes(N, nnz);
             for (int r = 0; r < Math.min(3, repeats); r++) { // warm-up
                 SparseTensorCodec.decode(SparseTensorCodec.encode("w", new int[] {N}, values));
             }

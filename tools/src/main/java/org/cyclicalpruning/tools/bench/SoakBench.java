@@ -14,10 +14,10 @@ import java.util.Locale;
 import java.util.Map;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedules;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
-import org.cyclicalpruning.modelops.train.LearningRate;
-import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 

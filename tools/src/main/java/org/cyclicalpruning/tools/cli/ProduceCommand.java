@@ -1,11 +1,15 @@
 package org.cyclicalpruning.tools.cli;
 
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.Topics;
+import org.cyclicalpruning.modelops.util.Durations;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
 import picocli.CommandLine.Command;
@@ -41,8 +45,11 @@ final class ProduceCommand implements Callable<Integer> {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--start", description = "Event time of the first batch, epoch ms (default: now).")
-    Long start;
+    @Option(
+            names = "--start",
+            description = "Event time of the first batch: an ISO-8601 instant (2026-01-01T00:00:00Z) or epoch"
+                    + " milliseconds (default: now).")
+    String start;
 
     @Option(
             names = "--event-step",
@@ -64,8 +71,8 @@ final class ProduceCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         data.validate();
-        long step = Durations.millis("--event-step", eventStep);
-        long first = start != null ? start : System.currentTimeMillis();
+        long step = option("--event-step", () -> Durations.parseMillis(eventStep));
+        long first = start == null ? System.currentTimeMillis() : option("--start", () -> eventTime(start));
         System.out.printf("producing %d batches of %s to %s for %s%n", data.batches, data.describe(), topic, models);
         long written;
         try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrapServers, kafkaProperties)) {
@@ -75,5 +82,27 @@ final class ProduceCommand implements Callable<Integer> {
         System.out.printf(
                 "wrote %d records, event time %d .. %d%n", written, first, first + (data.batches - 1L) * step);
         return 0;
+    }
+
+    private static long eventTime(String text) {
+        String t = text.trim();
+        if (t.matches("-?\\d+")) {
+            return Long.parseLong(t);
+        }
+        try {
+            return Instant.parse(t).toEpochMilli();
+        } catch (DateTimeParseException | ArithmeticException e) {
+            throw new IllegalArgumentException(
+                    "'" + text + "' is neither an ISO-8601 instant such as 2026-01-01T00:00:00Z nor epoch milliseconds",
+                    e);
+        }
+    }
+
+    private static long option(String name, LongSupplier parse) {
+        try {
+            return parse.getAsLong();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
+        }
     }
 }

@@ -5,7 +5,8 @@ import java.util.Locale;
 import org.cyclicalpruning.modelops.data.Metrics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.codec.InformationBound;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -100,7 +101,7 @@ final class SnapshotLines {
                     t.getNnz(),
                     n,
                     SparseTensorCodec.encodedBytes(t),
-                    SparseTensorCodec.informationBoundBytes(n, t.getNnz())));
+                    InformationBound.bytes(n, t.getNnz())));
         }
         return sb.toString();
     }

@@ -10,12 +10,13 @@ import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.data.Metrics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.GradualSparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.train.Evaluation;
-import org.cyclicalpruning.modelops.train.LearningRate;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.tools.experiment.ExperimentSettings.DatasetKind;
@@ -184,7 +185,7 @@ public final class Experiment {
                     label(method),
                     method.equals("dense") ? 0.0 : target,
                     seed,
-                    achievedSparsity(weights),
+                    achievedSparsity(model.layout(), weights),
                     eval.accuracy(),
                     eval.mse(),
                     recall,
@@ -201,10 +202,10 @@ public final class Experiment {
     }
 
     /** Counts zeros in the prunable tensors themselves, so the figure is what a snapshot ships. */
-    private static double achievedSparsity(float[][] w) {
+    private static double achievedSparsity(ModelLayout layout, float[][] w) {
         long zeros = 0;
         long n = 0;
-        for (int p = 0; p < w.length; p += 2) {
+        for (int p : layout.prunable()) {
             for (float v : w[p]) {
                 if (v == 0f) {
                     zeros++;

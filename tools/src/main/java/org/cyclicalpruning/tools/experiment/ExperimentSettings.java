@@ -5,9 +5,9 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import java.nio.file.Path;
 import java.util.List;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
-import org.cyclicalpruning.modelops.train.LearningRate;
-import org.cyclicalpruning.modelops.train.OptimizerConfig;
 
 /**
  * How an experiment compares methods. Every method of one experiment gets the same step budget,

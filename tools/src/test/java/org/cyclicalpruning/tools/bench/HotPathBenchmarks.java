@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.mask.PruningMode;
-import org.cyclicalpruning.modelops.snapshot.SparseTensorCodec;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseTensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

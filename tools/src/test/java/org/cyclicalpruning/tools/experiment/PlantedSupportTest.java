@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
-import org.cyclicalpruning.modelops.train.LearningRate;
-import org.cyclicalpruning.modelops.train.OptimizerConfig;
 import org.cyclicalpruning.tools.experiment.ExperimentSettings.DatasetKind;
 import org.junit.jupiter.api.Test;
 

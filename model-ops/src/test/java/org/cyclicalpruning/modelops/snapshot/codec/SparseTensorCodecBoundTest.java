@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.snapshot;
+package org.cyclicalpruning.modelops.snapshot.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
@@ -26,7 +26,7 @@ class SparseTensorCodecBoundTest {
         long end = System.nanoTime();
 
         assertThat(decoded).isEqualTo(values);
-        double bound = SparseTensorCodec.informationBoundBytes(n, t.getNnz());
+        double bound = InformationBound.bytes(n, t.getNnz());
         double ratio = SparseTensorCodec.encodedBytes(t) / bound;
         System.out.printf(
                 "n=%d sparsity=%.2f nnz=%d %s bytes=%d bound=%.1f ratio=%.4f "
@@ -67,21 +67,21 @@ class SparseTensorCodecBoundTest {
 
     @Test
     void boundHasTheRightEdges() {
-        assertThat(SparseTensorCodec.informationBoundBytes(0, 0)).isZero();
-        assertThat(SparseTensorCodec.informationBoundBytes(1000, 0)).isZero();
-        assertThat(SparseTensorCodec.informationBoundBytes(1000, 1000)).isEqualTo(4000.0);
+        assertThat(InformationBound.bytes(0, 0)).isZero();
+        assertThat(InformationBound.bytes(1000, 0)).isZero();
+        assertThat(InformationBound.bytes(1000, 1000)).isEqualTo(4000.0);
         // Half full: log2 C(n, n/2) ~ n - log2(sqrt(pi n / 2)).
         double n = 1e9;
-        assertThat(SparseTensorCodec.informationBoundBytes(1_000_000_000L, 500_000_000L))
+        assertThat(InformationBound.bytes(1_000_000_000L, 500_000_000L))
                 .isCloseTo(4 * 5e8 + (n - 0.5 * Math.log(Math.PI * n / 2) / Math.log(2)) / 8, within(1e-3));
     }
 
     private static void assertBoundMatches(long n, long k, BigInteger binomial) {
         double exact = 4.0 * k + log2(binomial) / 8;
-        double actual = SparseTensorCodec.informationBoundBytes(n, k);
+        double actual = InformationBound.bytes(n, k);
         assertThat(actual).as("n=%d k=%d", n, k).isCloseTo(exact, within(1e-12 * Math.max(1, exact)));
         double exactBits = log2(binomial);
-        double actualBits = SparseTensorCodec.lnChoose(n, k) / Math.log(2);
+        double actualBits = InformationBound.lnChoose(n, k) / Math.log(2);
         assertThat(actualBits).as("log2 C(%d, %d)", n, k).isCloseTo(exactBits, within(1e-12 * Math.max(1, exactBits)));
     }
 

@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.train;
+package org.cyclicalpruning.modelops.optim;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 

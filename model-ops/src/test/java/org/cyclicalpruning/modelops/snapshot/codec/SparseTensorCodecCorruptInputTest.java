@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.snapshot;
+package org.cyclicalpruning.modelops.snapshot.codec;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

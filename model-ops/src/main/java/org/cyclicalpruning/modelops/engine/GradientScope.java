@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.train;
+package org.cyclicalpruning.modelops.engine;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.pytorch.engine.PtNDArray;
@@ -16,19 +16,19 @@ import ai.djl.pytorch.jni.JniUtils;
  * thread that loaded the engine has it off), and with it on the in-place weight updates and mask
  * projections of a step would fail on leaves that require gradients.
  */
-final class GradientScope implements AutoCloseable {
+public final class GradientScope implements AutoCloseable {
 
-    GradientScope() {
+    public GradientScope() {
         JniUtils.setGradMode(true);
     }
 
     /** Turns grad mode off on this thread, for code that must not record a graph. */
-    static void off() {
+    public static void off() {
         JniUtils.setGradMode(false);
     }
 
     /** Back-propagates from a scalar loss into the gradients of every leaf that requires them. */
-    void backward(NDArray loss) {
+    public void backward(NDArray loss) {
         try (NDArray seed = loss.onesLike()) {
             JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
         }

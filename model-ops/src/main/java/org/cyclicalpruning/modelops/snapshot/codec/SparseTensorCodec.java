@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.snapshot;
+package org.cyclicalpruning.modelops.snapshot.codec;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
@@ -7,6 +7,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.List;
+import org.cyclicalpruning.modelops.snapshot.codec.Bits.IndexReader;
+import org.cyclicalpruning.modelops.snapshot.codec.Bits.Layout;
 import org.cyclicalpruning.schemas.SparseTensor;
 import org.cyclicalpruning.schemas.SupportEncoding;
 
@@ -14,7 +16,7 @@ import org.cyclicalpruning.schemas.SupportEncoding;
  * Converts dense float32 tensors to {@link SparseTensor} records and back, choosing the support
  * encoding that makes the record smallest.
  *
- * <p>A snapshot costs at least {@link #informationBoundBytes(long, long) 4·nnz + log2 C(n, nnz)/8}
+ * <p>A snapshot costs at least {@link InformationBound#bytes(long, long) 4·nnz + log2 C(n, nnz)/8}
  * bytes: the float32 values plus the cheapest description of which entries are non-zero. Elias-Fano
  * needs at most 2 + ceil(log2(n/nnz)) bits per index, which keeps sparse tensors within a few percent
  * of that bound; bitmaps win near 50% density, deltas on clustered supports, and DENSE when almost
@@ -64,20 +66,6 @@ public final class SparseTensorCodec {
 
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** A varint gap is below MAX_ELEMENTS < 2^28, so a canonical one never needs more than 4 bytes. */
-    private static final int MAX_VARINT_BYTES = 5;
-
-    /** Exact Stirling errors δ(x) for small x, where the asymptotic series is not yet accurate. */
-    private static final double[] STIRLING_ERROR = new double[32];
-
-    static {
-        double lnFactorial = 0;
-        for (int x = 1; x < STIRLING_ERROR.length; x++) {
-            lnFactorial += Math.log(x);
-            STIRLING_ERROR[x] = lnFactorial - stirling(x);
-        }
-    }
-
     private SparseTensorCodec() {}
 
     /**
@@ -120,7 +108,7 @@ public final class SparseTensorCodec {
         for (int i = 0; i < n; i++) {
             float v = values[i];
             if (v != 0f) {
-                varintBytes += varintLength(i - previous - 1);
+                varintBytes += DeltaVarint.length(i - previous - 1);
                 previous = i;
                 m++;
             } else if (Float.floatToRawIntBits(v) != 0) {
@@ -147,9 +135,9 @@ public final class SparseTensorCodec {
             }
             valueBytes = floatsLittleEndian(nonZero);
             support = switch (encoding) {
-                case BITMAP -> bitmap(n, indices);
-                case DELTA_VARINT -> deltaVarint(indices, (int) varintBytes);
-                case ELIAS_FANO -> eliasFano(n, indices);
+                case BITMAP -> Bitmap.encode(n, indices);
+                case DELTA_VARINT -> DeltaVarint.encode(indices, (int) varintBytes);
+                case ELIAS_FANO -> EliasFano.encode(n, indices);
                 case DENSE -> throw new AssertionError();
             };
         }
@@ -178,15 +166,15 @@ public final class SparseTensorCodec {
      */
     public static float[] decode(SparseTensor t) {
         Layout layout = layout(t);
-        if (layout.encoding == SupportEncoding.DELTA_VARINT || layout.encoding == SupportEncoding.ELIAS_FANO) {
+        if (layout.encoding() == SupportEncoding.DELTA_VARINT || layout.encoding() == SupportEncoding.ELIAS_FANO) {
             // layout() already checked lengths and bit counts; these two also need every index read.
             IndexReader reader = reader(layout);
-            for (int k = 0; k < layout.nnz; k++) {
+            for (int k = 0; k < layout.nnz(); k++) {
                 reader.next();
             }
             reader.finish();
         }
-        float[] dest = new float[layout.n];
+        float[] dest = new float[layout.n()];
         fill(layout, dest);
         return dest;
     }
@@ -203,11 +191,11 @@ public final class SparseTensorCodec {
     public static void decodeInto(SparseTensor t, float[] dest) {
         Layout layout = layout(t);
         checkArgument(
-                dest != null && dest.length == layout.n,
+                dest != null && dest.length == layout.n(),
                 "%sdest has length %s but the tensor has %s elements",
-                layout.prefix,
+                layout.prefix(),
                 dest == null ? null : dest.length,
-                layout.n);
+                layout.n());
         fill(layout, dest);
     }
 
@@ -220,8 +208,8 @@ public final class SparseTensorCodec {
      */
     public static int[] support(SparseTensor t) {
         Layout layout = layout(t);
-        int[] indices = new int[layout.nnz];
-        if (layout.encoding == SupportEncoding.DENSE) {
+        int[] indices = new int[layout.nnz()];
+        if (layout.encoding() == SupportEncoding.DENSE) {
             float[] dense = denseValues(layout);
             for (int i = 0, k = 0; k < indices.length; i++) {
                 if (dense[i] != 0f) {
@@ -250,8 +238,8 @@ public final class SparseTensorCodec {
      */
     public static float[] values(SparseTensor t) {
         Layout layout = layout(t);
-        float[] out = new float[layout.nnz];
-        if (layout.encoding == SupportEncoding.DENSE) {
+        float[] out = new float[layout.nnz()];
+        if (layout.encoding() == SupportEncoding.DENSE) {
             float[] dense = denseValues(layout);
             for (int i = 0, k = 0; k < out.length; i++) {
                 if (dense[i] != 0f) {
@@ -259,7 +247,7 @@ public final class SparseTensorCodec {
                 }
             }
         } else {
-            layout.values.get(0, out, 0, out.length);
+            layout.values().get(0, out, 0, out.length);
         }
         return out;
     }
@@ -274,24 +262,6 @@ public final class SparseTensorCodec {
     public static long encodedBytes(SparseTensor t) {
         checkArgument(t != null && t.getSupport() != null && t.getValues() != null, "record has no support or values");
         return (long) t.getSupport().remaining() + t.getValues().remaining();
-    }
-
-    /**
-     * Returns the least number of bytes any encoding can need for a tensor of n entries of which nnz
-     * are non-zero float32s: {@code 4·nnz + log2(C(n, nnz)) / 8}.
-     *
-     * <p>log C(n, k) is computed as n·H(k/n) plus Stirling terms rather than as a difference of three
-     * log-gammas: for n = 1e9 those are ~2e10 each, so subtracting them would leave only about seven
-     * correct digits of a result that may be as small as log(n). This way the result is accurate to
-     * well within 1e-12 relative for every n (the tests compare with exact binomials).
-     *
-     * @param n number of entries, at least 0
-     * @param nnz number of non-zero entries, in [0, n]
-     * @return the bound in bytes
-     */
-    public static double informationBoundBytes(long n, long nnz) {
-        checkArgument(n >= 0 && nnz >= 0 && nnz <= n, "need 0 <= nnz <= n, got n = %s, nnz = %s", n, nnz);
-        return 4.0 * nnz + lnChoose(n, nnz) / Math.log(2) / 8;
     }
 
     /**
@@ -343,33 +313,13 @@ public final class SparseTensorCodec {
     private static long supportBytes(SupportEncoding e, int n, int m, long varintBytes) {
         return switch (e) {
             case DENSE -> 0;
-            case BITMAP -> bitmapBytes(n);
+            case BITMAP -> Bitmap.bytes(n);
             case DELTA_VARINT -> varintBytes;
-            case ELIAS_FANO -> eliasFanoBytes(n, m);
+            case ELIAS_FANO -> EliasFano.bytes(n, m);
         };
     }
 
-    private static int bitmapBytes(int n) {
-        return (n + 7) >>> 3;
-    }
-
-    private static int varintLength(int value) {
-        return (31 - Integer.numberOfLeadingZeros(value | 1)) / 7 + 1;
-    }
-
-    private static int eliasFanoLowBits(int n, int m) {
-        return 31 - Integer.numberOfLeadingZeros(n / m);
-    }
-
-    private static int eliasFanoBytes(int n, int m) {
-        if (m == 0) {
-            return 0;
-        }
-        int l = eliasFanoLowBits(n, m);
-        return (int) (((long) m * l + m + ((n - 1) >>> l) + 7) >>> 3);
-    }
-
-    // ---------------------------------------------------------------- encoders
+    // ---------------------------------------------------------------- encoding
 
     private static byte[] floatsLittleEndian(float[] values) {
         byte[] out = new byte[4 * values.length];
@@ -387,67 +337,7 @@ public final class SparseTensorCodec {
         return copy;
     }
 
-    private static byte[] bitmap(int n, int[] indices) {
-        byte[] out = new byte[bitmapBytes(n)];
-        for (int i : indices) {
-            out[i >>> 3] |= (byte) (1 << (i & 7));
-        }
-        return out;
-    }
-
-    private static byte[] deltaVarint(int[] indices, int size) {
-        byte[] out = new byte[size];
-        int p = 0;
-        int previous = -1;
-        for (int i : indices) {
-            int gap = i - previous - 1;
-            previous = i;
-            while (gap >= 0x80) {
-                out[p++] = (byte) (gap | 0x80);
-                gap >>>= 7;
-            }
-            out[p++] = (byte) gap;
-        }
-        return out;
-    }
-
-    private static byte[] eliasFano(int n, int[] indices) {
-        int m = indices.length;
-        byte[] out = new byte[eliasFanoBytes(n, m)];
-        if (m == 0) {
-            return out;
-        }
-        int l = eliasFanoLowBits(n, m);
-        long lowMask = (1L << l) - 1;
-        // Low bits stream through a 64-bit accumulator holding fewer than 8 + 28 bits.
-        long acc = 0;
-        int accBits = 0;
-        int p = 0;
-        for (int i : indices) {
-            acc |= (i & lowMask) << accBits;
-            accBits += l;
-            while (accBits >= 8) {
-                out[p++] = (byte) acc;
-                acc >>>= 8;
-                accBits -= 8;
-            }
-        }
-        if (accBits > 0) {
-            out[p] = (byte) acc; // shared with the first high bits, which are OR-ed in below
-        }
-        long highStart = (long) m * l;
-        for (int k = 0; k < m; k++) {
-            long bit = highStart + (indices[k] >>> l) + k;
-            out[(int) (bit >>> 3)] |= (byte) (1 << (bit & 7));
-        }
-        return out;
-    }
-
     // ---------------------------------------------------------------- decoding
-
-    /** A record whose sizes have been checked, with little-endian views of its buffers. */
-    private record Layout(
-            String prefix, int n, int nnz, SupportEncoding encoding, ByteBuffer support, FloatBuffer values) {}
 
     /**
      * Checks everything that costs no more than a pass over the record: dimensions, nnz, buffer
@@ -478,56 +368,24 @@ public final class SparseTensorCodec {
                 expectedValueBytes,
                 encoding == SupportEncoding.DENSE ? "element" : "non-zero");
 
-        int length = support.remaining();
+        Layout layout = new Layout(prefix, n, m, encoding, support, values.asFloatBuffer());
         switch (encoding) {
-            case DENSE -> checkArgument(length == 0, "%sDENSE support must be empty, has %s bytes", prefix, length);
-            case BITMAP -> {
+            case DENSE ->
                 checkArgument(
-                        length == bitmapBytes(n),
-                        "%sBITMAP support has %s bytes, expected ceil(%s / 8) = %s",
+                        support.remaining() == 0,
+                        "%sDENSE support must be empty, has %s bytes",
                         prefix,
-                        length,
-                        n,
-                        bitmapBytes(n));
-                checkArgument(
-                        (n & 7) == 0 || (support.get(length - 1) & 0xFF) >>> (n & 7) == 0,
-                        "%sBITMAP has bits set past the last element %s",
-                        prefix,
-                        n - 1);
-                long ones = popcount(support, 0);
-                checkArgument(ones == m, "%sBITMAP popcount %s does not match nnz %s", prefix, ones, m);
-            }
-            case DELTA_VARINT ->
-                checkArgument(
-                        length >= m && length <= (long) MAX_VARINT_BYTES * m,
-                        "%sDELTA_VARINT support has %s bytes, but %s varints take %s to %s",
-                        prefix,
-                        length,
-                        m,
-                        m,
-                        (long) MAX_VARINT_BYTES * m);
-            case ELIAS_FANO -> {
-                checkArgument(
-                        length == eliasFanoBytes(n, m),
-                        "%sELIAS_FANO support has %s bytes, expected %s for n = %s, " + "nnz = %s",
-                        prefix,
-                        length,
-                        eliasFanoBytes(n, m),
-                        n,
-                        m);
-                if (m > 0) {
-                    // One high bit per element: this is what keeps EliasFanoReader inside the buffer.
-                    long ones = popcount(support, (long) m * eliasFanoLowBits(n, m));
-                    checkArgument(ones == m, "%sELIAS_FANO has %s high bits set, expected nnz = %s", prefix, ones, m);
-                }
-            }
+                        support.remaining());
+            case BITMAP -> Bitmap.check(layout);
+            case DELTA_VARINT -> DeltaVarint.check(layout);
+            case ELIAS_FANO -> EliasFano.check(layout);
         }
-        return new Layout(prefix, n, m, encoding, support, values.asFloatBuffer());
+        return layout;
     }
 
     private static void fill(Layout layout, float[] dest) {
-        if (layout.encoding == SupportEncoding.DENSE) {
-            layout.values.get(0, dest, 0, layout.n);
+        if (layout.encoding() == SupportEncoding.DENSE) {
+            layout.values().get(0, dest, 0, layout.n());
             int nonZero = 0;
             for (float v : dest) {
                 if (v != 0f) {
@@ -535,251 +393,34 @@ public final class SparseTensorCodec {
                 }
             }
             checkArgument(
-                    nonZero == layout.nnz,
+                    nonZero == layout.nnz(),
                     "%sDENSE record claims nnz %s but has %s non-zero values",
-                    layout.prefix,
-                    layout.nnz,
+                    layout.prefix(),
+                    layout.nnz(),
                     nonZero);
             return;
         }
         Arrays.fill(dest, 0f);
         IndexReader reader = reader(layout);
-        FloatBuffer values = layout.values;
-        for (int k = 0; k < layout.nnz; k++) {
+        FloatBuffer values = layout.values();
+        for (int k = 0; k < layout.nnz(); k++) {
             dest[reader.next()] = values.get(k);
         }
         reader.finish();
     }
 
     private static float[] denseValues(Layout layout) {
-        float[] dense = new float[layout.n]; // DENSE values hold 4n bytes, so this is bounded by the input
+        float[] dense = new float[layout.n()]; // DENSE values hold 4n bytes, so this is bounded by the input
         fill(layout, dense);
         return dense;
     }
 
     private static IndexReader reader(Layout layout) {
-        return switch (layout.encoding) {
-            case BITMAP -> new BitmapReader(layout);
-            case DELTA_VARINT -> new VarintReader(layout);
-            case ELIAS_FANO -> new EliasFanoReader(layout);
+        return switch (layout.encoding()) {
+            case BITMAP -> new Bitmap.Reader(layout);
+            case DELTA_VARINT -> new DeltaVarint.Reader(layout);
+            case ELIAS_FANO -> new EliasFano.Reader(layout);
             case DENSE -> throw new AssertionError("DENSE has no support to read");
         };
-    }
-
-    /** The 8 bytes at {@code offset}, little-endian, zero-padded past the end of the buffer. */
-    private static long word(ByteBuffer b, int offset) {
-        int limit = b.limit();
-        if (offset + 8 <= limit) {
-            return b.getLong(offset);
-        }
-        long w = 0;
-        for (int i = offset; i < limit; i++) {
-            w |= (b.get(i) & 0xFFL) << ((i - offset) << 3);
-        }
-        return w;
-    }
-
-    private static long popcount(ByteBuffer b, long fromBit) {
-        int limit = b.limit();
-        int i = (int) (fromBit >>> 3);
-        if (i >= limit) {
-            return 0;
-        }
-        long count = Integer.bitCount((b.get(i++) & 0xFF) >>> (int) (fromBit & 7));
-        for (; i + 8 <= limit; i += 8) {
-            count += Long.bitCount(b.getLong(i));
-        }
-        for (; i < limit; i++) {
-            count += Integer.bitCount(b.get(i) & 0xFF);
-        }
-        return count;
-    }
-
-    private static IllegalArgumentException corrupt(Layout layout, String format, Object... args) {
-        return new IllegalArgumentException(layout.prefix + String.format(format, args));
-    }
-
-    /**
-     * Yields the support indices one at a time, checking range and order, so decoding needs no
-     * index array. Callers call {@link #next} exactly nnz times, then {@link #finish}.
-     */
-    private abstract static class IndexReader {
-        final Layout layout;
-
-        IndexReader(Layout layout) {
-            this.layout = layout;
-        }
-
-        abstract int next();
-
-        void finish() {}
-    }
-
-    /** Set bits in 64-bit words; layout() checked the popcount and padding, so no range checks. */
-    private static final class BitmapReader extends IndexReader {
-        private int chunk;
-        private long word;
-
-        BitmapReader(Layout layout) {
-            super(layout);
-            word = word(layout.support, 0);
-        }
-
-        @Override
-        int next() {
-            while (word == 0) {
-                word = word(layout.support, ++chunk << 3);
-            }
-            int index = (chunk << 6) + Long.numberOfTrailingZeros(word);
-            word &= word - 1;
-            return index;
-        }
-    }
-
-    private static final class VarintReader extends IndexReader {
-        private final ByteBuffer bytes;
-        private int position;
-        private int k;
-        private long previous = -1;
-
-        VarintReader(Layout layout) {
-            super(layout);
-            bytes = layout.support;
-        }
-
-        @Override
-        int next() {
-            int start = position;
-            long gap = 0;
-            for (int shift = 0; ; shift += 7) {
-                if (position == bytes.limit()) {
-                    throw corrupt(
-                            layout,
-                            "DELTA_VARINT support truncated: varint %s of %s starting at byte %s runs "
-                                    + "past the end (%s bytes)",
-                            k,
-                            layout.nnz,
-                            start,
-                            bytes.limit());
-                }
-                if (shift == 7 * MAX_VARINT_BYTES) {
-                    throw corrupt(
-                            layout,
-                            "DELTA_VARINT varint %s at byte %s is longer than %s bytes",
-                            k,
-                            start,
-                            MAX_VARINT_BYTES);
-                }
-                byte b = bytes.get(position++);
-                gap |= (long) (b & 0x7F) << shift;
-                if (b >= 0) { // continuation bit clear
-                    break;
-                }
-            }
-            long index = previous + 1 + gap;
-            if (index >= layout.n) {
-                throw corrupt(layout, "support index %s (element %s) out of range [0, %s)", index, k, layout.n);
-            }
-            previous = index;
-            k++;
-            return (int) index;
-        }
-
-        @Override
-        void finish() {
-            if (position != bytes.limit()) {
-                throw corrupt(
-                        layout,
-                        "DELTA_VARINT support has %s trailing bytes after %s varints",
-                        bytes.limit() - position,
-                        layout.nnz);
-            }
-        }
-    }
-
-    private static final class EliasFanoReader extends IndexReader {
-        private final ByteBuffer bits;
-        private final int l;
-        private final long lowMask;
-        private final long highStart;
-        private long lowPosition;
-        private int chunk;
-        private long word;
-        private int k;
-        private long previous = -1;
-
-        EliasFanoReader(Layout layout) {
-            super(layout);
-            bits = layout.support;
-            l = layout.nnz == 0 ? 0 : eliasFanoLowBits(layout.n, layout.nnz); // nnz = 0: empty, never read
-            lowMask = (1L << l) - 1;
-            highStart = (long) layout.nnz * l;
-            chunk = (int) (highStart >>> 6);
-            word = word(bits, chunk << 3) & (-1L << (highStart & 63));
-        }
-
-        @Override
-        int next() {
-            // l <= 28 and bit offset < 8, so one 64-bit read holds the whole low part.
-            long low = (word(bits, (int) (lowPosition >>> 3)) >>> (lowPosition & 7)) & lowMask;
-            lowPosition += l;
-            while (word == 0) { // layout() counted nnz high bits, so this stays in the buffer
-                word = word(bits, ++chunk << 3);
-            }
-            long bit = ((long) chunk << 6) + Long.numberOfTrailingZeros(word);
-            word &= word - 1;
-            long index = ((bit - highStart - k) << l) | low;
-            if (index <= previous) {
-                throw corrupt(
-                        layout,
-                        "support index %s (element %s) is not greater than the previous %s; indices "
-                                + "must be strictly increasing",
-                        index,
-                        k,
-                        previous);
-            }
-            if (index >= layout.n) {
-                throw corrupt(layout, "support index %s (element %s) out of range [0, %s)", index, k, layout.n);
-            }
-            previous = index;
-            k++;
-            return (int) index;
-        }
-    }
-
-    // ---------------------------------------------------------------- log C(n, k)
-
-    /** ln C(n, k), without cancellation (see informationBoundBytes). */
-    static double lnChoose(long n, long k) {
-        k = Math.min(k, n - k);
-        if (k == 0) {
-            return 0;
-        }
-        double dn = n;
-        double dk = k;
-        double dr = n - k;
-        // n ln n - k ln k - r ln r, as two positive terms.
-        double entropy = dk * Math.log(dn / dk) - dr * Math.log1p(-dk / dn);
-        return entropy
-                + 0.5 * Math.log(dn / (2 * Math.PI * dk * dr))
-                + stirlingError(n)
-                - stirlingError(k)
-                - stirlingError(n - k);
-    }
-
-    /** Stirling's approximation of ln x!, without the error term. */
-    private static double stirling(double x) {
-        return x * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI * x);
-    }
-
-    /** δ(x) = ln x! − stirling(x), for x ≥ 1. */
-    private static double stirlingError(long x) {
-        if (x < STIRLING_ERROR.length) {
-            return STIRLING_ERROR[(int) x];
-        }
-        // Asymptotic series; for x >= 32 the first omitted term, 1/(1188 x^9), is below 3e-17.
-        double inv = 1.0 / x;
-        double inv2 = inv * inv;
-        return inv * (1.0 / 12 - inv2 * (1.0 / 360 - inv2 * (1.0 / 1260 - inv2 / 1680)));
     }
 }

@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.train;
+package org.cyclicalpruning.modelops.optim;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
@@ -6,9 +6,9 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
  * The optimizer: SGD with (heavy-ball) momentum, or Adam (Kingma and Ba,
  * https://arxiv.org/abs/1412.6980).
  *
- * <p>Updates run as DJL's fused native kernels, one call per tensor, and the optimizer state is
- * held by the trainer (not inside a DJL {@code Optimizer}) so that it can be checkpointed and so
- * that the state of a weight that gets pruned can be reset.
+ * <p>Updates run as the engine's fused native kernels, one call per tensor ({@link #create()}),
+ * and the optimizer state is held by the trainer (not inside a DJL {@code Optimizer}) so that it
+ * can be checkpointed and so that the state of a weight that gets pruned can be reset.
  *
  * @param kind SGD or Adam
  * @param momentum SGD momentum in [0, 1)
@@ -53,5 +53,10 @@ public record OptimizerConfig(
     /** Returns the number of state tensors kept per parameter tensor. */
     public int stateTensors() {
         return kind == Kind.ADAM ? 2 : momentum > 0 ? 1 : 0;
+    }
+
+    /** Returns the update rule these settings describe. */
+    public Optimizer create() {
+        return kind == Kind.ADAM ? new Adam(beta1, beta2, epsilon, weightDecay) : new Sgd(momentum, weightDecay);
     }
 }

@@ -1,0 +1,25 @@
+package org.cyclicalpruning.modelops.optim;
+
+import ai.djl.ndarray.NDArray;
+import org.cyclicalpruning.modelops.engine.FusedUpdates;
+
+/** SGD with heavy-ball momentum (none when it is 0) and L2 weight decay, in one fused call per tensor. */
+final class Sgd implements Optimizer {
+    private final float momentum;
+    private final float decay;
+
+    Sgd(double momentum, double decay) {
+        this.momentum = (float) momentum;
+        this.decay = (float) decay;
+    }
+
+    @Override
+    public int stateTensors() {
+        return momentum > 0 ? 1 : 0;
+    }
+
+    @Override
+    public void update(NDArray w, NDArray grad, NDArray[] state, float lr, long updates) {
+        FusedUpdates.sgd(w, grad, momentum > 0 ? state[0] : null, lr, decay, momentum);
+    }
+}

@@ -1,0 +1,81 @@
+package org.cyclicalpruning.modelops.train;
+
+import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import org.cyclicalpruning.modelops.data.Uint8Features;
+
+/**
+ * The reused native buffer a batch's features are written into before they become an {@code
+ * NDArray}: handed a heap array, DJL would allocate and zero a new direct buffer for every batch.
+ * Features arrive as floats, as packed float32 bytes (one memcpy) or as unsigned bytes over a
+ * divisor (decoded through a 256-entry table, with no {@code float[]} in between). Not thread-safe.
+ */
+final class BatchStaging {
+    private ByteBuffer buffer;
+    // uint8 batches: byte value -> feature, for the last divisor seen
+    private float[] byteTable;
+    private float byteTableDivisor = Float.NaN;
+
+    /** Returns the staged {@code values} floats (native order, positioned at 0). */
+    ByteBuffer floats(float[] values) {
+        ByteBuffer b = reserve(values.length);
+        b.asFloatBuffer().put(values);
+        return b;
+    }
+
+    /** Returns the staged rows x dim floats copied from float32 little-endian bytes. */
+    ByteBuffer packed(ByteBuffer packedFeatures, int values) {
+        checkArgument(
+                packedFeatures.remaining() == 4L * values,
+                "packed features hold %s bytes, %s floats need %s",
+                packedFeatures.remaining(),
+                values,
+                4L * values);
+        ByteBuffer src = packedFeatures.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = reserve(values);
+        if (b.order() == ByteOrder.LITTLE_ENDIAN) {
+            b.put(src); // a memcpy
+            b.rewind();
+        } else {
+            b.asFloatBuffer().put(src.asFloatBuffer());
+        }
+        return b;
+    }
+
+    /** Returns the staged floats decoded from unsigned bytes over {@code divisor}, as {@link Uint8Features} does. */
+    ByteBuffer uint8(ByteBuffer bytes, float divisor, int values) {
+        checkArgument(
+                bytes.remaining() == values,
+                "uint8 features hold %s bytes, %s values need %s",
+                bytes.remaining(),
+                values,
+                values);
+        checkArgument(Float.isFinite(divisor) && divisor != 0, "divisor must be finite and not zero, got %s", divisor);
+        if (divisor != byteTableDivisor) {
+            byteTable = Uint8Features.table(divisor);
+            byteTableDivisor = divisor;
+        }
+        float[] table = byteTable;
+        int from = bytes.position();
+        ByteBuffer b = reserve(values);
+        FloatBuffer x = b.asFloatBuffer();
+        for (int i = 0; i < values; i++) {
+            x.put(i, table[bytes.get(from + i) & 0xFF]);
+        }
+        return b;
+    }
+
+    /** Returns a view of {@code values} floats of the buffer, growing it when needed. */
+    private ByteBuffer reserve(int values) {
+        int bytes = 4 * values;
+        if (buffer == null || buffer.capacity() < bytes) {
+            buffer = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+        ByteBuffer b = buffer.duplicate().order(ByteOrder.nativeOrder());
+        b.clear().limit(bytes);
+        return b.slice().order(ByteOrder.nativeOrder());
+    }
+}

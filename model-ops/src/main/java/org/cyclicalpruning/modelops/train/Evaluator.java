@@ -1,0 +1,63 @@
+package org.cyclicalpruning.modelops.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.Dataset;
+import org.cyclicalpruning.modelops.engine.GradientScope;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+
+/** Scores a model on held-out data in chunks, each in a native-memory scope of its own. */
+final class Evaluator {
+    private static final int CHUNK = 2048;
+
+    private final ModelSpec spec;
+    private final Block block;
+    private final ParameterStore parameterStore;
+    private final NDManager manager;
+    private final BatchStaging staging;
+    private final Objective objective;
+
+    Evaluator(
+            ModelSpec spec,
+            Block block,
+            ParameterStore parameterStore,
+            NDManager manager,
+            BatchStaging staging,
+            Objective objective) {
+        this.spec = spec;
+        this.block = block;
+        this.parameterStore = parameterStore;
+        this.manager = manager;
+        this.staging = staging;
+        this.objective = objective;
+    }
+
+    Evaluation evaluate(Dataset data) {
+        GradientScope.off();
+        double lossSum = 0;
+        long correct = 0;
+        for (int from = 0; from < data.rows(); from += CHUNK) {
+            Batch batch = data.slice(from, Math.min(data.rows(), from + CHUNK));
+            objective.checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray x = scope.create(
+                        staging.floats(batch.features()), new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
+                NDArray y = objective.labels(batch.rows(), batch.labels(), batch.targets(), scope);
+                NDArray out =
+                        block.forward(parameterStore, new NDList(x), false).singletonOrThrow();
+                lossSum += objective.loss(out, y).getFloat() * (double) batch.rows();
+                correct += objective.correct(out, y);
+            }
+        }
+        double loss = lossSum / data.rows();
+        return spec.isClassifier()
+                ? new Evaluation(data.rows(), loss, (double) correct / data.rows(), Double.NaN)
+                : new Evaluation(data.rows(), loss, Double.NaN, loss);
+    }
+}
