@@ -384,7 +384,7 @@ static void account(const uint64_t *kept, const uint64_t *old, uint64_t *ever, i
 }
 
 /* ---------------------------------------------------------------------------------------------
- * JNI entry points (org.cyclicalpruning.modelops.mask.NativeMaskKernels). Buffer addresses are
+ * JNI entry points (org.cyclicalpruning.modelops.mask.select.NativeMaskKernels). Buffer addresses are
  * taken before any critical section opens: no JNI call may run inside one.
  * ------------------------------------------------------------------------------------------- */
 
@@ -392,7 +392,7 @@ static float *address(JNIEnv *env, jobject buffer) {
     return buffer ? (float *) (*env)->GetDirectBufferAddress(env, buffer) : NULL;
 }
 
-JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_scan(
+JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_scan(
         JNIEnv *env, jclass cls, jobject weights, jint n, jint lo, jint hi, jintArray window, jint offset) {
     (void) cls;
     const float *w = address(env, weights);
@@ -415,7 +415,7 @@ JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels
     return (jlong) ((r.below << 32) | (r.gathered & 0xffffffffLL));
 }
 
-JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_project(
+JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_project(
         JNIEnv *env, jclass cls, jobject weights, jobject state0, jobject state1, jint n, jint threshold,
         jlong ties, jlongArray kept) {
     (void) cls;
@@ -434,7 +434,7 @@ JNIEXPORT jlong JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels
     return (jlong) left;
 }
 
-JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_account(
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_account(
         JNIEnv *env, jclass cls, jlongArray kept, jlongArray old, jlongArray ever, jint n, jobject maskOut,
         jlongArray counts) {
     (void) cls;
@@ -473,7 +473,7 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_
     return rc;
 }
 
-JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_writeMask(
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_writeMask(
         JNIEnv *env, jclass cls, jlongArray kept, jint n, jobject maskOut) {
     (void) cls;
     float *mask = address(env, maskOut);
@@ -489,7 +489,7 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_
     return 0;
 }
 
-JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_NativeMaskKernels_instructionSet0(
+JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_instructionSet0(
         JNIEnv *env, jclass cls) {
     (void) cls;
 #ifdef HAVE_X86

@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.mask;
+package org.cyclicalpruning.modelops.mask.select;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -19,7 +19,7 @@ import java.util.Arrays;
  * <p>One instance per selection group (all tensors for global pruning, one tensor per layer).
  * Not thread-safe.
  */
-final class BracketSelector {
+public final class BracketSelector {
     private static final long MIN_SLACK = 256;
     private static final int RETRIES = 3;
     private static final int SAMPLE = 64;
@@ -39,10 +39,7 @@ final class BracketSelector {
     private final int[] sample = new int[SAMPLE];
     private final long[] paths = new long[2]; // found on the first try, found on a retry
 
-    /** The outcome of one selection: the threshold key, how many weights at it are pruned, and how many have it. */
-    record Threshold(int key, long ties, long equal) {}
-
-    BracketSelector(long n) {
+    public BracketSelector(long n) {
         this.n = n;
     }
 
@@ -50,7 +47,7 @@ final class BracketSelector {
      * Returns the threshold of the k-th smallest key over {@code weights[from, to)}, or null if
      * the brackets missed (then the caller selects exactly and calls {@link #remember}).
      */
-    Threshold select(ByteBuffer[] weights, int[] sizes, int from, int to, long k) {
+    public Threshold select(ByteBuffer[] weights, int[] sizes, int from, int to, long k) {
         if (lastThreshold < 0) {
             return null;
         }
@@ -101,7 +98,8 @@ final class BracketSelector {
      * Selects within a bracket found elsewhere (e.g. from a sample), learning the next bracket
      * from it; returns null if the k-th key is not inside or the bracket holds too many keys.
      */
-    Threshold selectIn(ByteBuffer[] weights, int[] sizes, int from, int to, long k, int bracketLo, int bracketHi) {
+    public Threshold selectIn(
+            ByteBuffer[] weights, int[] sizes, int from, int to, long k, int bracketLo, int bracketHi) {
         Scan scan = scan(weights, sizes, from, to, bracketLo, bracketHi);
         if (scan.gathered > window.length || k <= scan.below || k > scan.below + scan.gathered) {
             return null;
@@ -110,7 +108,7 @@ final class BracketSelector {
     }
 
     /** Starts the next update from a threshold found elsewhere, inside a bracket of likely keys. */
-    void remember(int threshold, long k, int bracketLo, int bracketHi) {
+    public void remember(int threshold, long k, int bracketLo, int bracketHi) {
         lo = Math.min(bracketLo, threshold);
         hi = Math.max(bracketHi, threshold);
         lastThreshold = threshold;
@@ -119,7 +117,7 @@ final class BracketSelector {
     }
 
     /** Returns how many selections the first bracket found, and how many a retry found. */
-    long[] paths() {
+    public long[] paths() {
         return paths.clone();
     }
 
@@ -260,7 +258,7 @@ final class BracketSelector {
      * Returns the value of rank {@code r} among a[from, to) and leaves that range partitioned
      * around it: smaller ranks before r, larger after.
      */
-    static int quickselect(int[] a, int from, int to, int r) {
+    public static int quickselect(int[] a, int from, int to, int r) {
         int lo = from;
         int hi = to - 1;
         while (hi > lo) {

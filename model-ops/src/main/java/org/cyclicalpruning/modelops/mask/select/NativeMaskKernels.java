@@ -1,4 +1,4 @@
-package org.cyclicalpruning.modelops.mask;
+package org.cyclicalpruning.modelops.mask.select;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,13 +20,13 @@ import org.slf4j.LoggerFactory;
  * few passes it makes; the vectorised passes cost a fraction of that. The library is compiled by
  * the build (src/main/c) into the jar under {@code native/<os>-<arch>/}; where it is missing or
  * cannot load (another platform, a build without a C compiler, or {@code
- * -Dcyclicalpruning.native=false}), {@link MagnitudePruner} uses its Java path, which gives the
+ * -Dcyclicalpruning.native=false}), {@code MagnitudePruner} uses its Java path, which gives the
  * same masks.
  *
  * <p>Each class loader extracts its own copy: a JVM binds a native library to one class loader,
  * and a Flink TaskManager gives every job its own.
  */
-final class NativeMaskKernels {
+public final class NativeMaskKernels {
     private static final Logger LOG = LoggerFactory.getLogger(NativeMaskKernels.class);
     private static final String LIBRARY = "libcpmask.so";
     private static final String DISABLE_PROPERTY = "cyclicalpruning.native";
@@ -36,17 +36,17 @@ final class NativeMaskKernels {
     private NativeMaskKernels() {}
 
     /** Returns whether the kernels loaded. */
-    static boolean available() {
+    public static boolean available() {
         return INSTRUCTION_SET.isPresent();
     }
 
     /** Returns the instruction set the kernels use ({@code avx512f}, {@code avx2}, {@code portable}), if loaded. */
-    static Optional<String> instructionSet() {
+    public static Optional<String> instructionSet() {
         return INSTRUCTION_SET;
     }
 
     /** Returns the jar resource that holds the library for this platform. */
-    static String resource() {
+    public static String resource() {
         String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
         String os = System.getProperty("os.name").toLowerCase(Locale.ROOT);
         String platform = (os.contains("linux") ? "linux" : os.replaceAll("\\W", "")) + "-"
@@ -61,7 +61,7 @@ final class NativeMaskKernels {
      * @return {@code below << 32 | gathered}, where gathered counts every key in [lo, hi], also
      *     those that did not fit; -1 if a buffer is not direct
      */
-    static native long scan(ByteBuffer weights, int n, int lo, int hi, int[] window, int offset);
+    public static native long scan(ByteBuffer weights, int n, int lo, int hi, int[] window, int offset);
 
     /**
      * Sets {@code kept} to the weights whose key is above {@code threshold} and, of those whose
@@ -70,7 +70,7 @@ final class NativeMaskKernels {
      *
      * @return the ties still to prune (in later tensors), or -1 if a buffer is not direct
      */
-    static native long project(
+    public static native long project(
             ByteBuffer weights, ByteBuffer state0, ByteBuffer state1, int n, int threshold, long ties, long[] kept);
 
     /**
@@ -80,14 +80,14 @@ final class NativeMaskKernels {
      *
      * @return 0, or -1 if a buffer is not direct
      */
-    static native int account(long[] kept, long[] old, long[] ever, int n, ByteBuffer mask, long[] counts);
+    public static native int account(long[] kept, long[] old, long[] ever, int n, ByteBuffer mask, long[] counts);
 
     /**
      * Writes the mask {@code kept} of n weights into {@code mask} as float32 1 (kept) / 0.
      *
      * @return 0, or -1 if the buffer is not direct
      */
-    static native int writeMask(long[] kept, int n, ByteBuffer mask);
+    public static native int writeMask(long[] kept, int n, ByteBuffer mask);
 
     private static native String instructionSet0();
 
