@@ -18,7 +18,7 @@ import org.apache.logging.log4j.core.LoggerContext;
 import org.apache.logging.log4j.core.appender.WriterAppender;
 import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.logging.log4j.core.layout.PatternLayout;
-import org.cyclicalpruning.kafka.EmbeddedKafka;
+import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -27,34 +27,33 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The follower against a real broker: a compacted topic of two partitions, one model on each. */
 class SnapshotFollowerIT {
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+
     private static final String TOPIC = "model-snapshots";
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final ModelSpec MLP = ModelSpec.parse("mlp:20-8-3");
     private static final ModelSpec LOGISTIC = ModelSpec.logistic(20);
-    private static EmbeddedKafka kafka;
     private static KafkaProducer<String, byte[]> producer;
 
     @BeforeAll
-    static void startBroker() throws Exception {
-        kafka = EmbeddedKafka.start();
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+    static void createTopicAndProducer() throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 2, (short) 1).configs(Map.of("cleanup.policy", "compact"))))
                     .all()
                     .get();
         }
-        producer = Topics.producer(kafka.bootstrapServers(), Map.of());
+        producer = Topics.producer(KAFKA.bootstrapServers(), Map.of());
     }
 
     @AfterAll
-    static void stopBroker() throws Exception {
+    static void closeProducer() throws Exception {
         if (producer != null) {
             producer.close();
-        }
-        if (kafka != null) {
-            kafka.close();
         }
     }
 
@@ -82,7 +81,7 @@ class SnapshotFollowerIT {
         List<String> swaps = new CopyOnWriteArrayList<>();
 
         try (SnapshotFollower follower = SnapshotFollower.start(
-                kafka.bootstrapServers(),
+                KAFKA.bootstrapServers(),
                 TOPIC,
                 Map.of("client.id", "follower-test"),
                 (previous, current) -> swaps.add((previous == null ? "-" : previous.version()) + "->"
@@ -130,7 +129,7 @@ class SnapshotFollowerIT {
     @Test
     void extraKafkaPropertiesReachTheConsumerButNotTheLog() throws Exception {
         String topic = "snapshots-with-credentials";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", kafka.bootstrapServers()))) {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
         }
         producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(1))))
@@ -161,7 +160,7 @@ class SnapshotFollowerIT {
             context.getConfiguration().getLoggerConfig(name).addAppender(appender, Level.ALL, null);
         }
         context.updateLoggers();
-        try (SnapshotFollower follower = SnapshotFollower.start(kafka.bootstrapServers(), topic, extra)) {
+        try (SnapshotFollower follower = SnapshotFollower.start(KAFKA.bootstrapServers(), topic, extra)) {
             assertThat(follower.awaitVersion("lr", 1, WAIT)).isPresent();
         } finally {
             for (String name : loggers) {

@@ -5,8 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.cyclicalpruning.pipeline.job.JobConfig;
-import org.cyclicalpruning.pipeline.job.TrainingJob;
+import org.cyclicalpruning.pipeline.config.JobConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,20 +23,20 @@ public final class RunCommand implements Callable<Integer> {
 
     @Option(
             names = "--set",
-            description = "Override one key, key=value in YAML (e.g. --set parallelism=2); repeatable.")
+            description = "Override one key, key=value as in the YAML file (e.g. --set parallelism=2); repeatable.")
     List<String> overrides = new ArrayList<>();
 
     @Override
     public Integer call() throws Exception {
-        JobConfig job = JobConfig.load(config);
+        JobConfig.Builder builder = JobConfig.load(config).toBuilder();
         for (String o : overrides) {
             int eq = o.indexOf('=');
             if (eq <= 0) {
                 throw new IllegalArgumentException("--set needs key=value, got '" + o + "'");
             }
-            job = job.with("{" + o.substring(0, eq).trim() + ": '"
-                    + o.substring(eq + 1).trim().replace("'", "''") + "'}");
+            builder.set(o.substring(0, eq).trim(), o.substring(eq + 1).trim());
         }
+        JobConfig job = builder.build();
         if (JobMain.runsStandalone()) {
             job = job.forLocalRun(); // a local Flink has no cluster configuration to take the folder from
         }

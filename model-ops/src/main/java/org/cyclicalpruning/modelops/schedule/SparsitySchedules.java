@@ -276,10 +276,14 @@ public final class SparsitySchedules {
                 return integer(key, "a whole number of ticks");
             }
             if (Durations.looksLikeDuration(value)) {
+                Duration duration = null;
                 try {
-                    return toMillis(key, Durations.parse(value));
+                    duration = Durations.parse(value);
                 } catch (IllegalArgumentException e) {
                     // reported below
+                }
+                if (duration != null) {
+                    return toMillis(key, duration); // names a negative or sub-millisecond value itself
                 }
             }
             throw badValue(key, value, "a whole number of ticks or a duration such as " + Durations.FORMS);

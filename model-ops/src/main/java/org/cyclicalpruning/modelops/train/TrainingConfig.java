@@ -23,6 +23,13 @@ import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
  * }</pre>
  */
 public final class TrainingConfig {
+    /** The learning rate a configuration that sets none trains with (the Avro declaration's default too). */
+    public static final double DEFAULT_LEARNING_RATE = 0.01;
+    /** SGD's momentum unless set (the Avro declaration's default too). */
+    public static final double DEFAULT_MOMENTUM = 0.9;
+    /** The initialisation seed unless set (the Avro declaration's default too). */
+    public static final long DEFAULT_SEED = 0;
+
     private final ModelSpec model;
     private final SparsitySchedule schedule;
     private final PruningMode pruningMode;
@@ -136,10 +143,10 @@ public final class TrainingConfig {
         private SparsitySchedule schedule;
         private PruningMode pruningMode = PruningMode.global();
         private int maskUpdateInterval = 1;
-        private OptimizerConfig optimizer = OptimizerConfig.sgd(0.9);
-        private LearningRate learningRate = LearningRate.constant(0.05);
+        private OptimizerConfig optimizer = OptimizerConfig.sgd(DEFAULT_MOMENTUM);
+        private LearningRate learningRate = LearningRate.constant(DEFAULT_LEARNING_RATE);
         private DeviceChoice device = DeviceChoice.AUTO;
-        private long seed = 1;
+        private long seed = DEFAULT_SEED;
         private boolean regrowth = true;
 
         private Builder() {}
@@ -168,13 +175,13 @@ public final class TrainingConfig {
             return this;
         }
 
-        /** Sets the optimizer; default SGD with momentum 0.9. */
+        /** Sets the optimizer; default SGD with momentum {@value #DEFAULT_MOMENTUM}. */
         public Builder optOptimizer(OptimizerConfig optimizer) {
             this.optimizer = optimizer;
             return this;
         }
 
-        /** Sets the learning-rate schedule; default constant 0.05. */
+        /** Sets the learning-rate schedule; default constant {@value #DEFAULT_LEARNING_RATE}. */
         public Builder optLearningRate(LearningRate learningRate) {
             this.learningRate = learningRate;
             return this;
@@ -195,7 +202,7 @@ public final class TrainingConfig {
             return this;
         }
 
-        /** Sets the initialisation seed; default 1. */
+        /** Sets the initialisation seed; default {@value #DEFAULT_SEED}. */
         public Builder optSeed(long seed) {
             this.seed = seed;
             return this;

@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  */
 public final class Durations {
     /** The forms accepted, for messages. */
-    public static final String FORMS = "500ms, 10s, 5m, 2h, 1d or PT10M";
+    public static final String FORMS = "500ms, 90s, 10m, 2h, 1d or PT10M";
 
     private static final Pattern WITH_UNIT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
     // largest first: formatting picks the largest unit that divides a duration exactly

@@ -15,7 +15,8 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.runtime.util.EnvironmentInformation;
-import org.cyclicalpruning.pipeline.job.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.junit.jupiter.api.Test;
 
 /** The files under deploy/ parse and agree with each other and with the build. */
@@ -97,8 +98,8 @@ class DeployFilesTest {
     void jobConfigsLoadAndTopicsMatchTheJobsDefaults() throws IOException {
         JobConfig inImage = JobConfig.load(DEPLOY.resolve("k8s/job.yaml"));
         JobConfig standalone = JobConfig.load(DEPLOY.resolve("conf/job.yaml"));
-        assertThat(inImage.models()).isNotEmpty();
-        assertThat(standalone.models().keySet()).isEqualTo(inImage.models().keySet());
+        assertThat(inImage.models().declared()).isNotEmpty();
+        assertThat(ids(standalone)).isEqualTo(ids(inImage));
         JobConfig defaults = JobConfig.defaultConfig();
         Map<String, JsonNode> topics = new java.util.HashMap<>();
         for (JsonNode doc : yamlDocuments("k8s/kafka-topics.yaml")) {
@@ -107,18 +108,26 @@ class DeployFilesTest {
             }
         }
         assertThat(topics.keySet())
-                .containsExactlyInAnyOrder(defaults.inputTopic(), defaults.snapshotTopic(), defaults.deadLetterTopic());
-        assertThat(topics.get(defaults.snapshotTopic())
+                .containsExactlyInAnyOrder(
+                        defaults.get(JobOptions.INPUT_TOPIC),
+                        defaults.get(JobOptions.SNAPSHOT_TOPIC),
+                        defaults.get(JobOptions.DEAD_LETTER_TOPIC));
+        assertThat(topics.get(defaults.get(JobOptions.SNAPSHOT_TOPIC))
                         .at("/spec/config/cleanup.policy")
                         .asText())
                 .isEqualTo("compact");
-        assertThat(inImage.bootstrapServers())
-                .startsWith(topics.get(defaults.inputTopic())
+        assertThat(inImage.get(JobOptions.BOOTSTRAP_SERVERS))
+                .startsWith(topics.get(defaults.get(JobOptions.INPUT_TOPIC))
                                 .at("/metadata/labels/strimzi.io~1cluster")
-                                .asText() + "-kafka-bootstrap");
+                                .asText()
+                        + "-kafka-bootstrap");
         String kafkaScript = Files.readString(DEPLOY.resolve("bin/kafka.sh"));
         for (String topic : topics.keySet()) {
             assertThat(kafkaScript).contains("--topic " + topic);
         }
+    }
+
+    private static List<String> ids(JobConfig config) {
+        return config.models().declared().stream().map(d -> d.getModelId()).toList();
     }
 }

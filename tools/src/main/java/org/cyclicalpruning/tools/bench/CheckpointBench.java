@@ -25,8 +25,9 @@ import org.cyclicalpruning.kafka.EmbeddedKafka;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
-import org.cyclicalpruning.pipeline.job.JobConfig;
-import org.cyclicalpruning.pipeline.job.TrainingJob;
+import org.cyclicalpruning.pipeline.TrainingJob;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.tools.stream.DataOptions;
@@ -116,13 +117,18 @@ final class CheckpointBench {
                 .setOptimizer(
                         OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
                 .build();
-        JobConfig config = JobConfig.defaultConfig()
-                .with("{bootstrap-servers: '" + bootstrap + "', input-topic: " + topic + ", snapshot-topic: " + topic
-                        + "-out,"
-                        + " dead-letter-topic: " + topic + "-dead, transactional-id-prefix: " + topic + ", group-id: "
-                        + topic + ","
-                        + " checkpoint-interval: 1s, restart-attempts: 5, restart-delay: 100ms}")
-                .withModels(List.of(model))
+        JobConfig config = JobConfig.builder()
+                .set(JobOptions.BOOTSTRAP_SERVERS, bootstrap)
+                .set(JobOptions.INPUT_TOPIC, topic)
+                .set(JobOptions.SNAPSHOT_TOPIC, topic + "-out")
+                .set(JobOptions.DEAD_LETTER_TOPIC, topic + "-dead")
+                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, topic)
+                .set(JobOptions.GROUP_ID, topic)
+                .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1))
+                .set(JobOptions.RESTART_ATTEMPTS, 5)
+                .set(JobOptions.RESTART_DELAY, Duration.ofMillis(100))
+                .models(List.of(model))
+                .build()
                 .forLocalRun();
         Configuration conf = TrainingJob.flinkConfiguration(config);
         conf.set(StateBackendOptions.STATE_BACKEND, backend);

@@ -7,7 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.flink.api.common.JobExecutionResult;
+import java.util.Optional;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
@@ -18,10 +18,12 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainerState;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
-import org.cyclicalpruning.pipeline.job.Declarations;
-import org.cyclicalpruning.pipeline.job.JobConfig;
-import org.cyclicalpruning.pipeline.job.ModelTrainingOperator;
-import org.cyclicalpruning.pipeline.job.TrainingBatches;
+import org.cyclicalpruning.pipeline.TrainingJob;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.config.ModelDefinition;
+import org.cyclicalpruning.pipeline.source.TrainingBatches;
+import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 
@@ -55,7 +57,7 @@ final class ManyModelsBench {
                 .setOptimizer(
                         OptimizerDeclaration.newBuilder().setLearningRate(0.05).build())
                 .build();
-        TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.CPU);
+        TrainingConfig config = ModelDefinition.of(declaration).trainingConfig(DeviceChoice.CPU);
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         List<SparseTrainer> trainers = new ArrayList<>(count);
         try {
@@ -136,28 +138,34 @@ final class ManyModelsBench {
                                         TrainingBatches.packed(id, i / models, eventTime, prepared.get(i)))));
                     }
                 }
-                JobConfig config = JobConfig.parse(
-                                String.join(
-                                        "\n",
-                                        "bootstrap-servers: '" + kafka.bootstrapServers() + "'",
-                                        "input-topic: " + in,
-                                        "snapshot-topic: snapshots-" + models,
-                                        "dead-letter-topic: dead-" + models,
-                                        "transactional-id-prefix: many-" + models,
-                                        "bounded: true",
-                                        "parallelism: 1",
-                                        "restart-attempts: 0",
-                                        "intra-op-threads: 1",
-                                        "default-model: {spec: 'logistic:" + FEATURES
-                                                + "', schedule: 'cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)', learning-rate: 0.05}"))
+                JobConfig config = JobConfig.builder()
+                        .set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+                        .set(JobOptions.INPUT_TOPIC, in)
+                        .set(JobOptions.SNAPSHOT_TOPIC, "snapshots-" + models)
+                        .set(JobOptions.DEAD_LETTER_TOPIC, "dead-" + models)
+                        .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "many-" + models)
+                        .set(JobOptions.BOUNDED, true)
+                        .set(JobOptions.PARALLELISM, 1)
+                        .set(JobOptions.RESTART_ATTEMPTS, 0)
+                        .set(JobOptions.INTRA_OP_THREADS, 1)
+                        .defaultModel(Optional.of(ModelDeclaration.newBuilder()
+                                .setModelId("default")
+                                .setSpec("logistic:" + FEATURES)
+                                .setSchedule("cyclical(final=0.9, period=10s, cycles=inf, ramp=0.5)")
+                                .setOptimizer(OptimizerDeclaration.newBuilder()
+                                        .setLearningRate(0.05)
+                                        .build())
+                                .build()))
+                        .build()
                         .forLocalRun();
+                JobMetrics.reset();
                 StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-                        org.cyclicalpruning.pipeline.job.TrainingJob.flinkConfiguration(config));
-                org.cyclicalpruning.pipeline.job.TrainingJob.build(env, config);
-                JobExecutionResult result = env.execute("many-models-" + models);
-                long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
-                long flushes = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSHES);
-                long flushNanos = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSH_NANOS);
+                        JobMetrics.register(TrainingJob.flinkConfiguration(config)));
+                TrainingJob.build(env, config);
+                env.execute("many-models-" + models);
+                long span = JobMetrics.get(ModelTrainingOperator.TRAINING_SPAN_NANOS);
+                long flushes = JobMetrics.get(ModelTrainingOperator.STATE_FLUSHES);
+                long flushNanos = JobMetrics.get(ModelTrainingOperator.STATE_FLUSH_TIME_NANOS);
                 double rate = batches * 32.0 / (span / 1e9);
                 samplesPerSecond.put(String.valueOf(models), rate);
                 flushMs.put(String.valueOf(models), flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);

@@ -17,10 +17,12 @@ import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
-import org.cyclicalpruning.pipeline.job.Declarations;
-import org.cyclicalpruning.pipeline.job.JobConfig;
-import org.cyclicalpruning.pipeline.job.ModelTrainingOperator;
-import org.cyclicalpruning.pipeline.job.TrainingJob;
+import org.cyclicalpruning.modelops.util.Durations;
+import org.cyclicalpruning.pipeline.TrainingJob;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.config.ModelDefinition;
+import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
@@ -104,14 +106,20 @@ final class PipelineBench {
                         false,
                         data.uint8Divisor());
             }
-            JobConfig config = JobConfig.defaultConfig()
-                    .with("{bootstrap-servers: '" + kafka.bootstrapServers()
-                            + "', bounded: true, parallelism: 1, restart-attempts: 0," + " checkpoint-interval: "
-                            + checkpointInterval + "}")
-                    .withModels(List.of(declaration))
+            JobConfig config = JobConfig.builder()
+                    .set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+                    .set(JobOptions.BOUNDED, true)
+                    .set(JobOptions.PARALLELISM, 1)
+                    .set(JobOptions.RESTART_ATTEMPTS, 0)
+                    .set(JobOptions.CHECKPOINT_INTERVAL, Durations.parse(checkpointInterval))
+                    .models(List.of(declaration))
+                    .build()
                     .forLocalRun();
-            runJob(config.with("{transactional-id-prefix: bench-warm-up, group-id: bench-warm-up}")); // JIT for Flink's
-            // and Kafka's code
+            // JIT for Flink's and Kafka's code
+            runJob(config.toBuilder()
+                    .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-warm-up")
+                    .set(JobOptions.GROUP_ID, "bench-warm-up")
+                    .build());
             // every contender once per round, the order rotating: load from elsewhere on a shared
             // machine hits all of them alike
             List<Integer> contenders = new ArrayList<>(); // a thread count; negative for the bare loop on -t threads
@@ -125,19 +133,21 @@ final class PipelineBench {
                         bareRuns.get(-c).add(bare(declaration, prepared, start, step, -c));
                         continue;
                     }
-                    JobExecutionResult result;
                     long cpuBefore = processCpuNanos();
                     try (ThreadCpu cpu = new ThreadCpu()) {
-                        result = runJob(config.with("{intra-op-threads: " + c + ", transactional-id-prefix: bench-"
-                                + run + ", group-id: bench-" + run + "}"));
+                        runJob(config.toBuilder()
+                                .set(JobOptions.INTRA_OP_THREADS, c)
+                                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + run)
+                                .set(JobOptions.GROUP_ID, "bench-" + run)
+                                .build());
                         cpuByGroup.put(c, cpu.secondsByGroup());
                     }
                     run++;
                     processCpu.put(c, (processCpuNanos() - cpuBefore) / 1e9);
-                    long span = result.<Long>getAccumulatorResult(ModelTrainingOperator.TRAIN_SPAN_NANOS);
-                    inSteps.put(c, result.<Long>getAccumulatorResult(ModelTrainingOperator.STEP_NANOS) / (double) span);
-                    flushNanos = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSH_NANOS);
-                    flushes = result.<Long>getAccumulatorResult(ModelTrainingOperator.STATE_FLUSHES);
+                    long span = JobMetrics.get(ModelTrainingOperator.TRAINING_SPAN_NANOS);
+                    inSteps.put(c, JobMetrics.get(ModelTrainingOperator.TRAINING_TIME_NANOS) / (double) span);
+                    flushNanos = JobMetrics.get(ModelTrainingOperator.STATE_FLUSH_TIME_NANOS);
+                    flushes = JobMetrics.get(ModelTrainingOperator.STATE_FLUSHES);
                     // the span runs from the start of the first step to the end of the last
                     jobRuns.get(c).add(batches * (double) rows / (span / 1e9));
                 }
@@ -234,8 +244,9 @@ final class PipelineBench {
     }
 
     private static JobExecutionResult runJob(JobConfig config) throws Exception {
-        StreamExecutionEnvironment env =
-                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+        JobMetrics.reset();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                JobMetrics.register(TrainingJob.flinkConfiguration(config)));
         TrainingJob.build(env, config);
         return env.execute("bench");
     }
@@ -247,7 +258,7 @@ final class PipelineBench {
      */
     private static double bare(ModelDeclaration declaration, List<Batch> batches, long start, long step, int threads) {
         IntraOpThreads.set(threads);
-        TrainingConfig config = Declarations.trainingConfig(declaration, DeviceChoice.AUTO);
+        TrainingConfig config = ModelDefinition.of(declaration).trainingConfig(DeviceChoice.AUTO);
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             long began = System.nanoTime();
             for (int i = 0; i < batches.size(); i++) {

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.JobExecutionResult;
@@ -23,10 +24,14 @@ import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
-import org.cyclicalpruning.pipeline.job.DeadLetters;
-import org.cyclicalpruning.pipeline.job.JobConfig;
-import org.cyclicalpruning.pipeline.job.TrainingJob;
+import org.cyclicalpruning.modelops.util.Durations;
+import org.cyclicalpruning.pipeline.TrainingJob;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
@@ -109,21 +114,19 @@ final class DemoCommand implements Callable<Integer> {
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             System.out.println("Kafka (KRaft, in this process) at " + kafka.bootstrapServers());
             kafka.createTopics("training-batches", 2, "model-snapshots", "dead-letters");
-            JobConfig config = JobConfig.parse(String.join(
-                            "\n",
-                            "bootstrap-servers: '" + kafka.bootstrapServers() + "'",
-                            "bounded: true",
-                            "parallelism: " + parallelism,
-                            "checkpoint-interval: 2s",
-                            "max-out-of-orderness: 0ms",
-                            "snapshot-interval: " + interval,
-                            "snapshot-dir: " + (out == null ? "none" : "'" + out.toAbsolutePath() + "'"),
-                            "restart-attempts: 0",
-                            "models:",
-                            "  - {id: cyclical, spec: '" + spec + "', schedule: '" + cyclical + "', learning-rate: "
-                                    + lr + "}",
-                            "  - {id: gmp, spec: '" + spec + "', schedule: '" + gmp
-                                    + "', regrowth: false, learning-rate: " + lr + "}"))
+            JobConfig config = JobConfig.builder()
+                    .set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
+                    .set(JobOptions.BOUNDED, true)
+                    .set(JobOptions.PARALLELISM, parallelism)
+                    .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2))
+                    .set(JobOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO)
+                    .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Durations.parse(interval)))
+                    .set(
+                            JobOptions.SNAPSHOT_DIR,
+                            Optional.ofNullable(out).map(o -> o.toAbsolutePath().toString()))
+                    .set(JobOptions.RESTART_ATTEMPTS, 0)
+                    .models(List.of(model("cyclical", spec, cyclical, true, lr), model("gmp", spec, gmp, false, lr)))
+                    .build()
                     .forLocalRun();
             System.out.println("models: cyclical = " + cyclical + "; gmp = " + gmp + ", no regrowth; both " + spec);
             if (out != null) {
@@ -166,6 +169,17 @@ final class DemoCommand implements Callable<Integer> {
                     "snapshot files: " + out.toAbsolutePath() + " (list them with: inspect --dir " + out + ")");
         }
         return 0;
+    }
+
+    private static ModelDeclaration model(String id, String spec, String schedule, boolean regrowth, double lr) {
+        return ModelDeclaration.newBuilder()
+                .setModelId(id)
+                .setSpec(spec)
+                .setSchedule(schedule)
+                .setRegrowth(regrowth)
+                .setOptimizer(
+                        OptimizerDeclaration.newBuilder().setLearningRate(lr).build())
+                .build();
     }
 
     /** Prints every committed snapshot as it arrives, until the job has finished and the topic is read to its end. */

@@ -11,7 +11,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.cyclicalpruning.modelops.data.Batch;
-import org.cyclicalpruning.pipeline.job.TrainingBatches;
+import org.cyclicalpruning.pipeline.source.TrainingBatches;
 
 /** Writes a stream of batches to the input topic, one record per batch and model, with event times and an optional rate limit. */
 public final class StreamProducer {

@@ -1,0 +1,176 @@
+package org.cyclicalpruning.pipeline;
+
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.config.StartingOffsets;
+import org.cyclicalpruning.pipeline.sink.Sinks;
+import org.cyclicalpruning.pipeline.source.Received;
+import org.cyclicalpruning.pipeline.source.TrainingBatchDeserializer;
+import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
+import org.cyclicalpruning.pipeline.validate.BatchValidator;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
+import org.cyclicalpruning.pipeline.validate.ValidBatch;
+import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/**
+ * The streaming job: Kafka {@code TrainingBatch}es → validation (bad records to the dead-letter
+ * topic) → keyed by model id → {@link ModelTrainingOperator} → snapshots to a compacted Kafka
+ * topic (exactly once) and, optionally, to Avro files.
+ *
+ * <pre>{@code
+ * JobConfig config = JobConfig.load(Path.of("job.yaml"));
+ * StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+ * TrainingJob.build(env, config);
+ * env.execute("cyclical-pruning");
+ * }</pre>
+ */
+public final class TrainingJob {
+    private TrainingJob() {}
+
+    /**
+     * Returns the Flink settings the job needs: checkpointing and the restart strategy.
+     *
+     * @param config the job's configuration
+     * @return settings for {@link StreamExecutionEnvironment#getExecutionEnvironment(Configuration)}
+     */
+    public static Configuration flinkConfiguration(JobConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, config.get(JobOptions.RESTART_ATTEMPTS));
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, config.get(JobOptions.RESTART_DELAY));
+        // a batch record is hundreds of KB: with 32 KB network buffers one record would not fit in a
+        // receiver's buffers, and every record would cross between tasks in many credit round trips
+        conf.set(TaskManagerOptions.MEMORY_SEGMENT_SIZE, MemorySize.parse("1mb"));
+        config.get(JobOptions.CHECKPOINT_DIR)
+                .ifPresent(dir -> conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir));
+        return conf;
+    }
+
+    /**
+     * Adds the job to {@code env}.
+     *
+     * @param env the environment; checkpointing, parallelism and object reuse are set here
+     * @param config what to read, train and write
+     * @return the snapshot stream (already connected to its sinks), for tests that watch it
+     */
+    public static DataStream<SparseModelSnapshot> build(StreamExecutionEnvironment env, JobConfig config) {
+        env.setParallelism(config.get(JobOptions.PARALLELISM));
+        env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
+        // a batch record is hundreds of KB: sent as soon as it is written it starts in a fresh
+        // network buffer, instead of spanning two that the receiver must stitch together
+        env.setBufferTimeout(0);
+        // operators never keep a reference to an input record, so Flink need not copy between them
+        Configuration pipeline = new Configuration();
+        pipeline.set(PipelineOptions.OBJECT_REUSE, true);
+        // every record type has a Flink or Avro serializer: a Kryo fallback would be a silent slowdown
+        pipeline.set(PipelineOptions.GENERIC_TYPES, false);
+        env.configure(pipeline);
+
+        String bootstrap = config.get(JobOptions.BOOTSTRAP_SERVERS);
+        Map<String, String> kafka = config.get(JobOptions.KAFKA_PROPERTIES);
+        String transactionalIdPrefix = config.get(JobOptions.TRANSACTIONAL_ID_PREFIX);
+        SingleOutputStreamOperator<ValidBatch> valid = env.fromSource(
+                        source(config), watermarks(config), "training-batches")
+                .uid("kafka-source")
+                .process(new BatchValidator(config.limits(), config.models()))
+                .uid("validate")
+                .name("validate");
+
+        SingleOutputStreamOperator<SparseModelSnapshot> snapshots = valid.keyBy(
+                        b -> b.modelId, TypeInformation.of(String.class))
+                .transform(
+                        "train",
+                        new AvroTypeInfo<>(SparseModelSnapshot.class),
+                        new ModelTrainingOperator(config.training(), config.models()))
+                .uid("train");
+
+        DataStream<DeadLetter> deadLetters =
+                valid.getSideOutput(DeadLetters.TAG).union(snapshots.getSideOutput(DeadLetters.TAG));
+
+        snapshots
+                .sinkTo(Sinks.snapshotTopic(
+                        bootstrap,
+                        kafka,
+                        config.get(JobOptions.SNAPSHOT_TOPIC),
+                        transactionalIdPrefix,
+                        config.get(JobOptions.MAX_SNAPSHOT_BYTES)))
+                .uid("snapshot-topic")
+                .name("snapshot-topic");
+        deadLetters
+                .sinkTo(Sinks.deadLetterTopic(
+                        bootstrap,
+                        kafka,
+                        config.get(JobOptions.DEAD_LETTER_TOPIC),
+                        transactionalIdPrefix,
+                        config.get(JobOptions.MAX_RECORD_BYTES)))
+                .uid("dead-letter-topic")
+                .name("dead-letter-topic");
+        config.get(JobOptions.SNAPSHOT_DIR)
+                .ifPresent(dir -> snapshots
+                        .sinkTo(Sinks.snapshotFiles(dir))
+                        .uid("snapshot-files")
+                        .name("snapshot-files"));
+        return snapshots;
+    }
+
+    private static KafkaSource<Received> source(JobConfig config) {
+        Properties consumer = new Properties();
+        // a batch record is large (a LeNet batch of 128 is 400 KB): Kafka's default of 1 MB per
+        // partition and fetch would make every second record a network round trip
+        consumer.setProperty("max.partition.fetch.bytes", String.valueOf(32 << 20));
+        consumer.setProperty("fetch.max.bytes", String.valueOf(64 << 20));
+        consumer.putAll(config.get(JobOptions.KAFKA_PROPERTIES));
+        KafkaSourceBuilder<Received> builder = KafkaSource.<Received>builder()
+                .setBootstrapServers(config.get(JobOptions.BOOTSTRAP_SERVERS))
+                .setTopics(config.get(JobOptions.INPUT_TOPIC))
+                .setGroupId(config.get(JobOptions.GROUP_ID))
+                .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
+                .setDeserializer(new TrainingBatchDeserializer(config.get(JobOptions.MAX_RECORD_BYTES)))
+                .setProperties(consumer)
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+        if (config.get(JobOptions.BOUNDED)) {
+            builder.setBounded(OffsetsInitializer.latest());
+        } else {
+            // new partitions of the input topic are picked up within a minute
+            builder.setProperty("partition.discovery.interval.ms", "60000");
+        }
+        return builder.build();
+    }
+
+    private static WatermarkStrategy<Received> watermarks(JobConfig config) {
+        return WatermarkStrategy.<Received>forBoundedOutOfOrderness(config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
+                .withTimestampAssigner((r, recordTimestamp) -> r.eventTime())
+                .withIdleness(config.get(JobOptions.IDLENESS));
+    }
+
+    private static OffsetsInitializer startingOffsets(StartingOffsets which) {
+        switch (which) {
+            case LATEST:
+                return OffsetsInitializer.latest();
+            case COMMITTED:
+                return OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            default:
+                return OffsetsInitializer.earliest();
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package org.cyclicalpruning.pipeline.config;
+
+import java.util.Locale;
+import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.LearningRate;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
+import org.cyclicalpruning.modelops.schedule.Clock;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedules;
+import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.TrainingConfig;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.OptimizerDeclaration;
+import org.cyclicalpruning.schemas.OptimizerKind;
+
+/**
+ * A model declaration parsed once: its architecture, schedule, pruning and optimizer as the
+ * trainer takes them, and the Avro record the job's state keeps. Immutable.
+ */
+public final class ModelDefinition {
+    /** Bytes a snapshot may carry besides the float32 weights: names, shapes, metrics, framing. */
+    private static final long SNAPSHOT_OVERHEAD = 64 << 10;
+
+    private final ModelDeclaration declaration;
+    private final TrainingConfig config;
+
+    private ModelDefinition(ModelDeclaration declaration, TrainingConfig config) {
+        this.declaration = declaration;
+        this.config = config;
+    }
+
+    /**
+     * Parses a declaration.
+     *
+     * @param declaration the declaration
+     * @return its definition
+     * @throws IllegalArgumentException naming the field that is invalid
+     */
+    public static ModelDefinition of(ModelDeclaration declaration) {
+        return of(declaration, "model '" + declaration.getModelId() + "'");
+    }
+
+    /** Parses a declaration; {@code where} prefixes the message of an invalid field. */
+    static ModelDefinition of(ModelDeclaration d, String where) {
+        if (d.getModelId() == null || d.getModelId().isBlank()) {
+            throw new ConfigError(where + ".id must not be empty");
+        }
+        ModelSpec spec = field(where, "spec", () -> ModelSpec.parse(d.getSpec()));
+        SparsitySchedule schedule = field(where, "schedule", () -> SparsitySchedules.parse(d.getSchedule()));
+        if (schedule.clock() != Clock.EVENT_TIME && !d.getSchedule().trim().startsWith("constant")) {
+            throw new ConfigError(String.format(
+                    "%s.schedule: '%s' counts %s; the streaming job clocks schedules by event time: give durations,"
+                            + " e.g. period=10m",
+                    where, d.getSchedule(), schedule.clock().name().toLowerCase(Locale.ROOT)));
+        }
+        PruningMode pruning = field(where, "pruning", () -> PruningMode.parse(d.getPruning()));
+        OptimizerDeclaration o = d.getOptimizer();
+        OptimizerConfig optimizer = field(
+                where,
+                "optimizer",
+                () -> (o.getKind() == OptimizerKind.SGD ? OptimizerConfig.sgd(o.getMomentum()) : OptimizerConfig.adam())
+                        .withWeightDecay(o.getWeightDecay()));
+        LearningRate rate = field(where, "learning-rate", () -> LearningRate.constant(o.getLearningRate()));
+        TrainingConfig config = field(
+                where,
+                "model",
+                () -> TrainingConfig.builder()
+                        .setModel(spec)
+                        .setSchedule(schedule)
+                        .optPruningMode(pruning)
+                        .optMaskUpdateInterval(d.getMaskInterval())
+                        .optRegrowth(d.getRegrowth())
+                        .optOptimizer(optimizer)
+                        .optLearningRate(rate)
+                        .optDevice(DeviceChoice.AUTO)
+                        .optSeed(d.getSeed())
+                        .build());
+        return new ModelDefinition(d, config);
+    }
+
+    /** Returns the model id. */
+    public String id() {
+        return declaration.getModelId();
+    }
+
+    /** Returns the declaration, as the keyed state keeps it. */
+    public ModelDeclaration declaration() {
+        return declaration;
+    }
+
+    /** Returns the architecture. */
+    public ModelSpec spec() {
+        return config.model();
+    }
+
+    /** Returns the sparsity schedule. */
+    public SparsitySchedule schedule() {
+        return config.schedule();
+    }
+
+    /** Returns how to train this model on {@code device}. */
+    public TrainingConfig trainingConfig(DeviceChoice device) {
+        return config.toBuilder().optDevice(device).build();
+    }
+
+    /** Returns the definition under another id (a default model taking an unknown id). */
+    ModelDefinition renamed(String modelId) {
+        return new ModelDefinition(
+                ModelDeclaration.newBuilder(declaration).setModelId(modelId).build(), config);
+    }
+
+    /** Returns the bytes a snapshot of this model may take at most: every weight kept, plus headers. */
+    public long snapshotBound() {
+        return 4L * spec().parameterCount() + SNAPSHOT_OVERHEAD;
+    }
+
+    @Override
+    public String toString() {
+        return id() + " (" + declaration.getSpec() + ", " + declaration.getSchedule() + ")";
+    }
+
+    private interface Parse<T> {
+        T get();
+    }
+
+    private static <T> T field(String where, String name, Parse<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new ConfigError(where + "." + name + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package org.cyclicalpruning.pipeline.config;
+
+import java.io.Serializable;
+import java.util.OptionalLong;
+import org.cyclicalpruning.modelops.train.DeviceChoice;
+
+/**
+ * What the training operator receives of the configuration, besides the models.
+ *
+ * @param hotModels models kept in native memory per subtask; the least recently used one beyond
+ *     it is written to keyed state and closed
+ * @param device where models train
+ * @param intraOpThreads PyTorch's intra-op threads per TaskManager, 0 for PyTorch's default
+ * @param snapshotIntervalMillis also publish every this much event time; 0 for cycle ends only
+ */
+public record TrainingSettings(int hotModels, DeviceChoice device, int intraOpThreads, long snapshotIntervalMillis)
+        implements Serializable {
+
+    /** Returns the snapshot interval in event-time milliseconds, if one is configured. */
+    public OptionalLong snapshotInterval() {
+        return snapshotIntervalMillis > 0 ? OptionalLong.of(snapshotIntervalMillis) : OptionalLong.empty();
+    }
+}

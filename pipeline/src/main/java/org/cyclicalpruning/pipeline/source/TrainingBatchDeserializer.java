@@ -1,0 +1,148 @@
+package org.cyclicalpruning.pipeline.source;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.TrainingBatch;
+
+/**
+ * Decodes Kafka records into {@link TrainingBatch}es without ever failing the job: a record that
+ * is not a batch becomes a {@link Received} carrying the reason and its bytes.
+ *
+ * <p>A hostile record must not make the job allocate much: Avro sizes arrays and strings by the
+ * counts written in the record, so the record is first walked with Avro's skip, which checks every
+ * count against the bytes that are actually there and allocates nothing. Only then is it
+ * decoded, and then nothing decoded can be larger than the record itself.
+ *
+ * <p>Records carry no schema id, so one that the current schema cannot walk is tried with the
+ * writer schema of each earlier release (shipped under {@code /released}), newest first: the job
+ * reads what producers of an older release write.
+ */
+public final class TrainingBatchDeserializer implements KafkaRecordDeserializationSchema<Received> {
+    private static final long serialVersionUID = 1L;
+
+    /** Releases whose TrainingBatch differs from the current one, newest first. */
+    private static final List<String> EARLIER_WRITERS = List.of("0.1.0");
+
+    private final int maxRecordBytes;
+    private transient SpecificDatumReader<TrainingBatch> reader;
+    private transient List<SpecificDatumReader<TrainingBatch>> earlierReaders;
+    private transient BinaryDecoder decoder;
+
+    /** @param maxRecordBytes larger record values are rejected before decoding */
+    public TrainingBatchDeserializer(int maxRecordBytes) {
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<Received> out) {
+        Received r = new Received();
+        r.topic = record.topic();
+        r.partition = record.partition();
+        r.offset = record.offset();
+        byte[] value = record.value();
+        if (value == null || value.length == 0) {
+            fail(r, value, DeadLetterReason.NOT_AVRO, "empty record value");
+        } else if (value.length > maxRecordBytes) {
+            // the dead letter keeps a bounded prefix (the whole record stays at its offset in the
+            // input topic), so that it fits the dead-letter topic
+            fail(
+                    r,
+                    Arrays.copyOf(value, maxRecordBytes),
+                    DeadLetterReason.BATCH_TOO_LARGE,
+                    "record of " + value.length + " bytes exceeds max-record-bytes " + maxRecordBytes
+                            + "; this dead letter holds its first " + maxRecordBytes + " bytes");
+        } else {
+            r.raw = value; // what a dead letter carries if validation rejects the batch
+            try {
+                r.batch = decode(value);
+            } catch (IOException | RuntimeException e) {
+                fail(r, value, DeadLetterReason.NOT_AVRO, "not a TrainingBatch in Avro binary: " + e);
+            }
+        }
+        out.collect(r);
+    }
+
+    /**
+     * Decodes one record value, checking its structure before allocating.
+     *
+     * @param value Avro binary of a TrainingBatch
+     * @return the batch
+     * @throws IOException if the bytes are not a TrainingBatch
+     */
+    public TrainingBatch decode(byte[] value) throws IOException {
+        if (reader == null) {
+            reader = new SpecificDatumReader<>(TrainingBatch.class);
+        }
+        IOException current;
+        try {
+            return decode(value, reader);
+        } catch (IOException e) {
+            current = e;
+        }
+        if (earlierReaders == null) {
+            earlierReaders = new ArrayList<>();
+            for (String release : EARLIER_WRITERS) {
+                earlierReaders.add(new SpecificDatumReader<>(releasedSchema(release), TrainingBatch.getClassSchema()));
+            }
+        }
+        for (SpecificDatumReader<TrainingBatch> earlier : earlierReaders) {
+            try {
+                return decode(value, earlier);
+            } catch (IOException ignored) {
+                // not this release's either: the current schema's error is the one to report
+            }
+        }
+        throw current;
+    }
+
+    private TrainingBatch decode(byte[] value, SpecificDatumReader<TrainingBatch> with) throws IOException {
+        decoder = DecoderFactory.get().binaryDecoder(value, decoder);
+        try {
+            GenericDatumReader.skip(with.getSchema(), decoder);
+        } catch (RuntimeException e) {
+            throw new IOException(e.toString(), e);
+        }
+        if (!decoder.isEnd()) {
+            throw new IOException("trailing bytes after the record");
+        }
+        decoder = DecoderFactory.get().binaryDecoder(value, decoder);
+        return with.read(null, decoder);
+    }
+
+    static Schema releasedSchema(String release) {
+        String resource = "/released/" + release + "/TrainingBatch.avsc";
+        try (InputStream in = TrainingBatchDeserializer.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException(resource + " is missing from the classpath");
+            }
+            return new Schema.Parser().parse(in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void fail(Received r, byte[] value, DeadLetterReason reason, String message) {
+        r.failure = reason;
+        r.message = message;
+        r.raw = value == null ? new byte[0] : value;
+    }
+
+    @Override
+    public TypeInformation<Received> getProducedType() {
+        return TypeInformation.of(Received.class);
+    }
+}

@@ -1,0 +1,101 @@
+package org.cyclicalpruning.pipeline.train;
+
+import ai.djl.ndarray.NDManager;
+import org.cyclicalpruning.modelops.schedule.Phase;
+import org.cyclicalpruning.modelops.train.DeviceChoice;
+import org.cyclicalpruning.modelops.train.SparseTrainer;
+import org.cyclicalpruning.modelops.train.TrainingConfig;
+import org.cyclicalpruning.pipeline.config.ModelDefinition;
+import org.cyclicalpruning.pipeline.state.ModelCounters;
+import org.cyclicalpruning.pipeline.state.ModelStates;
+import org.cyclicalpruning.schemas.ModelState;
+
+/**
+ * A model kept hot in native (or GPU) memory between batches, with the job's counters. The
+ * keyed state holds the same information as an Avro {@link ModelState}; {@link #toState()} is
+ * called when a checkpoint needs it, not per batch. Mutable, owned by one operator subtask.
+ */
+final class HotModel implements AutoCloseable {
+    final ModelDefinition definition;
+    final TrainingConfig config;
+    final SparseTrainer trainer;
+
+    long version;
+    long nextSnapshotAt = Long.MAX_VALUE;
+    long maxEventTime = Long.MIN_VALUE;
+    long stepsSinceSnapshot;
+    double lossSum;
+    long correct;
+    long seen;
+    long cycle;
+    Phase phase = Phase.PRUNE;
+    double targetSparsity;
+    long churn;
+    long rejected;
+    /** Whether this differs from what the keyed state holds. */
+    boolean dirty;
+
+    private HotModel(ModelDefinition definition, TrainingConfig config, SparseTrainer trainer) {
+        this.definition = definition;
+        this.config = config;
+        this.trainer = trainer;
+    }
+
+    static HotModel create(ModelDefinition definition, DeviceChoice device, NDManager parent) {
+        TrainingConfig config = definition.trainingConfig(device);
+        HotModel m = new HotModel(definition, config, SparseTrainer.create(config, parent));
+        m.dirty = true;
+        return m;
+    }
+
+    static HotModel restore(ModelState s, DeviceChoice device, NDManager parent) {
+        // the declaration the model was created from wins over a changed config
+        ModelDefinition definition = ModelDefinition.of(s.getDeclaration());
+        TrainingConfig config = definition.trainingConfig(device);
+        SparseTrainer trainer = SparseTrainer.restore(
+                config, ModelStates.trainerState(s, config.model().layout()), parent);
+        HotModel m = new HotModel(definition, config, trainer);
+        ModelCounters c = ModelStates.counters(s);
+        m.version = c.version();
+        m.nextSnapshotAt = c.nextSnapshotAt();
+        m.maxEventTime = c.maxEventTime();
+        m.stepsSinceSnapshot = c.stepsSinceSnapshot();
+        m.lossSum = c.lossSum();
+        m.correct = c.correct();
+        m.seen = c.seen();
+        m.cycle = c.cycle();
+        m.phase = c.phase();
+        m.targetSparsity = c.targetSparsity();
+        m.churn = c.churn();
+        m.rejected = c.rejected();
+        return m;
+    }
+
+    /** Returns the model id. */
+    String id() {
+        return definition.id();
+    }
+
+    /** Copies the model out of native memory into the record the keyed state holds. */
+    ModelState toState() {
+        ModelCounters counters = new ModelCounters(
+                version,
+                nextSnapshotAt,
+                maxEventTime,
+                stepsSinceSnapshot,
+                lossSum,
+                correct,
+                seen,
+                cycle,
+                phase,
+                targetSparsity,
+                churn,
+                rejected);
+        return ModelStates.write(definition.declaration(), trainer.exportState(), counters);
+    }
+
+    @Override
+    public void close() {
+        trainer.close();
+    }
+}

@@ -1,0 +1,326 @@
+package org.cyclicalpruning.pipeline.train;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.ByteBuffer;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
+import org.apache.flink.streaming.api.operators.InternalTimer;
+import org.apache.flink.streaming.api.operators.InternalTimerService;
+import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.Triggerable;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.cyclicalpruning.modelops.engine.IntraOpThreads;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.train.SparseTrainer;
+import org.cyclicalpruning.modelops.train.StepResult;
+import org.cyclicalpruning.pipeline.config.ModelDefinition;
+import org.cyclicalpruning.pipeline.config.ModelRegistry;
+import org.cyclicalpruning.pipeline.config.TrainingSettings;
+import org.cyclicalpruning.pipeline.source.TrainingBatches;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
+import org.cyclicalpruning.pipeline.validate.ValidBatch;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.ModelState;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/**
+ * Trains every model of its key group, one batch at a time, and emits a {@link
+ * SparseModelSnapshot} at every snapshot boundary of the model's event time: the end of each
+ * cycle of its schedule, every {@code snapshot-interval}, and at the end of a bounded input.
+ *
+ * <p><b>Hot models, complete checkpoints.</b> A model lives in native memory between batches
+ * (copying it in and out of the JVM heap per batch would cost more than the step); its keyed
+ * {@link ModelState} is written only in {@link #prepareSnapshotPreBarrier}, before the checkpoint
+ * barrier leaves this operator, so every checkpoint holds every model as of the barrier. After a
+ * restore the cache is empty and models are reloaded from state on their next batch or timer.
+ *
+ * <p><b>Deterministic snapshots.</b> A boundary's snapshot holds the model after every batch with
+ * an event time before the boundary. It is emitted by whichever comes first: the model's first
+ * batch at or after the boundary, or the watermark passing it (an event-time timer, for models
+ * whose stream went quiet). Both give the same snapshot, so a replay after a failure emits the
+ * same versions with the same contents. The schedule's clock never runs backwards: a late batch
+ * trains at the latest event time seen.
+ */
+public final class ModelTrainingOperator extends AbstractStreamOperator<SparseModelSnapshot>
+        implements OneInputStreamOperator<ValidBatch, SparseModelSnapshot>, Triggerable<String, VoidNamespace> {
+    private static final long serialVersionUID = 1L;
+
+    /** Metric (counter): nanoseconds spent inside training steps, per subtask. */
+    public static final String TRAINING_TIME_NANOS = "trainingTimeNanos";
+    /** Metric (gauge): nanoseconds from the start of the subtask's first step to the end of its latest. */
+    public static final String TRAINING_SPAN_NANOS = "trainingSpanNanos";
+    /** Metric (counter): nanoseconds spent writing hot models to keyed state before checkpoint barriers. */
+    public static final String STATE_FLUSH_TIME_NANOS = "stateFlushTimeNanos";
+    /** Metric (counter): models written to keyed state before checkpoint barriers. */
+    public static final String STATE_FLUSHES = "stateFlushes";
+
+    private final TrainingSettings settings;
+    private final ModelRegistry models;
+
+    private transient ValueState<ModelState> state;
+    private transient InternalTimerService<VoidNamespace> timers;
+    private transient NDManager root;
+    private transient LinkedHashMap<String, HotModel> hot;
+    private transient Map<String, ModelMetrics> metrics;
+    private transient SnapshotBoundaries boundaries;
+    private transient Counter trainingNanos;
+    private transient Counter stateFlushNanos;
+    private transient Counter stateFlushes;
+    private transient long firstStepNanos;
+    private transient long lastStepNanos;
+
+    /**
+     * Creates the operator.
+     *
+     * @param settings what it needs of the job's configuration besides the models
+     * @param models the models it may train
+     */
+    public ModelTrainingOperator(TrainingSettings settings, ModelRegistry models) {
+        this.settings = settings;
+        this.models = models;
+    }
+
+    @Override
+    public void open() throws Exception {
+        super.open();
+        state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", new AvroTypeInfo<>(ModelState.class)));
+        timers = getInternalTimerService("snapshot-boundaries", VoidNamespaceSerializer.INSTANCE, this);
+        root = NDManager.newBaseManager();
+        if (settings.intraOpThreads() > 0) {
+            // process-wide: every model in this TaskManager; leaves cores to Kafka, decoding and
+            // Flink's network threads, which a parallel region would otherwise wait for
+            IntraOpThreads.set(settings.intraOpThreads());
+        }
+        hot = new LinkedHashMap<>(16, 0.75f, true);
+        metrics = new HashMap<>();
+        boundaries = new SnapshotBoundaries(settings.snapshotInterval());
+        MetricGroup group = getMetricGroup();
+        trainingNanos = group.counter(TRAINING_TIME_NANOS);
+        group.gauge(TRAINING_SPAN_NANOS, (Gauge<Long>) () -> lastStepNanos - firstStepNanos);
+        stateFlushNanos = group.counter(STATE_FLUSH_TIME_NANOS);
+        stateFlushes = group.counter(STATE_FLUSHES);
+    }
+
+    @Override
+    public void processElement(StreamRecord<ValidBatch> element) throws Exception {
+        ValidBatch b = element.getValue();
+        HotModel m = hotModel(b.modelId);
+        if (m == null) {
+            // declared when validated, gone now (the config changed under a restore): keep the batch
+            deadLetter(b, DeadLetterReason.UNKNOWN_MODEL, "model '" + b.modelId + "' is no longer declared");
+            return;
+        }
+        long t = Math.max(b.eventTime, m.maxEventTime);
+        SparseTrainer trainer = m.trainer;
+        if (trainer.steps() > 0 && t >= m.nextSnapshotAt) {
+            timers.deleteEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
+            emit(m, m.nextSnapshotAt);
+            schedule(m, t);
+        }
+        long began = System.nanoTime();
+        if (firstStepNanos == 0) {
+            firstStepNanos = began;
+        }
+        // the packed bytes go straight into native memory: no float[] copy on the way
+        StepResult r = b.uint8Divisor != 0
+                ? trainer.stepUint8(ByteBuffer.wrap(b.features), b.uint8Divisor, b.rows, b.dim, b.labels, b.targets, t)
+                : trainer.step(ByteBuffer.wrap(b.features), b.rows, b.dim, b.labels, b.targets, t);
+        lastStepNanos = System.nanoTime();
+        trainingNanos.inc(lastStepNanos - began);
+        ModelMetrics mm = metrics(b.modelId);
+        if (!r.accepted()) {
+            m.rejected++;
+            m.dirty = true;
+            mm.rejected();
+            deadLetter(b, DeadLetterReason.NON_FINITE_LOSS, "loss was " + r.loss() + "; the update was rolled back");
+            return;
+        }
+        if (trainer.steps() == 1) {
+            schedule(m, t);
+        }
+        m.lossSum += r.loss() * b.rows;
+        m.correct += r.correct();
+        m.seen += b.rows;
+        m.stepsSinceSnapshot++;
+        m.cycle = r.point().cycle();
+        m.phase = r.point().phase();
+        m.targetSparsity = r.point().sparsity();
+        if (r.maskUpdate() != null) {
+            m.churn = r.maskUpdate().churn();
+        }
+        m.maxEventTime = t;
+        m.dirty = true;
+        mm.stepped(r, m, trainer);
+    }
+
+    @Override
+    public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
+        HotModel m = hotModel(timer.getKey());
+        if (m == null || timer.getTimestamp() != m.nextSnapshotAt) {
+            return; // superseded: a batch crossed this boundary first
+        }
+        long watermark = timers.currentWatermark();
+        if (m.stepsSinceSnapshot > 0 && m.nextSnapshotAt != Long.MAX_VALUE) {
+            emit(m, m.nextSnapshotAt);
+        }
+        if (watermark == Long.MAX_VALUE) {
+            // end of a bounded input: publish what was trained since the last boundary, and stop
+            if (m.stepsSinceSnapshot > 0) {
+                emit(m, Long.MAX_VALUE);
+            }
+            m.nextSnapshotAt = Long.MIN_VALUE;
+            m.dirty = true;
+            return;
+        }
+        // boundaries the watermark has already passed saw no batch: skip them in one go
+        schedule(m, Math.max(timer.getTimestamp(), watermark));
+    }
+
+    @Override
+    public void onProcessingTime(InternalTimer<String, VoidNamespace> timer) {
+        // no processing-time timers: schedules and snapshots follow event time only
+    }
+
+    @Override
+    public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
+        super.prepareSnapshotPreBarrier(checkpointId);
+        Object current = getCurrentKey();
+        for (Map.Entry<String, HotModel> e : hot.entrySet()) {
+            flush(e.getKey(), e.getValue());
+        }
+        if (current != null) {
+            setCurrentKey(current);
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            for (HotModel m : hot.values()) {
+                m.close();
+            }
+            hot.clear();
+            if (root != null) {
+                root.close();
+            }
+        } finally {
+            super.close();
+        }
+    }
+
+    /** Returns how many models this subtask keeps hot (for tests and metrics). */
+    int hotModelCount() {
+        return hot.size();
+    }
+
+    private void flush(String modelId, HotModel m) throws Exception {
+        if (m.dirty) {
+            long began = System.nanoTime();
+            setCurrentKey(modelId);
+            state.update(m.toState());
+            m.dirty = false;
+            stateFlushNanos.inc(System.nanoTime() - began);
+            stateFlushes.inc();
+        }
+    }
+
+    /** Returns the model of the current key, loading or creating it; null if it is unknown. */
+    private HotModel hotModel(String modelId) throws Exception {
+        HotModel m = hot.get(modelId);
+        if (m != null) {
+            return m;
+        }
+        ModelState stored = state.value();
+        if (stored != null) {
+            m = HotModel.restore(stored, settings.device(), root);
+        } else {
+            Optional<ModelDefinition> d = models.lookup(modelId);
+            if (d.isEmpty()) {
+                return null;
+            }
+            m = HotModel.create(d.get(), settings.device(), root);
+        }
+        evictFor(modelId);
+        hot.put(modelId, m);
+        return m;
+    }
+
+    private void evictFor(String modelId) throws Exception {
+        if (hot.size() < settings.hotModels()) {
+            return;
+        }
+        Iterator<Map.Entry<String, HotModel>> it = hot.entrySet().iterator();
+        Map.Entry<String, HotModel> eldest = it.next();
+        flush(eldest.getKey(), eldest.getValue());
+        setCurrentKey(modelId);
+        eldest.getValue().close();
+        it.remove();
+    }
+
+    /** Sets the model's next boundary to the first one after {@code after} and arms its timer. */
+    private void schedule(HotModel m, long after) {
+        m.nextSnapshotAt = boundaries.next(m.config.schedule(), m.trainer.anchor(), after);
+        m.dirty = true;
+        timers.registerEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
+    }
+
+    private void emit(HotModel m, long boundary) {
+        SparseTrainer trainer = m.trainer;
+        ModelSpec spec = trainer.config().model();
+        long eventTime = boundary == Long.MAX_VALUE ? m.maxEventTime : boundary;
+        SparseModelSnapshot snapshot = SparseModelSnapshot.newBuilder()
+                .setModelId(m.id())
+                .setVersion(++m.version)
+                .setEventTime(eventTime)
+                .setReason(boundaries.reasonAt(m.config.schedule(), trainer.anchor(), boundary))
+                .setCycle(m.cycle)
+                .setPhase(m.phase.name())
+                .setStep(trainer.steps())
+                .setSamples(trainer.samples())
+                .setSparsity(trainer.masks().sparsity())
+                .setTargetSparsity(m.targetSparsity)
+                .setSpec(spec.toAvro())
+                .setSchedule(m.config.schedule().toSpec())
+                .setLoss(m.seen == 0 ? Double.NaN : m.lossSum / m.seen)
+                .setAccuracy(spec.isClassifier() && m.seen > 0 ? (double) m.correct / m.seen : null)
+                .setChurn(m.churn)
+                .setRecovered(trainer.masks().recoveredCount())
+                .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
+                .build();
+        m.lossSum = 0;
+        m.correct = 0;
+        m.seen = 0;
+        m.stepsSinceSnapshot = 0;
+        m.dirty = true;
+        metrics(m.id()).snapshot(snapshot);
+        output.collect(new StreamRecord<>(snapshot, eventTime));
+    }
+
+    private void deadLetter(ValidBatch b, DeadLetterReason reason, String message) {
+        byte[] raw = TrainingBatches.toBytes(b.toRecord());
+        output.collect(
+                DeadLetters.TAG,
+                new StreamRecord<>(DeadLetters.of(b.topic, b.partition, b.offset, b.modelId, reason, message, raw)));
+    }
+
+    private ModelMetrics metrics(String modelId) {
+        return metrics.computeIfAbsent(
+                modelId,
+                id -> metrics.size() < ModelMetrics.MAX_MODELS
+                        ? ModelMetrics.register(getMetricGroup().addGroup("model", id))
+                        : ModelMetrics.unregistered());
+    }
+}

@@ -1,0 +1,142 @@
+package org.cyclicalpruning.pipeline;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.cyclicalpruning.kafka.Topics;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.source.TrainingBatches;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
+import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.OptimizerDeclaration;
+import org.cyclicalpruning.schemas.OptimizerKind;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+
+/** Data and config builders shared by the job's integration tests. */
+public final class JobFixtures {
+    public static final long T0 = 1_750_000_000_000L;
+    public static final int DIM = 60;
+
+    private JobFixtures() {}
+
+    public static ModelDeclaration model(
+            String id, String spec, String schedule, String pruning, boolean regrowth, double lr) {
+        return ModelDeclaration.newBuilder()
+                .setModelId(id)
+                .setSpec(spec)
+                .setSchedule(schedule)
+                .setPruning(pruning)
+                .setMaskInterval(1)
+                .setRegrowth(regrowth)
+                .setOptimizer(OptimizerDeclaration.newBuilder()
+                        .setKind(OptimizerKind.SGD)
+                        .setLearningRate(lr)
+                        .setMomentum(0.9)
+                        .setWeightDecay(0)
+                        .build())
+                .setSeed(id.hashCode())
+                .build();
+    }
+
+    public static JobConfig config(String bootstrap, int parallelism, boolean bounded, List<ModelDeclaration> models) {
+        return JobConfig.builder()
+                .set(JobOptions.BOOTSTRAP_SERVERS, bootstrap)
+                .set(JobOptions.PARALLELISM, parallelism)
+                .set(JobOptions.BOUNDED, bounded)
+                .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(300))
+                .set(JobOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO)
+                .set(JobOptions.IDLENESS, Duration.ofSeconds(1))
+                .set(JobOptions.RESTART_ATTEMPTS, 3)
+                .set(JobOptions.RESTART_DELAY, Duration.ofMillis(100))
+                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "it-" + System.nanoTime())
+                .models(models)
+                .build();
+    }
+
+    /** Returns {@code config} reading and writing topics {@code in}, {@code out} and {@code dead}. */
+    public static JobConfig withTopics(JobConfig config, String in, String out, String dead) {
+        return config.toBuilder()
+                .set(JobOptions.INPUT_TOPIC, in)
+                .set(JobOptions.SNAPSHOT_TOPIC, out)
+                .set(JobOptions.DEAD_LETTER_TOPIC, dead)
+                .build();
+    }
+
+    public static SparseTeacher classificationTeacher(long seed) {
+        return new SparseTeacher(SparseTeacher.Config.defaults()
+                .withDimension(DIM)
+                .withSupportSize(6)
+                .withCorrelation(0.5)
+                .withSeed(seed)
+                .withTask(SparseTeacher.Task.CLASSIFICATION));
+    }
+
+    /** Batch {@code i} of a model, every {@code stepMillis} of event time from {@link #T0}. */
+    public static byte[] batch(String modelId, SparseTeacher teacher, int i, int rows, long stepMillis) {
+        Batch b = teacher.batch(i, rows);
+        return TrainingBatches.toBytes(TrainingBatches.packed(modelId, i, T0 + i * stepMillis, b));
+    }
+
+    /** Produces {@code count} batches per model from {@code from}, interleaved in event-time order. */
+    public static void produce(
+            KafkaProducer<String, byte[]> producer,
+            String topic,
+            Map<String, SparseTeacher> teachers,
+            int from,
+            int count,
+            int rows,
+            long stepMillis) {
+        for (int i = from; i < from + count; i++) {
+            for (Map.Entry<String, SparseTeacher> e : teachers.entrySet()) {
+                Topics.send(producer, topic, e.getKey(), batch(e.getKey(), e.getValue(), i, rows, stepMillis));
+            }
+        }
+        producer.flush();
+    }
+
+    public static Map<String, List<SparseModelSnapshot>> byModel(List<ConsumerRecord<byte[], byte[]>> records) {
+        Map<String, List<SparseModelSnapshot>> out = new TreeMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : records) {
+            SparseModelSnapshot s = ModelSnapshots.fromBytes(r.value());
+            out.computeIfAbsent(s.getModelId(), k -> new ArrayList<>()).add(s);
+        }
+        out.values().forEach(l -> l.sort(Comparator.comparingLong(SparseModelSnapshot::getVersion)));
+        return out;
+    }
+
+    public static String describe(Map<String, List<SparseModelSnapshot>> snapshots) {
+        StringBuilder sb = new StringBuilder();
+        snapshots.forEach((id, list) -> list.forEach(s -> sb.append(String.format(
+                "%s v%d %s t=%d cycle=%d %s step=%d sparsity=%.4f target=%.4f acc=%s recovered=%d%n",
+                id,
+                s.getVersion(),
+                s.getReason(),
+                s.getEventTime() - T0,
+                s.getCycle(),
+                s.getPhase(),
+                s.getStep(),
+                s.getSparsity(),
+                s.getTargetSparsity(),
+                s.getAccuracy(),
+                s.getRecovered()))));
+        return sb.toString();
+    }
+
+    public static List<DeadLetter> deadLetters(String bootstrap, String topic, int atLeast, Duration timeout) {
+        List<DeadLetter> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r : Topics.readUntil(bootstrap, topic, l -> l.size() >= atLeast, timeout)) {
+            out.add(DeadLetters.fromBytes(r.value()));
+        }
+        return out;
+    }
+}

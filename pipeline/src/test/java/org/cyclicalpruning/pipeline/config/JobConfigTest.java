@@ -1,0 +1,212 @@
+package org.cyclicalpruning.pipeline.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.optim.OptimizerConfig;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.modelops.train.TrainingConfig;
+import org.cyclicalpruning.pipeline.TrainingJob;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
+import org.cyclicalpruning.schemas.ModelDeclaration;
+import org.cyclicalpruning.schemas.OptimizerDeclaration;
+import org.junit.jupiter.api.Test;
+
+class JobConfigTest {
+    private static final String MODEL =
+            "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=10m, cycles=inf)\n";
+
+    @Test
+    void defaultsApplyAndModelsAreRead() {
+        JobConfig c = JobConfig.parse(MODEL
+                + "checkpoint:\n  interval: 5s\nsnapshots.interval: 1m\n"
+                + "kafka:\n  properties:\n    security.protocol: SASL_SSL\n    sasl.jaas.config: secret-stuff\n");
+        assertThat(c.get(JobOptions.INPUT_TOPIC)).isEqualTo("training-batches");
+        assertThat(c.get(JobOptions.SNAPSHOT_TOPIC)).isEqualTo("model-snapshots");
+        assertThat(c.get(JobOptions.CHECKPOINT_INTERVAL)).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.get(JobOptions.SNAPSHOT_INTERVAL)).contains(Duration.ofMinutes(1));
+        assertThat(c.models().declared())
+                .extracting(ModelDeclaration::getModelId)
+                .containsExactly("m");
+        assertThat(c.models()
+                        .lookup("m")
+                        .orElseThrow()
+                        .declaration()
+                        .getOptimizer()
+                        .getLearningRate())
+                .isEqualTo(0.01);
+        assertThat(c.models().lookup("other")).isEmpty();
+        assertThat(c.get(JobOptions.KAFKA_PROPERTIES)).containsEntry("sasl.jaas.config", "secret-stuff");
+        assertThat(c.toString()).doesNotContain("secret-stuff").contains("security.protocol=SASL_SSL");
+    }
+
+    @Test
+    void nestedDottedAndReleasedFlatKeysSetTheSameOption() {
+        String nested = MODEL + "kafka:\n  bootstrap-servers: a:1\nsource:\n  idleness: 5s\n";
+        String dotted = MODEL + "kafka.bootstrap-servers: a:1\nsource.idleness: 5s\n";
+        String flat = MODEL + "bootstrap-servers: a:1\nidleness: 5s\n";
+        for (String yaml : new String[] {nested, dotted, flat}) {
+            JobConfig c = JobConfig.parse(yaml);
+            assertThat(c.get(JobOptions.BOOTSTRAP_SERVERS)).as(yaml).isEqualTo("a:1");
+            assertThat(c.get(JobOptions.IDLENESS)).as(yaml).isEqualTo(Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void everyOptionReadsBackItsDefaultAsWritten() {
+        StringBuilder yaml = new StringBuilder(MODEL);
+        for (JobOption<?> o : JobOptions.ALL) {
+            if (o != JobOptions.MODELS && o != JobOptions.DEFAULT_MODEL) {
+                String text = o.formattedDefault();
+                yaml.append(o.key())
+                        .append(": ")
+                        .append(text.startsWith("{") ? text : "'" + text + "'")
+                        .append('\n');
+            }
+        }
+        JobConfig c = JobConfig.parse(yaml.toString());
+        for (JobOption<?> o : JobOptions.ALL) {
+            if (o != JobOptions.MODELS && o != JobOptions.DEFAULT_MODEL) {
+                assertThat((Object) c.get(o)).as(o.key()).isEqualTo(o.defaultValue());
+            }
+        }
+    }
+
+    @Test
+    void settingsAreCopiedByTypeAndSetFromTextByKey() {
+        JobConfig c = JobConfig.parse(MODEL);
+        JobConfig changed = c.toBuilder()
+                .set(JobOptions.PARALLELISM, 3)
+                .set("snapshot-interval", "30s")
+                .set("training.device", "cpu")
+                .build();
+        assertThat(changed.get(JobOptions.PARALLELISM)).isEqualTo(3);
+        assertThat(changed.training().snapshotInterval()).hasValue(30_000);
+        assertThat(changed.models().declared()).hasSize(1);
+        assertThat(c.get(JobOptions.PARALLELISM)).isEqualTo(1);
+        assertThatThrownBy(() -> c.toBuilder().set("paralelism", "2")).hasMessageContaining("unknown key 'paralelism'");
+        assertThatThrownBy(() -> c.toBuilder().set("parallelism", "two"))
+                .hasMessageContaining("key 'parallelism' must be a positive whole number, got 'two'");
+    }
+
+    @Test
+    void aLocalRunGetsACheckpointFolderUnlessOneIsConfigured() {
+        JobConfig local = JobConfig.parse(MODEL).forLocalRun();
+        assertThat(local.get(JobOptions.CHECKPOINT_DIR).orElseThrow()).startsWith("file:");
+        assertThat(Path.of(URI.create(local.get(JobOptions.CHECKPOINT_DIR).orElseThrow())))
+                .isDirectory();
+        JobConfig configured = JobConfig.parse(MODEL + "checkpoint-dir: s3://bucket/checkpoints\n");
+        assertThat(configured.forLocalRun().get(JobOptions.CHECKPOINT_DIR)).contains("s3://bucket/checkpoints");
+        assertThat(TrainingJob.flinkConfiguration(configured).toMap())
+                .containsEntry("execution.checkpointing.dir", "s3://bucket/checkpoints");
+    }
+
+    @Test
+    void aDefaultModelTakesUnknownIds() {
+        JobConfig c = JobConfig.parse("default-model:\n  spec: logistic:100\n  schedule: constant(0.5)\n");
+        ModelDefinition d = c.models().lookup("anything").orElseThrow();
+        assertThat(d.id()).isEqualTo("anything");
+        assertThat(d.declaration().getSpec()).isEqualTo("logistic:100");
+        assertThat(d.spec()).isEqualTo(ModelSpec.logistic(100));
+    }
+
+    @Test
+    void badConfigsFailWithTheKeyAndTheReason() {
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "checkpoint-intervall: 5s"))
+                .hasMessageContaining("unknown key 'checkpoint-intervall'");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "checkpoint:\n  intervall: 5s"))
+                .hasMessageContaining("unknown key 'checkpoint.intervall'");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "checkpoint-interval: soon"))
+                .hasMessageContaining("'checkpoint-interval'")
+                .hasMessageContaining("duration");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "parallelism: 0"))
+                .hasMessageContaining("'parallelism' must be a positive");
+        assertThatThrownBy(() -> JobConfig.parse("parallelism: 2")).hasMessageContaining("declares no model");
+        assertThatThrownBy(() -> JobConfig.parse(
+                        "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=1.5, period=10m)\n"))
+                .hasMessageContaining("models[0].schedule");
+        assertThatThrownBy(
+                        () -> JobConfig.parse(
+                                "models:\n  - id: m\n    spec: lenet-300-100\n    schedule: cyclical(final=0.9, period=100, cycles=3)\n"))
+                .hasMessageContaining("event time");
+        assertThatThrownBy(
+                        () -> JobConfig.parse("models:\n  - id: m\n    spec: nonsense\n    schedule: constant(0.5)\n"))
+                .hasMessageContaining("models[0].spec");
+        assertThatThrownBy(
+                        () -> JobConfig.parse(MODEL + "  - id: m\n    spec: linear:3\n    schedule: constant(0.5)\n"))
+                .hasMessageContaining("declared twice");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "starting-offsets: middle"))
+                .hasMessageContaining("'starting-offsets'");
+        assertThatThrownBy(() -> JobConfig.parse("models:\n  - id: m\n    spec: linear:3\n    schedule: constant(0.5)\n"
+                        + "    learning-rate: fast\n"))
+                .hasMessageContaining("models[0].learning-rate");
+    }
+
+    @Test
+    void aModelWhoseSnapshotsCouldNotBePublishedFailsTheConfig() {
+        // 9.5M parameters: up to 38 MB per snapshot, which the default limit takes and 10 MB does not
+        String big = "models:\n  - id: big\n    spec: mlp:784-2500-3000-10\n    schedule: constant(0.9)\n";
+        assertThat(JobConfig.parse(big).get(JobOptions.MAX_SNAPSHOT_BYTES)).isEqualTo(64 << 20);
+        assertThatThrownBy(() -> JobConfig.parse(big + "max-snapshot-bytes: 10000000"))
+                .hasMessageContaining("model 'big'")
+                .hasMessageContaining("snapshots.max-bytes 10000000");
+        int maxRecordBytes = JobConfig.parse(big).get(JobOptions.MAX_RECORD_BYTES);
+        assertThat(DeadLetters.maxRecordSize(maxRecordBytes)).isGreaterThan(maxRecordBytes);
+    }
+
+    @Test
+    void theLibraryTheJobAndTheSchemaShareOneSetOfModelDefaults() {
+        ModelDeclaration avro = ModelDeclaration.newBuilder()
+                .setModelId("m")
+                .setSpec("linear:3")
+                .setSchedule("constant(0)")
+                .build();
+        TrainingConfig library = TrainingConfig.builder()
+                .setModel(ModelSpec.linear(3))
+                .setSchedule(SparsitySchedule.constant(0))
+                .build();
+        OptimizerDeclaration optimizer = avro.getOptimizer();
+        assertThat(optimizer.getLearningRate()).isEqualTo(TrainingConfig.DEFAULT_LEARNING_RATE);
+        assertThat(library.learningRate().base()).isEqualTo(TrainingConfig.DEFAULT_LEARNING_RATE);
+        assertThat(optimizer.getMomentum()).isEqualTo(TrainingConfig.DEFAULT_MOMENTUM);
+        assertThat(library.optimizer()).isEqualTo(OptimizerConfig.sgd(TrainingConfig.DEFAULT_MOMENTUM));
+        assertThat(avro.getSeed()).isEqualTo(TrainingConfig.DEFAULT_SEED).isEqualTo(library.seed());
+        assertThat(avro.getMaskInterval()).isEqualTo(library.maskUpdateInterval());
+        assertThat(avro.getRegrowth()).isEqualTo(library.regrowth());
+        assertThat(avro.getPruning()).isEqualTo(library.pruningMode().toString());
+        TrainingConfig job = ModelDefinition.of(avro).trainingConfig(library.device());
+        assertThat(job.toString()).isEqualTo(library.toString());
+    }
+
+    @Test
+    void theReadmeDocumentsEveryOptionWithItsDefault() throws IOException {
+        String whole = Files.readString(Path.of("..", "README.md"));
+        String readme = whole.substring(whole.indexOf("### Configuration"), whole.indexOf("### Reading snapshots"));
+        Map<String, String> documented = new LinkedHashMap<>();
+        Matcher row = Pattern.compile("(?m)^\\| `([a-z.-]+)`(?: \\(was `[a-z-]+`\\))? \\| `([^`]*)` \\|")
+                .matcher(readme);
+        while (row.find()) {
+            documented.put(row.group(1), row.group(2));
+        }
+        Map<String, String> options = new LinkedHashMap<>();
+        for (JobOption<?> o : JobOptions.ALL) {
+            options.put(o.key(), o.formattedDefault());
+        }
+        assertThat(documented).containsExactlyEntriesOf(options);
+        for (JobOption<?> o : JobOptions.ALL) {
+            for (String old : o.deprecatedKeys()) {
+                assertThat(readme).contains("| `" + o.key() + "` (was `" + old + "`) |");
+            }
+        }
+    }
+}

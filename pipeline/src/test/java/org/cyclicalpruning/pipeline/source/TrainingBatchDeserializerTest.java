@@ -1,0 +1,131 @@
+package org.cyclicalpruning.pipeline.source;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.TrainingBatch;
+import org.junit.jupiter.api.Test;
+
+class TrainingBatchDeserializerTest {
+
+    private static Received deserialize(byte[] value, int maxRecordBytes) {
+        List<Received> out = new ArrayList<>();
+        new TrainingBatchDeserializer(maxRecordBytes)
+                .deserialize(new ConsumerRecord<>("t", 1, 42L, null, value), new Collector<>() {
+                    @Override
+                    public void collect(Received r) {
+                        out.add(r);
+                    }
+
+                    @Override
+                    public void close() {}
+                });
+        assertThat(out).hasSize(1);
+        return out.get(0);
+    }
+
+    /** A record that starts like a TrainingBatch and then claims a 2 GB features field. */
+    private static byte[] claimingTwoGigabytes() throws Exception {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BinaryEncoder e = EncoderFactory.get().binaryEncoder(bytes, null);
+        e.writeString("m");
+        e.writeLong(0);
+        e.writeLong(1000);
+        e.writeInt(1 << 20);
+        e.writeInt(1 << 9);
+        e.writeIndex(0); // features: bytes
+        e.writeLong(Integer.MAX_VALUE - 16L); // its length, with no bytes behind it
+        e.flush();
+        return bytes.toByteArray();
+    }
+
+    @Test
+    void aRecordClaimingAHugeFieldAllocatesNothingLarge() throws Exception {
+        byte[] hostile = claimingTwoGigabytes();
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        deserialize(hostile, 1 << 20); // warm up class loading
+        long before = threads.getCurrentThreadAllocatedBytes();
+        Received r = deserialize(hostile, 1 << 20);
+        long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+        assertThat(r.failure).isEqualTo(DeadLetterReason.NOT_AVRO);
+        assertThat(r.raw).isEqualTo(hostile);
+        assertThat(allocated).as("bytes allocated to reject it").isLessThan(1 << 20);
+    }
+
+    @Test
+    void goodRecordsDecodeAndTrailingOrOversizedOnesDoNot() {
+        TrainingBatch b = TrainingBatch.newBuilder()
+                .setModelId("m")
+                .setSequence(3)
+                .setEventTime(7)
+                .setRows(1)
+                .setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[8]))
+                .setLabels(List.of(1))
+                .build();
+        byte[] bytes = TrainingBatches.toBytes(b);
+        assertThat(deserialize(bytes, 1 << 20).batch).isEqualTo(b);
+        byte[] trailing = java.util.Arrays.copyOf(bytes, bytes.length + 3);
+        assertThat(deserialize(trailing, 1 << 20).failure).isEqualTo(DeadLetterReason.NOT_AVRO);
+        Received tooBig = deserialize(bytes, bytes.length - 1);
+        assertThat(tooBig.failure).isEqualTo(DeadLetterReason.BATCH_TOO_LARGE);
+        assertThat(tooBig.message).contains("max-record-bytes");
+        assertThat(tooBig.raw)
+                .as("a bounded prefix, so the dead letter fits its topic")
+                .hasSize(bytes.length - 1);
+    }
+
+    @Test
+    void recordsOfTheReleasedSchemaStillDecode() throws Exception {
+        org.apache.avro.Schema released = TrainingBatchDeserializer.releasedSchema("0.1.0");
+        assertThat(released.getField("uint8Divisor"))
+                .as("0.1.0 predates uint8 features")
+                .isNull();
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericData.Record(released);
+        old.put("modelId", "m");
+        old.put("sequence", 3L);
+        old.put("eventTime", 7L);
+        old.put("rows", 1);
+        old.put("dim", 2);
+        old.put("features", ByteBuffer.wrap(new byte[8]));
+        old.put("labels", List.of(1));
+        old.put("targets", null);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        BinaryEncoder e = EncoderFactory.get().binaryEncoder(bytes, null);
+        new org.apache.avro.generic.GenericDatumWriter<org.apache.avro.generic.GenericRecord>(released).write(old, e);
+        e.flush();
+
+        Received r = deserialize(bytes.toByteArray(), 1 << 20);
+
+        assertThat(r.failure).isNull();
+        assertThat(r.batch.getModelId()).isEqualTo("m");
+        assertThat(r.batch.getSequence()).isEqualTo(3);
+        assertThat(r.batch.getLabels()).containsExactly(1);
+        assertThat(r.batch.getUint8Divisor()).isNull();
+    }
+
+    @Test
+    void uint8RecordsDecodeWithTheirDivisor() {
+        TrainingBatch b = TrainingBatch.newBuilder()
+                .setModelId("m")
+                .setSequence(3)
+                .setEventTime(7)
+                .setRows(2)
+                .setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[] {0, 1, (byte) 200, (byte) 255}))
+                .setLabels(List.of(1, 0))
+                .setUint8Divisor(255f)
+                .build();
+        Received r = deserialize(TrainingBatches.toBytes(b), 1 << 20);
+        assertThat(r.batch).isEqualTo(b);
+    }
+}

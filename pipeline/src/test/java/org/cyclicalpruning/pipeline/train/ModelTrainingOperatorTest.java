@@ -1,0 +1,220 @@
+package org.cyclicalpruning.pipeline.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.cyclicalpruning.pipeline.JobFixtures.model;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.functions.KeySelector;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.pipeline.JobFixtures;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.validate.DeadLetters;
+import org.cyclicalpruning.pipeline.validate.ValidBatch;
+import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.SnapshotReason;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.junit.jupiter.api.Test;
+
+/** The training operator alone, in Flink's keyed operator test harness: timers, state, side output. */
+class ModelTrainingOperatorTest {
+    private static final long STEP = 100;
+    private static final JobConfig CONFIG = JobConfig.builder()
+            .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Duration.ofMillis(700)))
+            .models(List.of(
+                    model(
+                            "a",
+                            "logistic:" + JobFixtures.DIM,
+                            "cyclical(final=0.8, period=1s, cycles=inf)",
+                            "global",
+                            true,
+                            0.05),
+                    model("b", "linear:" + JobFixtures.DIM, "constant(0.5)", "global", true, 0.01)))
+            .build();
+    private static final SparseTeacher CLASSIFIER = JobFixtures.classificationTeacher(1);
+    private static final SparseTeacher REGRESSION = new SparseTeacher(
+            SparseTeacher.Config.defaults().withDimension(JobFixtures.DIM).withSupportSize(6));
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> harness()
+            throws Exception {
+        KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h =
+                new KeyedOneInputStreamOperatorTestHarness<>(
+                        new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                        (KeySelector<ValidBatch, String>) b -> b.modelId,
+                        Types.STRING);
+        h.open();
+        return h;
+    }
+
+    private static ValidBatch batch(String id, int i) {
+        Batch b = (id.equals("a") ? CLASSIFIER : REGRESSION).batch(i, 16);
+        ValidBatch v = new ValidBatch();
+        v.modelId = id;
+        v.sequence = i;
+        v.eventTime = JobFixtures.T0 + i * STEP;
+        v.rows = b.rows();
+        v.dim = b.dim();
+        java.nio.ByteBuffer packed =
+                java.nio.ByteBuffer.allocate(4 * b.features().length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        packed.asFloatBuffer().put(b.features());
+        v.features = packed.array();
+        v.labels = b.labels();
+        v.targets = b.targets();
+        v.topic = "t";
+        return v;
+    }
+
+    private static void feed(
+            KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h, int from, int to)
+            throws Exception {
+        for (int i = from; i < to; i++) {
+            for (String id : List.of("a", "b")) {
+                ValidBatch v = batch(id, i);
+                h.processElement(new StreamRecord<>(v, v.eventTime));
+            }
+        }
+    }
+
+    @Test
+    void aQuietModelIsPublishedWhenTheWatermarkPassesItsBoundary() throws Exception {
+        try (var h = harness()) {
+            feed(h, 0, 5); // up to 400 ms: no boundary crossed by a batch
+            assertThat(h.extractOutputValues()).isEmpty();
+            assertThat(h.numEventTimeTimers())
+                    .as("one pending boundary per model")
+                    .isEqualTo(2);
+            h.processWatermark(JobFixtures.T0 + 699);
+            assertThat(h.extractOutputValues()).isEmpty();
+            h.processWatermark(JobFixtures.T0 + 700);
+            List<SparseModelSnapshot> out = h.extractOutputValues();
+            assertThat(out).extracting(SparseModelSnapshot::getModelId).containsExactlyInAnyOrder("a", "b");
+            assertThat(out).allSatisfy(s -> {
+                assertThat(s.getReason()).isEqualTo(SnapshotReason.INTERVAL);
+                assertThat(s.getVersion()).isEqualTo(1);
+                assertThat(s.getStep()).isEqualTo(5);
+                assertThat(s.getEventTime()).isEqualTo(JobFixtures.T0 + 700);
+            });
+            // the watermark jumps far ahead: boundaries without new batches publish nothing
+            h.processWatermark(JobFixtures.T0 + 60_000);
+            assertThat(h.extractOutputValues()).hasSize(2);
+            assertThat(h.numEventTimeTimers()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aBatchCrossingTheCycleEndPublishesTheModelBeforeIt() throws Exception {
+        try (var h = harness()) {
+            feed(h, 0, 11); // batch 10 is at 1000 ms, the end of cycle 0 of model a
+            List<SparseModelSnapshot> out = h.extractOutputValues();
+            SparseModelSnapshot a = out.stream()
+                    .filter(s -> s.getModelId().equals("a") && s.getReason() == SnapshotReason.CYCLE_END)
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(a.getEventTime()).isEqualTo(JobFixtures.T0 + 1000);
+            assertThat(a.getStep()).isEqualTo(10);
+            assertThat(a.getSparsity()).isEqualTo(0.8, org.assertj.core.api.Assertions.within(1.0 / JobFixtures.DIM));
+            // the interval boundary at 700 ms came first
+            assertThat(out.stream().filter(s -> s.getModelId().equals("a")).map(SparseModelSnapshot::getVersion))
+                    .containsExactly(1L, 2L);
+        }
+    }
+
+    @Test
+    void restoredStateContinuesExactlyAsAnUninterruptedRun() throws Exception {
+        List<SparseModelSnapshot> straight;
+        try (var h = harness()) {
+            feed(h, 0, 30);
+            h.processWatermark(JobFixtures.T0 + 3000);
+            straight = h.extractOutputValues();
+        }
+        OperatorSubtaskState checkpoint;
+        List<SparseModelSnapshot> before;
+        try (var h = harness()) {
+            feed(h, 0, 13);
+            // as the task does: the operator writes its hot models to state before the barrier
+            h.prepareSnapshotPreBarrier(1);
+            checkpoint = h.snapshot(1, 1);
+            before = h.extractOutputValues();
+            feed(h, 13, 17); // trained after the checkpoint, then lost
+        }
+        List<SparseModelSnapshot> after;
+        try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                (KeySelector<ValidBatch, String>) b -> b.modelId,
+                Types.STRING)) {
+            h.initializeState(checkpoint);
+            h.open();
+            feed(h, 13, 30);
+            h.processWatermark(JobFixtures.T0 + 3000);
+            after = h.extractOutputValues();
+        }
+        List<SparseModelSnapshot> resumed = new java.util.ArrayList<>(before);
+        resumed.addAll(after);
+        assertThat(resumed).hasSameSizeAs(straight);
+        assertThat(resumed).containsExactlyInAnyOrderElementsOf(straight);
+    }
+
+    @Test
+    void aNonFiniteLossIsRolledBackAndDeadLettered() throws Exception {
+        try (var h = harness()) {
+            feed(h, 0, 3);
+            ValidBatch overflow = batch("b", 3);
+            java.util.Arrays.fill(overflow.targets, 3e38f);
+            h.processElement(new StreamRecord<>(overflow, overflow.eventTime));
+            ConcurrentLinkedQueue<StreamRecord<DeadLetter>> dead = h.getSideOutput(DeadLetters.TAG);
+            assertThat(dead).hasSize(1);
+            assertThat(dead.peek().getValue().getReason()).isEqualTo(DeadLetterReason.NON_FINITE_LOSS);
+            h.processWatermark(Long.MAX_VALUE);
+            SparseModelSnapshot b = h.extractOutputValues().stream()
+                    .filter(s -> s.getModelId().equals("b"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(b.getStep()).isEqualTo(3);
+            assertThat(Double.isFinite(b.getLoss())).isTrue();
+        }
+    }
+
+    /** Batch i of model a with byte-valued features, sent as uint8 or as their float32 values. */
+    private static ValidBatch pixels(int i, boolean asUint8) {
+        ValidBatch v = batch("a", i);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(i);
+        byte[] bytes = new byte[v.rows * v.dim];
+        java.nio.ByteBuffer floats =
+                java.nio.ByteBuffer.allocate(4 * bytes.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < bytes.length; k++) {
+            bytes[k] = (byte) random.nextInt(256);
+            floats.putFloat((bytes[k] & 0xFF) / 255f);
+        }
+        v.features = asUint8 ? bytes : floats.array();
+        v.uint8Divisor = asUint8 ? 255f : 0f;
+        return v;
+    }
+
+    @Test
+    void uint8BatchesPublishTheSameModelsAsTheirFloatValues() throws Exception {
+        List<List<SparseModelSnapshot>> outputs = new java.util.ArrayList<>();
+        for (boolean asUint8 : new boolean[] {false, true}) {
+            try (var h = harness()) {
+                for (int i = 0; i < 12; i++) {
+                    ValidBatch v = pixels(i, asUint8);
+                    h.processElement(new StreamRecord<>(v, v.eventTime));
+                }
+                h.processWatermark(Long.MAX_VALUE);
+                outputs.add(h.extractOutputValues());
+            }
+        }
+        assertThat(outputs.get(0))
+                .extracting(SparseModelSnapshot::getReason)
+                .contains(SnapshotReason.CYCLE_END, SnapshotReason.INTERVAL);
+        assertThat(outputs.get(1)).containsExactlyElementsOf(outputs.get(0));
+    }
+}
