@@ -190,7 +190,7 @@ final class PipelineBench {
         figures.put("state_flushes", flushes);
         figures.put("state_flush_ms_mean", flushes == 0 ? 0.0 : flushNanos / 1e6 / flushes);
         int dim = prepared.get(0).dim();
-        long wireBytes = data.uint8Divisor() == null ? 4L * rows * dim : (long) rows * dim;
+        long wireBytes = data.uint8Divisor().isEmpty() ? 4L * rows * dim : (long) rows * dim;
         figures.put("feature_bytes_per_batch", wireBytes);
         bareRuns.forEach((t, runs) -> System.out.printf(
                 Locale.ROOT, "pipeline: bare loop on %d thread(s): %.0f samples/s %s%n", t, mean(runs), rounded(runs)));

@@ -153,7 +153,7 @@ final class DemoCommand implements Callable<Integer> {
             TrainingJob.build(env, config);
             JobClient job = env.executeAsync("cyclical-pruning-demo");
             CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
-            SparseTeacher teacher = fashion ? null : data.teacher();
+            SparseTeacher teacher = fashion ? null : data.teacher().orElseThrow();
             Map<String, SparseModelSnapshot> latest = follow(kafka.bootstrapServers(), done, teacher);
             done.get();
             double seconds = (System.nanoTime() - started) / 1e9;

@@ -72,7 +72,7 @@ final class InspectCommand implements Callable<Integer> {
         snapshots.removeIf(s -> model != null && !s.getModelId().equals(model));
         snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId)
                 .thenComparingLong(SparseModelSnapshot::getVersion));
-        SparseTeacher teacher = recall ? data.teacher() : null;
+        SparseTeacher teacher = recall ? data.teacher().orElse(null) : null;
         if (recall && teacher == null) {
             throw new IllegalArgumentException("--recall needs a synthetic --dataset");
         }

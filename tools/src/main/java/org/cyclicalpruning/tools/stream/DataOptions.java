@@ -3,6 +3,7 @@ package org.cyclicalpruning.tools.stream;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.Locale;
+import java.util.Optional;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
@@ -111,10 +112,12 @@ public final class DataOptions {
         }
     }
 
-    /** Returns the divisor the features travel over as bytes, or null when they travel as float32. */
-    public Float uint8Divisor() {
+    /** Returns the divisor the features travel over as bytes, if they do not travel as float32. */
+    public Optional<Float> uint8Divisor() {
         validate();
-        return isFashionMnist() && !features.equals("float32") ? FashionMnist.PIXEL_DIVISOR : null;
+        return isFashionMnist() && !features.equals("float32")
+                ? Optional.of(FashionMnist.PIXEL_DIVISOR)
+                : Optional.empty();
     }
 
     public Path fashionDir() {
@@ -126,10 +129,10 @@ public final class DataOptions {
         return isFashionMnist() ? "lenet-300-100" : "linear:" + dimension;
     }
 
-    /** Returns the teacher, or null for Fashion-MNIST. */
-    public SparseTeacher teacher() {
+    /** Returns the synthetic teacher of the stream; empty for Fashion-MNIST. */
+    public Optional<SparseTeacher> teacher() {
         if (isFashionMnist()) {
-            return null;
+            return Optional.empty();
         }
         SparseTeacher.Config c = SparseTeacher.Config.defaults()
                 .withDimension(dimension)
@@ -139,7 +142,7 @@ public final class DataOptions {
         if (dataset.equals("synthetic-drift")) {
             c = c.withDriftAtSample((long) Math.floor(driftAt * batches) * batchSize);
         }
-        return new SparseTeacher(c);
+        return Optional.of(new SparseTeacher(c));
     }
 
     /** Returns the batches in stream order, each to be sent to every model. */
@@ -148,7 +151,7 @@ public final class DataOptions {
         if (isFashionMnist()) {
             return FashionMnist.train(fashionDir()).batches(batchSize, seed, true);
         }
-        SparseTeacher teacher = teacher();
+        SparseTeacher teacher = teacher().orElseThrow();
         return new Iterator<>() {
             long i;
 
@@ -167,7 +170,7 @@ public final class DataOptions {
     public String describe() {
         if (isFashionMnist()) {
             return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", "
-                    + (uint8Divisor() == null ? "float32" : "uint8") + " features";
+                    + (uint8Divisor().isEmpty() ? "float32" : "uint8") + " features";
         }
         return String.format(
                 Locale.ROOT,

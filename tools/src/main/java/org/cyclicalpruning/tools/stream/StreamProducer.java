@@ -2,6 +2,7 @@ package org.cyclicalpruning.tools.stream;
 
 import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 import me.tongfei.progressbar.ProgressBar;
@@ -23,7 +24,7 @@ public final class StreamProducer {
      * @param eventStepMillis event time between consecutive batches
      * @param ratePerSecond batches per second per model, 0 for as fast as possible
      * @param progress whether to show a progress bar
-     * @param uint8Divisor null for float32 features, else features go as bytes over this divisor
+     * @param uint8Divisor if present, features go as bytes over this divisor; else as float32
      * @return records written
      */
     public static long produce(
@@ -36,7 +37,7 @@ public final class StreamProducer {
             long eventStepMillis,
             double ratePerSecond,
             boolean progress,
-            Float uint8Divisor)
+            Optional<Float> uint8Divisor)
             throws Exception {
         long written = 0;
         long began = System.nanoTime();
@@ -61,9 +62,9 @@ public final class StreamProducer {
                 long eventTime = startMillis + i * eventStepMillis;
                 for (String id : modelIds) {
                     byte[] value = TrainingBatches.toBytes(
-                            uint8Divisor == null
+                            uint8Divisor.isEmpty()
                                     ? TrainingBatches.packed(id, i, eventTime, b)
-                                    : TrainingBatches.quantized(id, i, eventTime, b, uint8Divisor));
+                                    : TrainingBatches.quantized(id, i, eventTime, b, uint8Divisor.get()));
                     // the record's Kafka timestamp stays the time of writing: replayed history with old
                     // event times would otherwise fall to the topic's retention at once
                     last = producer.send(new ProducerRecord<>(topic, id, value));

@@ -2,6 +2,7 @@ package org.cyclicalpruning.modelops.mask.select;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Optional;
 
 /**
  * Finds the magnitude threshold of an in-place mask update from one counting pass over the
@@ -44,12 +45,12 @@ public final class BracketSelector {
     }
 
     /**
-     * Returns the threshold of the k-th smallest key over {@code weights[from, to)}, or null if
+     * Returns the threshold of the k-th smallest key over {@code weights[from, to)}, or empty if
      * the brackets missed (then the caller selects exactly and calls {@link #remember}).
      */
-    public Threshold select(ByteBuffer[] weights, int[] sizes, int from, int to, long k) {
+    public Optional<Threshold> select(ByteBuffer[] weights, int[] sizes, int from, int to, long k) {
         if (lastThreshold < 0) {
-            return null;
+            return Optional.empty();
         }
         int tryLo = lo;
         int tryHi = hi;
@@ -69,7 +70,7 @@ public final class BracketSelector {
             }
             if (inside) {
                 paths[attempt == 0 ? 0 : 1]++;
-                return finish(k, scan, tryLo, tryHi, attempt == 0);
+                return Optional.of(finish(k, scan, tryLo, tryHi, attempt == 0));
             }
             slack = Math.min(Math.max(MIN_SLACK, n / 8), 2 * slack);
             // the miss says how many ranks the threshold lies beyond the bracket, and the keys
@@ -91,20 +92,20 @@ public final class BracketSelector {
                 break;
             }
         }
-        return null;
+        return Optional.empty();
     }
 
     /**
      * Selects within a bracket found elsewhere (e.g. from a sample), learning the next bracket
-     * from it; returns null if the k-th key is not inside or the bracket holds too many keys.
+     * from it; empty if the k-th key is not inside or the bracket holds too many keys.
      */
-    public Threshold selectIn(
+    public Optional<Threshold> selectIn(
             ByteBuffer[] weights, int[] sizes, int from, int to, long k, int bracketLo, int bracketHi) {
         Scan scan = scan(weights, sizes, from, to, bracketLo, bracketHi);
         if (scan.gathered > window.length || k <= scan.below || k > scan.below + scan.gathered) {
-            return null;
+            return Optional.empty();
         }
-        return finish(k, scan, bracketLo, bracketHi, false);
+        return Optional.of(finish(k, scan, bracketLo, bracketHi, false));
     }
 
     /** Starts the next update from a threshold found elsewhere, inside a bracket of likely keys. */

@@ -58,7 +58,8 @@ public final class NativeSelector {
         }
         BracketSelector selector = selectors[g];
         // k <= 0: nothing pruned
-        Threshold found = k <= 0 ? Threshold.NONE : selector.select(w, sizes, from, to, k);
+        Threshold found =
+                k <= 0 ? Threshold.NONE : selector.select(w, sizes, from, to, k).orElse(null);
         if (found == null) {
             found = zeroTies(from, to, k, w);
         }
@@ -66,7 +67,8 @@ public final class NativeSelector {
         if (found == null) {
             bracket = Sampler.bracketOf(
                     sampler.sampleKeys(from, to, n, (t, i) -> Threshold.key(w[t].getInt(4 * i))), k, n);
-            found = selector.selectIn(w, sizes, from, to, k, bracket[0], bracket[1]);
+            found = selector.selectIn(w, sizes, from, to, k, bracket[0], bracket[1])
+                    .orElse(null);
             fallbacks[0] += found == null ? 0 : 1;
         }
         if (found == null) {
