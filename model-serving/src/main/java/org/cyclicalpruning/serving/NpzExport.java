@@ -15,8 +15,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
@@ -37,8 +39,10 @@ import org.cyclicalpruning.schemas.SparseTensor;
  *       values), {@code <tensor>.indices.npy} (int64, their flat row-major indices, increasing)
  *       and {@code <tensor>.shape.npy} (int64); {@code W = zeros(prod(shape)); W[indices] =
  *       values; W = W.reshape(shape)}, or a SciPy COO matrix from {@code divmod(indices, in)}.
- *   <li>Both: {@code meta.json}, the snapshot's metadata (model id, version, spec, schedule,
- *       sparsity, step, event time, tensor shapes and non-zero counts).
+ *   <li>Both: {@code input_mean.npy} and {@code input_std.npy} (float32, shape (1,)) when the
+ *       model standardises its features, {@code x = (x - input_mean) / input_std} before the first
+ *       layer; and {@code meta.json}, the snapshot's metadata (model id, version, spec, schedule,
+ *       sparsity, step, event time, input scaling, tensor shapes and non-zero counts).
  * </ul>
  *
  * <p>The file is written next to its destination and moved into place when complete, so a reader
@@ -113,6 +117,13 @@ public final class NpzExport {
                         new long[] {shape.length},
                         out -> writeLongs(out, shape)));
             }
+        }
+        Optional<InputStandardization> scale = ModelSnapshots.inputStandardization(snapshot);
+        if (scale.isPresent()) {
+            float[] mean = {scale.get().mean()};
+            float[] std = {scale.get().std()};
+            entries.add(putArray(zip, "input_mean.npy", "<f4", new long[] {1}, out -> writeFloats(out, mean)));
+            entries.add(putArray(zip, "input_std.npy", "<f4", new long[] {1}, out -> writeFloats(out, std)));
         }
         zip.putNextEntry(new ZipEntry("meta.json"));
         zip.write(metaJson(snapshot, spec, layout).getBytes(StandardCharsets.UTF_8));
@@ -211,7 +222,17 @@ public final class NpzExport {
         field(json, "loss", number(s.getLoss()));
         field(json, "accuracy", s.getAccuracy() == null ? "null" : number(s.getAccuracy()));
         field(json, "layout", string(layout.name().toLowerCase(Locale.ROOT)));
-        field(json, "forward", string("per layer x @ W.T + b, W of shape (out, in); ReLU between layers"));
+        Optional<InputStandardization> scale = ModelSnapshots.inputStandardization(s);
+        field(
+                json,
+                "input_scaling",
+                scale.map(c -> "{\"mean\": " + number(c.mean()) + ", \"std\": " + number(c.std()) + "}")
+                        .orElse("null"));
+        field(
+                json,
+                "forward",
+                string((scale.isPresent() ? "x = (x - input_mean) / input_std; " : "")
+                        + "per layer x @ W.T + b, W of shape (out, in); ReLU between layers"));
         json.append("  \"tensors\": [");
         for (int p = 0; p < s.getTensors().size(); p++) {
             SparseTensor t = s.getTensors().get(p);

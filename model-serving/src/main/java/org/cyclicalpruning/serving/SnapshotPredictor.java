@@ -12,15 +12,17 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /**
  * Runs a snapshot with DJL (PyTorch engine): the model's block rebuilt from its spec, with the
- * snapshot's weights, dense, in native memory.
+ * snapshot's weights, dense, in native memory, after the snapshot's input standardisation.
  *
  * <p>Threads: several threads may predict at once. Each call runs in its own sub-scope of the
  * predictor's {@link NDManager}, closed when the call returns, so inputs, activations and outputs
@@ -33,14 +35,16 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
     private final ModelSpec spec;
     private final NDManager manager;
     private final Block block;
+    private final Optional<InputStandardization> scale;
     // read: a prediction in flight; write: close(). Keeps close() from freeing weights mid-call.
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private SnapshotPredictor(ModelSpec spec, NDManager manager, Block block) {
+    private SnapshotPredictor(ModelSpec spec, NDManager manager, Block block, Optional<InputStandardization> scale) {
         this.spec = spec;
         this.manager = manager;
         this.block = block;
+        this.scale = scale;
     }
 
     /**
@@ -79,7 +83,7 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
                 array.setRequiresGradient(false);
                 array.set(params[p]);
             }
-            return new SnapshotPredictor(spec, manager, block);
+            return new SnapshotPredictor(spec, manager, block, ModelSnapshots.inputStandardization(snapshot));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -98,7 +102,8 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
         try {
             checkState(!closed, "predictor of %s is closed", spec);
             try (NDManager call = manager.newSubManager()) {
-                NDArray x = call.create(features, new Shape(rows, spec.inputs()));
+                float[] in = scale.isPresent() ? scale.get().apply(features) : features;
+                NDArray x = call.create(in, new Shape(rows, spec.inputs()));
                 // copy = false: the block reads the weights in place; a store per call keeps
                 // calls independent of each other
                 NDArray out = block.forward(new ParameterStore(call, false), new NDList(x), false)

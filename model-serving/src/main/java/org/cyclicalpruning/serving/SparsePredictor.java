@@ -1,6 +1,8 @@
 package org.cyclicalpruning.serving;
 
 import java.util.List;
+import java.util.Optional;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -9,8 +11,9 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
 /**
- * Runs a snapshot in plain Java from its sparse form: per layer {@code y = W·x + b} over the
- * non-zero weights only, ReLU between layers, no native memory and no DJL.
+ * Runs a snapshot in plain Java from its sparse form: the snapshot's input standardisation, then
+ * per layer {@code y = W·x + b} over the non-zero weights only, ReLU between layers, no native
+ * memory and no DJL.
  *
  * <p>Work per example is proportional to the non-zero weights, so a model pruned to 95% costs a
  * twentieth of its dense forward pass; this is what makes pruning pay off when serving on the
@@ -24,13 +27,15 @@ import org.cyclicalpruning.schemas.SparseTensor;
 public final class SparsePredictor implements Predictor {
     private final ModelSpec spec;
     private final Layer[] layers;
+    private final Optional<InputStandardization> scale;
 
     /** One fully connected layer in compressed sparse rows. */
     private record Layer(int inputs, int outputs, int[] rowStart, int[] columns, float[] values, float[] bias) {}
 
-    private SparsePredictor(ModelSpec spec, Layer[] layers) {
+    private SparsePredictor(ModelSpec spec, Layer[] layers, Optional<InputStandardization> scale) {
         this.spec = spec;
         this.layers = layers;
+        this.scale = scale;
     }
 
     /**
@@ -64,7 +69,7 @@ public final class SparsePredictor implements Predictor {
             float[] bias = SparseTensorCodec.decode(tensors.get(layout.biasOf(l)));
             layers[l] = new Layer(in, out, rowStart, columns, values, bias);
         }
-        return new SparsePredictor(spec, layers);
+        return new SparsePredictor(spec, layers, ModelSnapshots.inputStandardization(snapshot));
     }
 
     @Override
@@ -75,7 +80,7 @@ public final class SparsePredictor implements Predictor {
     @Override
     public float[] predict(float[] features, int rows) {
         SnapshotChecks.checkFeatures(spec, features, rows);
-        float[] x = features;
+        float[] x = scale.isPresent() ? scale.get().apply(features) : features;
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             boolean relu = l < layers.length - 1;

@@ -37,6 +37,8 @@ public final class MagnitudePruner {
     private final NativeSelector inPlace;
     private final MaskWriter writer = new MaskWriter();
     private long[][] previousKept = new long[0][];
+    private double allocatedFor = Double.NaN;
+    private double[] allocated;
 
     /**
      * Creates a pruner for tensors of the given sizes.
@@ -199,7 +201,8 @@ public final class MagnitudePruner {
                     0, 0, sizes.length, Math.round(sparsity * state.totalCount()), w, optimizerState, kept(state));
         } else {
             for (int t = 0; t < sizes.length; t++) {
-                inPlace.selectAndProject(t, t, t + 1, Math.round(sparsity * sizes[t]), w, optimizerState, kept(state));
+                inPlace.selectAndProject(
+                        t, t, t + 1, Math.round(layerSparsity(sparsity, t) * sizes[t]), w, optimizerState, kept(state));
             }
         }
         long[] counts = new long[4];
@@ -261,7 +264,7 @@ public final class MagnitudePruner {
             }
             case PER_LAYER:
                 for (int t = 0; t < sizes.length; t++) {
-                    Threshold th = java.select(t, t + 1, Math.round(sparsity * sizes[t]));
+                    Threshold th = java.select(t, t + 1, Math.round(layerSparsity(sparsity, t) * sizes[t]));
                     MaskWriter.Counts c = writer.writeByThreshold(
                             java.bits(t),
                             sizes[t],
@@ -297,6 +300,15 @@ public final class MagnitudePruner {
     }
 
     // ------------- private helpers --------------
+
+    /** Returns tensor t's share of a per-layer target, computed once per target. */
+    private double layerSparsity(double sparsity, int t) {
+        if (sparsity != allocatedFor) {
+            allocated = mode.layerSparsities(sparsity, sizes, rowLengths);
+            allocatedFor = sparsity;
+        }
+        return allocated[t];
+    }
 
     private static FloatBuffer out(FloatBuffer[] maskOut, int t) {
         return maskOut == null ? null : maskOut[t];

@@ -24,7 +24,9 @@ import org.cyclicalpruning.modelops.util.Durations;
  * </pre>
  *
  * <p>{@code clock} is one of {@code batches}, {@code samples} or {@code event-time}; {@code
- * cycles=inf} never ends. Tick values may be durations ({@code 500ms}, {@code 90s}, {@code 10m},
+ * cycles=inf} never ends. {@code warmup} is another name for {@code start}: the model trains dense
+ * for that long before pruning begins, as a model that arrives trained should ({@code
+ * cyclical(final=0.95, period=10m, warmup=30m)}). Tick values may be durations ({@code 500ms}, {@code 90s}, {@code 10m},
  * {@code 2h}, {@code 1d} or ISO-8601 such as {@code PT10M}), which imply {@code clock=event-time};
  * with that clock a plain number is milliseconds. The schedules follow Zhu &amp; Gupta 2017
  * (<a href="https://arxiv.org/abs/1710.01878">arXiv:1710.01878</a>) and Srinivas et al. 2022
@@ -111,6 +113,7 @@ public final class SparsitySchedules {
     }
 
     private static SparsitySchedule parseGradual(Args args) {
+        args.alias("warmup", "start");
         args.allow("final", "duration", "start", "initial", "exponent", "clock");
         Clock clock = args.clock("duration", "start");
         return GradualSparsitySchedule.builder()
@@ -124,6 +127,7 @@ public final class SparsitySchedules {
     }
 
     private static SparsitySchedule parseCyclical(Args args) {
+        args.alias("warmup", "start");
         args.allow("final", "period", "cycles", "ramp", "first", "restart", "exponent", "start", "clock");
         Clock clock = args.clock("period", "start");
         String cycles = args.values.get("cycles");
@@ -198,6 +202,20 @@ public final class SparsitySchedules {
 
         IllegalArgumentException badValue(String key, String value, String expected) {
             return error("bad value '" + value + "' for key '" + key + "'", "expected " + expected);
+        }
+
+        /**
+         * Reads {@code alias} as {@code key}: {@code warmup=30m} says what {@code start=30m} does,
+         * a dense phase before pruning begins, in the words of a model that arrives trained.
+         */
+        void alias(String alias, String key) {
+            String value = values.remove(alias);
+            if (value != null) {
+                if (values.containsKey(key)) {
+                    throw error("both '" + alias + "' and '" + key + "'", "give one of them: they mean the same");
+                }
+                values.put(key, value);
+            }
         }
 
         void allow(String... keys) {

@@ -8,12 +8,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.specific.SpecificDatumReader;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.AvroBinary;
+import org.cyclicalpruning.schemas.InputScaling;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -112,6 +115,45 @@ public final class ModelSnapshots {
             out[p] = SparseTensorCodec.decode(tensors.get(p));
         }
         return out;
+    }
+
+    /**
+     * Returns the input scaling record of a snapshot.
+     *
+     * @param scale what the model applies to its features, if anything
+     * @return the record, or null for none (the field's Avro default)
+     */
+    public static InputScaling inputScaling(Optional<InputStandardization> scale) {
+        return scale.map(s -> new InputScaling(List.of(s.mean()), List.of(s.std())))
+                .orElse(null);
+    }
+
+    /**
+     * Returns the standardisation a snapshot's model applies to its features, which every reader
+     * must apply before the first layer.
+     *
+     * @param snapshot the snapshot
+     * @return the standardisation; empty if the model takes features as they are
+     * @throws IllegalArgumentException if the record holds anything but one finite mean and one
+     *     positive standard deviation
+     */
+    public static Optional<InputStandardization> inputStandardization(SparseModelSnapshot snapshot) {
+        InputScaling s = snapshot.getInputScaling();
+        if (s == null) {
+            return Optional.empty();
+        }
+        checkArgument(
+                s.getMean() != null
+                        && s.getStd() != null
+                        && s.getMean().size() == 1
+                        && s.getStd().size() == 1,
+                "snapshot of %s v%s: input scaling needs one mean and one std, got %s and %s",
+                snapshot.getModelId(),
+                snapshot.getVersion(),
+                s.getMean(),
+                s.getStd());
+        return Optional.of(
+                new InputStandardization(s.getMean().get(0), s.getStd().get(0)));
     }
 
     /** Returns the snapshot as plain Avro binary, as written to Kafka. */

@@ -6,6 +6,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.cyclicalpruning.modelops.data.Uint8Features;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 
 /**
  * The reused native buffer a batch's features are written into before they become an {@code
@@ -18,6 +19,7 @@ final class BatchStaging {
     // uint8 batches: byte value -> feature, for the last divisor seen
     private float[] byteTable;
     private float byteTableDivisor = Float.NaN;
+    private InputStandardization byteTableScale;
 
     /** Returns the staged {@code values} floats (native order, positioned at 0). */
     ByteBuffer floats(float[] values) {
@@ -45,8 +47,12 @@ final class BatchStaging {
         return b;
     }
 
-    /** Returns the staged floats decoded from unsigned bytes over {@code divisor}, as {@link Uint8Features} does. */
-    ByteBuffer uint8(ByteBuffer bytes, float divisor, int values) {
+    /**
+     * Returns the staged floats decoded from unsigned bytes over {@code divisor}, as {@link
+     * Uint8Features} does, and standardised by {@code scale} if it is not null: the table holds the
+     * standardised value of each byte, so scaling costs nothing per feature.
+     */
+    ByteBuffer uint8(ByteBuffer bytes, float divisor, InputStandardization scale, int values) {
         checkArgument(
                 bytes.remaining() == values,
                 "uint8 features hold %s bytes, %s values need %s",
@@ -54,9 +60,15 @@ final class BatchStaging {
                 values,
                 values);
         checkArgument(Float.isFinite(divisor) && divisor != 0, "divisor must be finite and not zero, got %s", divisor);
-        if (divisor != byteTableDivisor) {
+        if (divisor != byteTableDivisor || !java.util.Objects.equals(scale, byteTableScale)) {
             byteTable = Uint8Features.table(divisor);
+            if (scale != null) {
+                for (int b = 0; b < byteTable.length; b++) {
+                    byteTable[b] = scale.apply(byteTable[b]);
+                }
+            }
             byteTableDivisor = divisor;
+            byteTableScale = scale;
         }
         float[] table = byteTable;
         int from = bytes.position();
@@ -66,6 +78,45 @@ final class BatchStaging {
             x.put(i, table[bytes.get(from + i) & 0xFF]);
         }
         return b;
+    }
+
+    /** Returns the sum and the sum of squares of the byte features' decoded values, from a histogram of the bytes. */
+    static double[] byteSums(ByteBuffer bytes, float divisor, int values) {
+        long[] histogram = new long[256];
+        int from = bytes.position();
+        for (int i = 0; i < values; i++) {
+            histogram[bytes.get(from + i) & 0xFF]++;
+        }
+        float[] raw = Uint8Features.table(divisor);
+        double sum = 0;
+        double squares = 0;
+        for (int b = 0; b < 256; b++) {
+            double v = raw[b];
+            sum += histogram[b] * v;
+            squares += histogram[b] * v * v;
+        }
+        return new double[] {sum, squares};
+    }
+
+    /** Standardises the staged floats in place: {@code x <- (x - mean) / std}. */
+    static void standardize(ByteBuffer staged, int values, InputStandardization scale) {
+        FloatBuffer x = staged.asFloatBuffer();
+        for (int i = 0; i < values; i++) {
+            x.put(i, scale.apply(x.get(i)));
+        }
+    }
+
+    /** Returns the sum and the sum of squares of the staged floats, in double. */
+    static double[] sums(ByteBuffer staged, int values) {
+        FloatBuffer x = staged.asFloatBuffer();
+        double sum = 0;
+        double squares = 0;
+        for (int i = 0; i < values; i++) {
+            double v = x.get(i);
+            sum += v;
+            squares += v * v;
+        }
+        return new double[] {sum, squares};
     }
 
     /** Returns a view of {@code values} floats of the buffer, growing it when needed. */

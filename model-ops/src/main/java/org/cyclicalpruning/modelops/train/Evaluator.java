@@ -7,9 +7,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import java.nio.ByteBuffer;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.engine.GradientScope;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 
 /** Scores a model on held-out data in chunks, each in a native-memory scope of its own. */
@@ -38,7 +40,7 @@ final class Evaluator {
         this.objective = objective;
     }
 
-    Evaluation evaluate(Dataset data) {
+    Evaluation evaluate(Dataset data, InputStandardization scale) {
         GradientScope.off();
         double lossSum = 0;
         long correct = 0;
@@ -46,8 +48,11 @@ final class Evaluator {
             Batch batch = data.slice(from, Math.min(data.rows(), from + CHUNK));
             objective.checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
             try (NDManager scope = manager.newSubManager()) {
-                NDArray x = scope.create(
-                        staging.floats(batch.features()), new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
+                ByteBuffer staged = staging.floats(batch.features());
+                if (scale != null) {
+                    BatchStaging.standardize(staged, batch.features().length, scale);
+                }
+                NDArray x = scope.create(staged, new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
                 NDArray y = objective.labels(batch.rows(), batch.labels(), batch.targets(), scope);
                 NDArray out =
                         block.forward(parameterStore, new NDList(x), false).singletonOrThrow();

@@ -13,6 +13,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
@@ -21,6 +22,8 @@ import org.cyclicalpruning.modelops.engine.GradientScope;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.mask.MaskUpdate;
+import org.cyclicalpruning.modelops.model.InputScaling;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.Optimizer;
@@ -67,12 +70,19 @@ public final class SparseTrainer implements AutoCloseable {
     private long samples;
     private long anchor = Long.MIN_VALUE;
     private long optimizerUpdates;
+    private final InputScaling scaling;
+    private final InputStandardization givenScale;
+    private InputStats inputStats = InputStats.EMPTY;
 
     private SparseTrainer(TrainingConfig config, NDManager parent) {
         this.config = config;
         this.spec = config.model();
         this.layout = spec.layout();
         this.schedule = config.schedule();
+        this.scaling = config.inputScaling();
+        this.givenScale = scaling.mode() == InputScaling.Mode.GIVEN
+                ? new InputStandardization(scaling.mean(), scaling.std())
+                : null;
         this.device = config.device().resolve();
         this.manager = parent == null ? NDManager.newBaseManager(device) : parent.newSubManager(device);
         try {
@@ -146,6 +156,45 @@ public final class SparseTrainer implements AutoCloseable {
     }
 
     /**
+     * Starts the model from trained weights instead of its random initialisation: a model that
+     * arrives trained, which pruning then thins out. Only before the first step; the masks start
+     * dense and the optimizer state at zero.
+     *
+     * @param weights every parameter tensor, in {@link ModelLayout} order
+     * @throws IllegalStateException after the first step
+     * @throws IllegalArgumentException if a tensor does not fit the model
+     */
+    public void loadWeights(float[][] weights) {
+        org.cyclicalpruning.modelops.util.Checks.checkState(
+                steps == 0, "weights can be loaded before the first step only; %s steps were taken", steps);
+        checkArgument(
+                weights.length == params.length,
+                "got %s tensors, model %s has %s",
+                weights.length,
+                spec,
+                params.length);
+        for (int p = 0; p < params.length; p++) {
+            checkArgument(
+                    weights[p].length == params[p].size(),
+                    "tensor %s has %s values, %s needs %s",
+                    layout.tensor(p).name(),
+                    weights[p].length,
+                    spec,
+                    params[p].size());
+            for (float v : weights[p]) {
+                checkArgument(
+                        Float.isFinite(v),
+                        "tensor %s holds %s",
+                        layout.tensor(p).name(),
+                        v);
+            }
+        }
+        for (int p = 0; p < params.length; p++) {
+            params[p].set(weights[p]);
+        }
+    }
+
+    /**
      * Copies weights, masks, optimizer state and counters to the heap. Costs one copy of the
      * model and its optimizer state, so call it when state must be durable (a checkpoint), not
      * per step.
@@ -168,7 +217,8 @@ public final class SparseTrainer implements AutoCloseable {
                 samples,
                 anchor,
                 masks.lastSparsity(),
-                optimizerUpdates);
+                optimizerUpdates,
+                inputStats);
     }
 
     /**
@@ -181,13 +231,9 @@ public final class SparseTrainer implements AutoCloseable {
      */
     public StepResult step(Batch batch, long eventTimeMillis) {
         objective.checkBatch(batch.rows(), batch.dim(), batch.labels(), batch.targets());
-        return train(
-                batch.rows(),
-                batch.dim(),
-                batch.labels(),
-                batch.targets(),
-                eventTimeMillis,
-                staging.floats(batch.features()));
+        ByteBuffer x = staging.floats(batch.features());
+        InputStats seen = standardize(x, batch.features().length);
+        return train(batch.rows(), batch.dim(), batch.labels(), batch.targets(), eventTimeMillis, x, seen);
     }
 
     /**
@@ -206,7 +252,9 @@ public final class SparseTrainer implements AutoCloseable {
     public StepResult step(
             ByteBuffer packedFeatures, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
         objective.checkBatch(rows, dim, labels, targets);
-        return train(rows, dim, labels, targets, eventTimeMillis, staging.packed(packedFeatures, rows * dim));
+        ByteBuffer x = staging.packed(packedFeatures, rows * dim);
+        InputStats seen = standardize(x, rows * dim);
+        return train(rows, dim, labels, targets, eventTimeMillis, x, seen);
     }
 
     /**
@@ -221,11 +269,24 @@ public final class SparseTrainer implements AutoCloseable {
     public StepResult stepUint8(
             ByteBuffer bytes, float divisor, int rows, int dim, int[] labels, float[] targets, long eventTimeMillis) {
         objective.checkBatch(rows, dim, labels, targets);
-        return train(rows, dim, labels, targets, eventTimeMillis, staging.uint8(bytes, divisor, rows * dim));
+        InputStats seen = inputStats;
+        if (scaling.mode() == InputScaling.Mode.ONLINE) {
+            double[] sums = BatchStaging.byteSums(bytes, divisor, rows * dim);
+            seen = inputStats.plus((long) rows * dim, sums[0], sums[1]);
+        }
+        // the standardisation goes into the byte table: no extra pass over the features
+        ByteBuffer x = staging.uint8(bytes, divisor, scaleOf(seen), rows * dim);
+        return train(rows, dim, labels, targets, eventTimeMillis, x, seen);
     }
 
     private StepResult train(
-            int rows, int dim, int[] labels, float[] targets, long eventTimeMillis, ByteBuffer features) {
+            int rows,
+            int dim,
+            int[] labels,
+            float[] targets,
+            long eventTimeMillis,
+            ByteBuffer features,
+            InputStats seen) {
         long ticks = ticks(eventTimeMillis);
         SchedulePoint point = schedule.at(ticks);
         double lr = config.learningRate().at(ticks);
@@ -276,6 +337,7 @@ public final class SparseTrainer implements AutoCloseable {
             }
             steps++;
             samples += rows;
+            inputStats = seen;
             return new StepResult(true, loss, correct, rows, point, lr, maskUpdate);
         }
     }
@@ -287,7 +349,15 @@ public final class SparseTrainer implements AutoCloseable {
      * @return loss, accuracy (classifiers) and MSE (regression)
      */
     public Evaluation evaluate(Dataset data) {
-        return evaluator.evaluate(data);
+        return evaluator.evaluate(data, scaleOf(inputStats));
+    }
+
+    /**
+     * Returns the standardisation the model applies to its features now, which a snapshot must
+     * carry; empty if it takes them as they are.
+     */
+    public Optional<InputStandardization> inputStandardization() {
+        return Optional.ofNullable(scaleOf(inputStats));
     }
 
     /** Returns a heap copy of every parameter tensor, in {@link ModelLayout} order. */
@@ -366,6 +436,35 @@ public final class SparseTrainer implements AutoCloseable {
 
     // ------------- private helpers --------------
 
+    /**
+     * Standardises staged features in place, and returns the input statistics with them included
+     * (kept only if the step is accepted).
+     */
+    private InputStats standardize(ByteBuffer x, int values) {
+        InputStats seen = inputStats;
+        if (scaling.mode() == InputScaling.Mode.ONLINE) {
+            double[] sums = BatchStaging.sums(x, values);
+            seen = inputStats.plus(values, sums[0], sums[1]);
+        }
+        InputStandardization scale = scaleOf(seen);
+        if (scale != null) {
+            BatchStaging.standardize(x, values, scale);
+        }
+        return seen;
+    }
+
+    /** Returns the standardisation given these statistics, or null for none. */
+    private InputStandardization scaleOf(InputStats stats) {
+        switch (scaling.mode()) {
+            case GIVEN:
+                return givenScale;
+            case ONLINE:
+                return new InputStandardization((float) stats.mean(), (float) stats.std());
+            default:
+                return null;
+        }
+    }
+
     private long ticks(long eventTimeMillis) {
         if (anchor == Long.MIN_VALUE) {
             // the anchor is kept for every clock: streams time their snapshots from it
@@ -427,6 +526,7 @@ public final class SparseTrainer implements AutoCloseable {
         samples = state.samples();
         anchor = state.anchor();
         optimizerUpdates = state.optimizerUpdates();
+        inputStats = state.inputStats();
     }
 
     /** PyTorch's default for {@code Linear}: weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */

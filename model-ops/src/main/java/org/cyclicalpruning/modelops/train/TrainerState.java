@@ -20,6 +20,8 @@ import org.cyclicalpruning.modelops.mask.MaskState;
  * @param anchor event time of the first batch, or {@link Long#MIN_VALUE} before any
  * @param lastMaskSparsity sparsity of the last mask update, -1 before any
  * @param optimizerUpdates optimizer updates so far (Adam's bias correction)
+ * @param inputStats what the online input standardisation has seen ({@link InputStats#EMPTY} when
+ *     the model does not estimate it)
  */
 public record TrainerState(
         float[][] params,
@@ -29,7 +31,8 @@ public record TrainerState(
         long samples,
         long anchor,
         double lastMaskSparsity,
-        long optimizerUpdates) {
+        long optimizerUpdates,
+        InputStats inputStats) {
 
     public TrainerState {
         checkArgument(
@@ -41,6 +44,7 @@ public record TrainerState(
                 optimizerState.length,
                 params.length);
         checkArgument(steps >= 0 && samples >= 0 && optimizerUpdates >= 0, "counters must be >= 0");
+        checkArgument(inputStats != null, "input statistics must be set (InputStats.EMPTY for none)");
     }
 
     /** Returns the number of float values held (weights plus optimizer state). */

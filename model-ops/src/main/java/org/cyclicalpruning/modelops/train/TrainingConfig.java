@@ -4,6 +4,7 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
 import java.util.Objects;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.InputScaling;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
@@ -39,6 +40,7 @@ public final class TrainingConfig {
     private final DeviceChoice device;
     private final long seed;
     private final boolean regrowth;
+    private final InputScaling inputScaling;
 
     private TrainingConfig(Builder b) {
         this.model = b.model;
@@ -50,6 +52,7 @@ public final class TrainingConfig {
         this.device = b.device;
         this.seed = b.seed;
         this.regrowth = b.regrowth;
+        this.inputScaling = b.inputScaling;
     }
 
     /** Returns a builder. */
@@ -69,6 +72,7 @@ public final class TrainingConfig {
         b.device = device;
         b.seed = seed;
         b.regrowth = regrowth;
+        b.inputScaling = inputScaling;
         return b;
     }
 
@@ -122,11 +126,18 @@ public final class TrainingConfig {
         return regrowth;
     }
 
+    /** Returns how features are scaled before the first layer. */
+    public InputScaling inputScaling() {
+        return inputScaling;
+    }
+
     @Override
     public String toString() {
         return String.format(
-                "model=%s schedule=%s pruning=%s mask-interval=%d regrowth=%s optimizer=%s lr=%s device=%s seed=%d",
+                "model=%s input=%s schedule=%s pruning=%s mask-interval=%d regrowth=%s optimizer=%s lr=%s device=%s"
+                        + " seed=%d",
                 model,
+                inputScaling,
                 schedule.toSpec(),
                 pruningMode,
                 maskUpdateInterval,
@@ -148,6 +159,7 @@ public final class TrainingConfig {
         private DeviceChoice device = DeviceChoice.AUTO;
         private long seed = DEFAULT_SEED;
         private boolean regrowth = true;
+        private InputScaling inputScaling = InputScaling.none();
 
         private Builder() {}
 
@@ -202,6 +214,12 @@ public final class TrainingConfig {
             return this;
         }
 
+        /** Sets how features are scaled before the first layer; default none. */
+        public Builder optInputScaling(InputScaling scaling) {
+            this.inputScaling = scaling;
+            return this;
+        }
+
         /** Sets the initialisation seed; default {@value #DEFAULT_SEED}. */
         public Builder optSeed(long seed) {
             this.seed = seed;
@@ -224,6 +242,7 @@ public final class TrainingConfig {
             Objects.requireNonNull(optimizer, "optimizer");
             Objects.requireNonNull(learningRate, "learningRate");
             Objects.requireNonNull(device, "device");
+            Objects.requireNonNull(inputScaling, "inputScaling");
             checkArgument(maskUpdateInterval >= 1, "maskUpdateInterval must be >= 1 step, got %s", maskUpdateInterval);
             checkArgument(
                     schedule.finalSparsity() <= pruningMode.maxSparsity() + 1e-12,

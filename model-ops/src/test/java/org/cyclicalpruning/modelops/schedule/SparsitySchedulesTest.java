@@ -117,6 +117,17 @@ class SparsitySchedulesTest {
     }
 
     @Test
+    void warmupIsAnotherNameForStartAMonthsDensePhaseForATrainedModel() {
+        assertThat(SparsitySchedules.parse("cyclical(final=0.95, period=10m, warmup=30m)"))
+                .isEqualTo(SparsitySchedules.parse("cyclical(final=0.95, period=10m, start=30m)"));
+        assertThat(SparsitySchedules.parse("gradual(final=0.9, duration=20m, warmup=1h)")
+                        .sparsityAt(3_599_999))
+                .isZero();
+        assertThatThrownBy(() -> SparsitySchedules.parse("cyclical(final=0.9, period=10m, warmup=1m, start=1m)"))
+                .hasMessageContaining("both 'warmup' and 'start'");
+    }
+
+    @Test
     void printsLargestExactDurationUnitAndEveryKey() {
         assertThat(SparsitySchedules.parse(
                                 "cyclical(final=0.9, period=600000, cycles=inf, start=1500, clock=event-time)")

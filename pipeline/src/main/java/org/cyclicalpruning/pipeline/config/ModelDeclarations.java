@@ -30,7 +30,9 @@ final class ModelDeclarations {
             "learning-rate",
             "momentum",
             "weight-decay",
-            "seed"));
+            "seed",
+            "input-scaling",
+            "initial-weights"));
 
     private ModelDeclarations() {}
 
@@ -121,6 +123,12 @@ final class ModelDeclarations {
                     where,
                     "seed",
                     () -> JobOptions.whole(node.get("seed"), Long.MIN_VALUE, Long.MAX_VALUE, "a whole number")));
+        }
+        if (node.hasNonNull("initial-weights")) {
+            d.setInitialWeights(text(node, where, "initial-weights"));
+        }
+        if (node.hasNonNull("input-scaling")) {
+            d.setInputScaling(text(node, where, "input-scaling"));
         }
         ModelDeclaration declaration = d.build();
         ModelDefinition.of(declaration, where); // fails naming the field if the strings do not parse

@@ -1,13 +1,20 @@
 package org.cyclicalpruning.pipeline.config;
 
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.InputScaling;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.Clock;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedules;
+import org.cyclicalpruning.modelops.snapshot.ModelFiles;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.schemas.ModelDeclaration;
@@ -24,10 +31,12 @@ public final class ModelDefinition {
 
     private final ModelDeclaration declaration;
     private final TrainingConfig config;
+    private final ModelFiles.Weights initialWeights;
 
-    private ModelDefinition(ModelDeclaration declaration, TrainingConfig config) {
+    private ModelDefinition(ModelDeclaration declaration, TrainingConfig config, ModelFiles.Weights initialWeights) {
         this.declaration = declaration;
         this.config = config;
+        this.initialWeights = initialWeights;
     }
 
     /**
@@ -62,6 +71,7 @@ public final class ModelDefinition {
                 () -> (o.getKind() == OptimizerKind.SGD ? OptimizerConfig.sgd(o.getMomentum()) : OptimizerConfig.adam())
                         .withWeightDecay(o.getWeightDecay()));
         LearningRate rate = field(where, "learning-rate", () -> LearningRate.constant(o.getLearningRate()));
+        InputScaling scaling = field(where, "input-scaling", () -> InputScaling.parse(d.getInputScaling()));
         TrainingConfig config = field(
                 where,
                 "model",
@@ -75,8 +85,45 @@ public final class ModelDefinition {
                         .optLearningRate(rate)
                         .optDevice(DeviceChoice.AUTO)
                         .optSeed(d.getSeed())
+                        .optInputScaling(scaling)
                         .build());
-        return new ModelDefinition(d, config);
+        return new ModelDefinition(d, config, null);
+    }
+
+    /**
+     * Reads the weights a declaration names, if it names any.
+     *
+     * @throws IllegalArgumentException naming the model and the file if it cannot be read or does
+     *     not fit the model
+     */
+    Optional<ModelFiles.Weights> readInitialWeights(String where) {
+        String file = declaration.getInitialWeights();
+        if (file == null || file.isBlank()) {
+            return Optional.empty();
+        }
+        try {
+            Path path = file.startsWith("file:") ? Path.of(URI.create(file)) : Path.of(file);
+            return Optional.of(ModelFiles.read(path, spec()));
+        } catch (IllegalArgumentException | UncheckedIOException e) {
+            throw new ConfigError(where + ".initial-weights: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Returns this definition starting from {@code weights}; a model declared without input
+     * scaling takes over the one the file's model used, since its weights were trained on features
+     * scaled so.
+     */
+    ModelDefinition withInitialWeights(ModelFiles.Weights weights) {
+        TrainingConfig adopted = config;
+        if (config.inputScaling().mode() == InputScaling.Mode.NONE
+                && weights.scale().isPresent()) {
+            InputStandardization s = weights.scale().get();
+            adopted = config.toBuilder()
+                    .optInputScaling(InputScaling.standardize(s.mean(), s.std()))
+                    .build();
+        }
+        return new ModelDefinition(declaration, adopted, weights);
     }
 
     /** Returns the model id. */
@@ -99,6 +146,11 @@ public final class ModelDefinition {
         return config.schedule();
     }
 
+    /** Returns the trained weights the model starts from, if its declaration names any. */
+    public Optional<ModelFiles.Weights> initialWeights() {
+        return Optional.ofNullable(initialWeights);
+    }
+
     /** Returns how to train this model on {@code device}. */
     public TrainingConfig trainingConfig(DeviceChoice device) {
         return config.toBuilder().optDevice(device).build();
@@ -107,7 +159,7 @@ public final class ModelDefinition {
     /** Returns the definition under another id (a default model taking an unknown id). */
     ModelDefinition renamed(String modelId) {
         return new ModelDefinition(
-                ModelDeclaration.newBuilder(declaration).setModelId(modelId).build(), config);
+                ModelDeclaration.newBuilder(declaration).setModelId(modelId).build(), config, initialWeights);
     }
 
     /** Returns the bytes a snapshot of this model may take at most: every weight kept, plus headers. */

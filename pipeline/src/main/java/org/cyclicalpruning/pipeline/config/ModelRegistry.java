@@ -3,10 +3,12 @@ package org.cyclicalpruning.pipeline.config;
 import java.io.Serializable;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.cyclicalpruning.modelops.snapshot.ModelFiles;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 
 /**
@@ -24,12 +26,21 @@ public final class ModelRegistry implements Serializable {
 
     private final LinkedHashMap<String, ModelDeclaration> declared;
     private final ModelDeclaration defaultModel;
+    // read where the configuration is read, and shipped with the job: TaskManagers need no access to the files
+    private final HashMap<String, ModelFiles.Weights> initialWeights;
+    private final ModelFiles.Weights defaultInitialWeights;
     private transient Map<String, ModelDefinition> definitions;
     private transient ModelDefinition defaultDefinition;
 
-    private ModelRegistry(LinkedHashMap<String, ModelDeclaration> declared, ModelDeclaration defaultModel) {
+    private ModelRegistry(
+            LinkedHashMap<String, ModelDeclaration> declared,
+            ModelDeclaration defaultModel,
+            HashMap<String, ModelFiles.Weights> initialWeights,
+            ModelFiles.Weights defaultInitialWeights) {
         this.declared = declared;
         this.defaultModel = defaultModel;
+        this.initialWeights = initialWeights;
+        this.defaultInitialWeights = defaultInitialWeights;
     }
 
     /**
@@ -42,14 +53,22 @@ public final class ModelRegistry implements Serializable {
      */
     public static ModelRegistry of(List<ModelDeclaration> models, Optional<ModelDeclaration> defaultModel) {
         LinkedHashMap<String, ModelDeclaration> byId = new LinkedHashMap<>();
+        HashMap<String, ModelFiles.Weights> weights = new HashMap<>();
         for (ModelDeclaration d : models) {
-            ModelDefinition.of(d);
+            ModelDefinition definition = ModelDefinition.of(d);
             if (byId.put(d.getModelId(), d) != null) {
                 throw new ConfigError("model id '" + d.getModelId() + "' is declared twice");
             }
+            definition
+                    .readInitialWeights("model '" + d.getModelId() + "'")
+                    .ifPresent(w -> weights.put(d.getModelId(), w));
         }
-        defaultModel.ifPresent(d -> ModelDefinition.of(d, "default-model"));
-        return new ModelRegistry(byId, defaultModel.orElse(null));
+        ModelFiles.Weights defaultWeights = defaultModel.isEmpty()
+                ? null
+                : ModelDefinition.of(defaultModel.get(), "default-model")
+                        .readInitialWeights("default-model")
+                        .orElse(null);
+        return new ModelRegistry(byId, defaultModel.orElse(null), weights, defaultWeights);
     }
 
     /**
@@ -67,6 +86,10 @@ public final class ModelRegistry implements Serializable {
         ModelDeclaration declaration = declared.get(modelId);
         if (declaration != null) {
             d = ModelDefinition.of(declaration);
+            ModelFiles.Weights weights = initialWeights.get(modelId);
+            if (weights != null) {
+                d = d.withInitialWeights(weights);
+            }
             definitions.put(modelId, d);
             return Optional.of(d);
         }
@@ -75,6 +98,9 @@ public final class ModelRegistry implements Serializable {
         }
         if (defaultDefinition == null) {
             defaultDefinition = ModelDefinition.of(defaultModel, "default-model");
+            if (defaultInitialWeights != null) {
+                defaultDefinition = defaultDefinition.withInitialWeights(defaultInitialWeights);
+            }
         }
         d = defaultDefinition.renamed(modelId);
         if (definitions.size() < declared.size() + DEFAULT_CACHE) {

@@ -10,6 +10,7 @@ import java.util.Locale;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.schedule.Phase;
+import org.cyclicalpruning.modelops.train.InputStats;
 import org.cyclicalpruning.modelops.train.TrainerState;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.ModelState;
@@ -71,6 +72,9 @@ public final class ModelStates {
                 .setTargetSparsity(counters.targetSparsity())
                 .setChurn(counters.churn())
                 .setRejected(counters.rejected())
+                .setInputCount(trainer.inputStats().count())
+                .setInputMean(trainer.inputStats().mean())
+                .setInputM2(trainer.inputStats().m2())
                 .build();
     }
 
@@ -118,7 +122,8 @@ public final class ModelStates {
                 s.getSamples(),
                 s.getAnchor(),
                 s.getLastMaskSparsity(),
-                s.getOptimizerUpdates());
+                s.getOptimizerUpdates(),
+                new InputStats(s.getInputCount(), s.getInputMean(), s.getInputM2()));
     }
 
     /** Returns the job's counters of a model's keyed state. */

@@ -43,7 +43,9 @@ final class HotModel implements AutoCloseable {
 
     static HotModel create(ModelDefinition definition, DeviceChoice device, NDManager parent) {
         TrainingConfig config = definition.trainingConfig(device);
-        HotModel m = new HotModel(definition, config, SparseTrainer.create(config, parent));
+        SparseTrainer trainer = SparseTrainer.create(config, parent);
+        definition.initialWeights().ifPresent(w -> trainer.loadWeights(w.params()));
+        HotModel m = new HotModel(definition, config, trainer);
         m.dirty = true;
         return m;
     }

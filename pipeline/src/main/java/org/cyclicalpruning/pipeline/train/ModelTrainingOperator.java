@@ -299,6 +299,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setChurn(m.churn)
                 .setRecovered(trainer.masks().recoveredCount())
                 .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
+                .setInputScaling(ModelSnapshots.inputScaling(trainer.inputStandardization()))
                 .build();
         m.lossSum = 0;
         m.correct = 0;

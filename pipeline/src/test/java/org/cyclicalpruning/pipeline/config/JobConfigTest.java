@@ -10,17 +10,27 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.cyclicalpruning.modelops.model.InputScaling;
+import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
+import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.pipeline.TrainingJob;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JobConfigTest {
     private static final String MODEL =
@@ -150,6 +160,45 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse("models:\n  - id: m\n    spec: linear:3\n    schedule: constant(0.5)\n"
                         + "    learning-rate: fast\n"))
                 .hasMessageContaining("models[0].learning-rate");
+    }
+
+    @Test
+    void aModelMayStandardiseItsInputsAndStartFromTrainedWeights(@TempDir Path dir) throws IOException {
+        ModelSpec spec = ModelSpec.parse("mlp:4-3-2");
+        SparseModelSnapshot trained = TestSnapshots.snapshot("t", 7, spec, TestSnapshots.params(spec, 0.5, 1));
+        trained.setInputScaling(ModelSnapshots.inputScaling(Optional.of(new InputStandardization(0.5f, 2f))));
+        Path file = dir.resolve("t.avro");
+        try (DataFileWriter<SparseModelSnapshot> w =
+                new DataFileWriter<>(new SpecificDatumWriter<>(SparseModelSnapshot.class))) {
+            w.create(SparseModelSnapshot.getClassSchema(), file.toFile());
+            w.append(trained);
+        }
+        JobConfig c = JobConfig.parse("models:\n"
+                + "  - {id: a, spec: 'mlp:4-3-2', schedule: 'constant(0.5)', input-scaling: 'standardize(online)'}\n"
+                + "  - {id: b, spec: 'mlp:4-3-2', schedule: 'constant(0.5)', initial-weights: '" + file + "'}\n");
+        assertThat(c.models()
+                        .lookup("a")
+                        .orElseThrow()
+                        .trainingConfig(DeviceChoice.CPU)
+                        .inputScaling())
+                .isEqualTo(InputScaling.online());
+        ModelDefinition b = c.models().lookup("b").orElseThrow();
+        assertThat(b.initialWeights().orElseThrow().params()).isDeepEqualTo(ModelSnapshots.decodeTensors(trained));
+        assertThat(b.trainingConfig(DeviceChoice.CPU).inputScaling())
+                .as("a model started from a snapshot takes over its input scaling")
+                .isEqualTo(InputScaling.standardize(0.5f, 2f));
+
+        assertThatThrownBy(
+                        () -> JobConfig.parse(
+                                "models:\n  - {id: m, spec: 'linear:3', schedule: 'constant(0.5)', input-scaling: sometimes}\n"))
+                .hasMessageContaining("models[0].input-scaling");
+        assertThatThrownBy(() -> JobConfig.parse("models:\n  - {id: m, spec: 'linear:3', schedule: 'constant(0.5)',"
+                        + " initial-weights: '" + dir.resolve("missing.npz") + "'}\n"))
+                .hasMessageContaining("model 'm'.initial-weights")
+                .hasMessageContaining("missing.npz");
+        assertThatThrownBy(() -> JobConfig.parse("models:\n  - {id: m, spec: 'mlp:4-5-2', schedule: 'constant(0.5)',"
+                        + " initial-weights: '" + file + "'}\n"))
+                .hasMessageContaining("not of mlp:4-5-2");
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.pipeline.JobFixtures;
 import org.cyclicalpruning.pipeline.config.JobConfig;
 import org.cyclicalpruning.pipeline.config.JobOptions;
@@ -21,6 +22,7 @@ import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.pipeline.validate.ValidBatch;
 import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
@@ -31,13 +33,17 @@ class ModelTrainingOperatorTest {
     private static final JobConfig CONFIG = JobConfig.builder()
             .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Duration.ofMillis(700)))
             .models(List.of(
-                    model(
-                            "a",
-                            "logistic:" + JobFixtures.DIM,
-                            "cyclical(final=0.8, period=1s, cycles=inf)",
-                            "global",
-                            true,
-                            0.05),
+                    // model a standardises its features with a running estimate, which its state and
+                    // snapshots must carry
+                    ModelDeclaration.newBuilder(model(
+                                    "a",
+                                    "logistic:" + JobFixtures.DIM,
+                                    "cyclical(final=0.8, period=1s, cycles=inf)",
+                                    "global",
+                                    true,
+                                    0.05))
+                            .setInputScaling("standardize(online)")
+                            .build(),
                     model("b", "linear:" + JobFixtures.DIM, "constant(0.5)", "global", true, 0.01)))
             .build();
     private static final SparseTeacher CLASSIFIER = JobFixtures.classificationTeacher(1);
@@ -161,6 +167,13 @@ class ModelTrainingOperatorTest {
         resumed.addAll(after);
         assertThat(resumed).hasSameSizeAs(straight);
         assertThat(resumed).containsExactlyInAnyOrderElementsOf(straight);
+        assertThat(straight)
+                .filteredOn(x -> x.getModelId().equals("a"))
+                .allSatisfy(
+                        x -> assertThat(ModelSnapshots.inputStandardization(x)).isPresent());
+        assertThat(straight)
+                .filteredOn(x -> x.getModelId().equals("b"))
+                .allSatisfy(x -> assertThat(x.getInputScaling()).isNull());
     }
 
     @Test

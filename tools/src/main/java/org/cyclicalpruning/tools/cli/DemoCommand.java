@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,9 +22,13 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
 import org.cyclicalpruning.kafka.Topics;
+import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
-import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.train.SparseTrainer;
+import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.modelops.util.Durations;
 import org.cyclicalpruning.pipeline.TrainingJob;
 import org.cyclicalpruning.pipeline.config.JobConfig;
@@ -33,6 +38,7 @@ import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.tools.experiment.Plots;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
 import picocli.CommandLine.Command;
@@ -40,76 +46,68 @@ import picocli.CommandLine.Option;
 
 /**
  * The whole product on one machine: an in-process KRaft broker, a local Flink cluster, a stream of
- * batches for a cyclically pruned model and a GMP-pruned one, and the snapshots as they are
- * committed, one line each.
+ * batches whose data change part-way for a cyclically pruned model and a GMP-pruned one, and the
+ * snapshots as they are committed, one line each, with each one's accuracy on held-out data.
  */
 @Command(
         name = "demo",
         mixinStandardHelpOptions = true,
-        description =
-                "Start a Kafka broker and a local Flink in this process, stream data, train a cyclical and a GMP model, print every snapshot.")
+        description = "Start a Kafka broker and a local Flink in this process, stream data that drift, train a"
+                + " cyclical and a GMP model, print every snapshot.")
 final class DemoCommand implements Callable<Integer> {
+    /** 2026-01-01T00:00:00Z: a fixed event time, so runs repeat exactly. */
+    private static final long START = 1_767_225_600_000L;
+
     @Option(
             names = "--dataset",
             defaultValue = "auto",
-            description =
-                    "auto (Fashion-MNIST when installed, else synthetic-drift), fashion-mnist or synthetic-drift (default: ${DEFAULT-VALUE}).")
+            description = "auto (fashion-mnist-drift when Fashion-MNIST is installed, else synthetic-drift),"
+                    + " fashion-mnist-drift, fashion-mnist or synthetic-drift (default: ${DEFAULT-VALUE}).")
     String dataset;
 
     @Option(
-            names = "--epochs",
-            defaultValue = "3",
-            description = "Fashion-MNIST epochs streamed (default: ${DEFAULT-VALUE}).")
-    int epochs;
+            names = "--batches",
+            defaultValue = "1800",
+            description = "Fashion-MNIST batches of 128 streamed per model, 100 ms of event time apart (default:"
+                    + " ${DEFAULT-VALUE}: six 30-second cycles, 3.8 epochs).")
+    int batches;
+
+    @Option(
+            names = "--sparsity",
+            description = "Both models' final sparsity (default: 0.98 on Fashion-MNIST, 0.95 on synthetic data).")
+    Double sparsity;
+
+    @Option(names = "--lr", description = "Both models' constant learning rate (default: 0.01).")
+    Double lr;
 
     @Option(names = "--out", description = "Keep the Avro snapshot files in this folder.")
     Path out;
 
+    @Option(names = "--plot", description = "Write a PNG of sparsity and accuracy against event time.")
+    Path plot;
+
     @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
     int parallelism;
 
+    /** What the demo streams and how its two models are scheduled. */
+    private record Scenario(
+            DataOptions data,
+            long eventStep,
+            double lr,
+            String cyclical,
+            String gmp,
+            String interval,
+            String scaling) {}
+
     @Override
     public Integer call() throws Exception {
-        boolean fashion = switch (dataset) {
-            case "auto" -> FashionMnist.isAvailable(FashionMnist.defaultDir());
-            case "fashion-mnist" -> true;
-            case "synthetic-drift" -> false;
-            default ->
-                throw new IllegalArgumentException(
-                        "--dataset must be auto, fashion-mnist or synthetic-drift, got '" + dataset + "'");
-        };
-        DataOptions data = DataOptions.of("synthetic-drift", 32, 200);
-        String cyclical;
-        String gmp;
-        long eventStep;
-        double lr;
-        String interval;
-        if (fashion) {
-            data.dataset = "fashion-mnist";
-            data.batchSize = 128;
-            data.batches = epochs * ((60_000 + 127) / 128);
-            eventStep = 100;
-            lr = 0.05;
-            cyclical = "cyclical(final=0.9, period=30s, cycles=inf, ramp=0.5)";
-            gmp = "gradual(final=0.9, duration=60s)";
-            interval = "30s";
-            System.out.println("dataset: Fashion-MNIST from " + FashionMnist.defaultDir() + ", LeNet-300-100, " + epochs
-                    + " epochs, pixels sent as uint8");
-        } else {
-            data.dataset = "synthetic-drift";
-            data.batchSize = 32;
-            data.batches = 600;
-            eventStep = 20;
-            lr = 0.01;
-            cyclical = "cyclical(final=0.95, period=2s, cycles=inf, ramp=0.5)";
-            gmp = "gradual(final=0.95, duration=4s)";
-            interval = "2s";
-            System.out.println((dataset.equals("auto")
-                            ? "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using "
-                            : "dataset: ")
-                    + "a synthetic sparse teacher whose support moves half-way: linear regression on 200 features");
-        }
+        Scenario scenario = scenario();
+        DataOptions data = scenario.data();
         String spec = data.defaultSpec();
+        long driftTime =
+                data.driftBatch().map(b -> START + b * scenario.eventStep()).orElse(Long.MAX_VALUE);
+        SnapshotQuality quality = SnapshotQuality.of(data);
+        warmUpEngine(spec);
         long started = System.nanoTime();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             System.out.println("Kafka (KRaft, in this process) at " + kafka.bootstrapServers());
@@ -120,19 +118,22 @@ final class DemoCommand implements Callable<Integer> {
                     .set(JobOptions.PARALLELISM, parallelism)
                     .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2))
                     .set(JobOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO)
-                    .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Durations.parse(interval)))
+                    .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Durations.parse(scenario.interval())))
                     .set(
                             JobOptions.SNAPSHOT_DIR,
                             Optional.ofNullable(out).map(o -> o.toAbsolutePath().toString()))
                     .set(JobOptions.RESTART_ATTEMPTS, 0)
-                    .models(List.of(model("cyclical", spec, cyclical, true, lr), model("gmp", spec, gmp, false, lr)))
+                    .models(List.of(
+                            model("cyclical", spec, scenario.cyclical(), true, scenario),
+                            model("gmp", spec, scenario.gmp(), false, scenario)))
                     .build()
                     .forLocalRun();
-            System.out.println("models: cyclical = " + cyclical + "; gmp = " + gmp + ", no regrowth; both " + spec);
+            System.out.println("models: cyclical = " + scenario.cyclical() + "; gmp = " + scenario.gmp()
+                    + ", no regrowth; both " + spec + ", learning rate " + scenario.lr() + " constant, inputs "
+                    + scenario.scaling());
             if (out != null) {
                 Files.createDirectories(out);
             }
-            long start = 1_767_225_600_000L; // 2026-01-01T00:00:00Z: a fixed event time, so runs repeat exactly
             try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
                 StreamProducer.produce(
                         producer,
@@ -140,8 +141,8 @@ final class DemoCommand implements Callable<Integer> {
                         List.of("cyclical", "gmp"),
                         data.stream(),
                         data.batches,
-                        start,
-                        eventStep,
+                        START,
+                        scenario.eventStep(),
                         0,
                         true,
                         data.uint8Divisor());
@@ -153,8 +154,7 @@ final class DemoCommand implements Callable<Integer> {
             TrainingJob.build(env, config);
             JobClient job = env.executeAsync("cyclical-pruning-demo");
             CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
-            SparseTeacher teacher = fashion ? null : data.teacher().orElseThrow();
-            Map<String, SparseModelSnapshot> latest = follow(kafka.bootstrapServers(), done, teacher);
+            Map<String, List<SparseModelSnapshot>> snapshots = follow(kafka.bootstrapServers(), done, quality);
             done.get();
             double seconds = (System.nanoTime() - started) / 1e9;
             List<DeadLetter> dead = new ArrayList<>();
@@ -162,7 +162,11 @@ final class DemoCommand implements Callable<Integer> {
                     Topics.readAll(kafka.bootstrapServers(), "dead-letters", Map.of(), Duration.ofSeconds(30))) {
                 dead.add(DeadLetters.fromBytes(r.value()));
             }
-            summary(latest, dead, teacher, data, seconds);
+            summary(snapshots, driftTime, dead, quality, seconds);
+            if (plot != null) {
+                Plots.writeSnapshots(snapshots, START, driftTime, plot);
+                System.out.println("plot: " + plot.toAbsolutePath());
+            }
         }
         if (out != null) {
             System.out.println(
@@ -171,22 +175,95 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static ModelDeclaration model(String id, String spec, String schedule, boolean regrowth, double lr) {
+    private Scenario scenario() {
+        String which = switch (dataset) {
+            case "auto" -> FashionMnist.isAvailable(FashionMnist.defaultDir()) ? "fashion-mnist-drift" : "auto";
+            case "fashion-mnist", "fashion-mnist-drift", "synthetic-drift" -> dataset;
+            default ->
+                throw new IllegalArgumentException("--dataset must be auto, fashion-mnist-drift, fashion-mnist"
+                        + " or synthetic-drift, got '" + dataset + "'");
+        };
+        if (which.startsWith("fashion-mnist")) {
+            DataOptions data = DataOptions.of(which, 128, 200);
+            data.batches = batches;
+            // the drift comes after GMP's mask has frozen, with two cycles still to come
+            data.driftAt = 2.0 / 3;
+            System.out.println("dataset: Fashion-MNIST from " + FashionMnist.defaultDir() + ", LeNet-300-100, "
+                    + batches + " batches of 128, pixels sent as uint8"
+                    + data.driftBatch()
+                            .map(b -> "; from batch " + b + " on (event time "
+                                    + Instant.ofEpochMilli(START + b * 100) + ") every image is shifted 6 pixels right"
+                                    + " and down")
+                            .orElse(""));
+            double s = sparsity != null ? sparsity : 0.98;
+            return new Scenario(
+                    data,
+                    100,
+                    lr != null ? lr : 0.01,
+                    "cyclical(final=" + s + ", period=30s, cycles=inf, ramp=0.5)",
+                    "gradual(final=" + s + ", duration=60s)",
+                    "30s",
+                    "standardize(online)");
+        }
+        DataOptions data = DataOptions.of("synthetic-drift", 32, 200);
+        data.batches = 600;
+        System.out.println((which.equals("auto")
+                        ? "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using "
+                        : "dataset: ")
+                + "a synthetic sparse teacher whose support moves half-way: linear regression on 200 features");
+        double s = sparsity != null ? sparsity : 0.95;
+        return new Scenario(
+                data,
+                20,
+                lr != null ? lr : 0.01,
+                "cyclical(final=" + s + ", period=2s, cycles=inf, ramp=0.5)",
+                "gradual(final=" + s + ", duration=4s)",
+                "2s",
+                "none");
+    }
+
+    private static ModelDeclaration model(String id, String spec, String schedule, boolean regrowth, Scenario s) {
         return ModelDeclaration.newBuilder()
                 .setModelId(id)
                 .setSpec(spec)
                 .setSchedule(schedule)
                 .setRegrowth(regrowth)
-                .setOptimizer(
-                        OptimizerDeclaration.newBuilder().setLearningRate(lr).build())
+                .setInputScaling(s.scaling())
+                .setOptimizer(OptimizerDeclaration.newBuilder()
+                        .setLearningRate(s.lr())
+                        .build())
                 .build();
     }
 
+    /**
+     * Loads PyTorch and runs one step before the table starts: the native library prints a
+     * deprecation warning of its own on its first step, which would otherwise land in the table.
+     */
+    private static void warmUpEngine(String spec) {
+        ModelSpec model = ModelSpec.parse(spec);
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(model)
+                .setSchedule(SparsitySchedule.constant(0))
+                .build();
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            float[] x = new float[model.inputs()];
+            trainer.step(
+                    new Batch(
+                            x,
+                            1,
+                            model.inputs(),
+                            model.isClassifier() ? new int[1] : null,
+                            model.isClassifier() ? null : new float[1]),
+                    0);
+        }
+        System.err.flush();
+    }
+
     /** Prints every committed snapshot as it arrives, until the job has finished and the topic is read to its end. */
-    private static Map<String, SparseModelSnapshot> follow(
-            String bootstrap, CompletableFuture<JobExecutionResult> done, SparseTeacher teacher) {
-        Map<String, SparseModelSnapshot> latest = new LinkedHashMap<>();
-        System.out.println(SnapshotLines.HEADER);
+    private static Map<String, List<SparseModelSnapshot>> follow(
+            String bootstrap, CompletableFuture<JobExecutionResult> done, SnapshotQuality quality) {
+        Map<String, List<SparseModelSnapshot>> snapshots = new LinkedHashMap<>();
+        System.out.println(SnapshotLines.header(quality));
         try (KafkaConsumer<byte[], byte[]> consumer = Topics.committedReader(bootstrap, Map.of())) {
             TopicPartition p = new TopicPartition("model-snapshots", 0);
             consumer.assign(List.of(p));
@@ -195,53 +272,70 @@ final class DemoCommand implements Callable<Integer> {
                 boolean finished = done.isDone();
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(250))) {
                     SparseModelSnapshot s = ModelSnapshots.fromBytes(r.value());
-                    latest.put(s.getModelId(), s);
-                    System.out.println(SnapshotLines.line(s, teacher));
+                    snapshots
+                            .computeIfAbsent(s.getModelId(), k -> new ArrayList<>())
+                            .add(s);
+                    System.out.println(SnapshotLines.line(s, quality));
                 }
                 if (finished
                         && consumer.position(p)
                                 >= consumer.endOffsets(List.of(p)).get(p)) {
-                    return latest;
+                    return snapshots;
                 }
             }
         }
     }
 
     private static void summary(
-            Map<String, SparseModelSnapshot> latest,
+            Map<String, List<SparseModelSnapshot>> snapshots,
+            long driftTime,
             List<DeadLetter> dead,
-            SparseTeacher teacher,
-            DataOptions data,
+            SnapshotQuality quality,
             double seconds) {
         System.out.println();
-        System.out.println("summary");
-        for (SparseModelSnapshot s : latest.values()) {
-            String quality = s.getAccuracy() != null
-                    ? String.format(Locale.ROOT, "prequential accuracy %.4f", s.getAccuracy())
-                    : String.format(Locale.ROOT, "loss %.4f", s.getLoss());
+        System.out.println("summary"
+                + (driftTime == Long.MAX_VALUE
+                        ? ""
+                        : " (before: the last snapshot before the"
+                                + " drift; after: the last snapshot of the stream)"));
+        for (List<SparseModelSnapshot> list : snapshots.values()) {
+            SparseModelSnapshot last = list.get(list.size() - 1);
+            SparseModelSnapshot before = list.stream()
+                    .filter(s -> s.getEventTime() <= driftTime)
+                    .reduce((a, b) -> b)
+                    .orElse(last);
             System.out.printf(
                     Locale.ROOT,
-                    "  %-9s %d snapshots, %d steps, sparsity %.4f, %s, %d weights regrown%s%n",
-                    s.getModelId(),
-                    s.getVersion(),
-                    s.getStep(),
-                    s.getSparsity(),
-                    quality,
-                    s.getRecovered(),
-                    teacher == null ? "" : ", support recall " + SnapshotLines.recall(s, teacher));
+                    "  %-9s %d snapshots, %d steps, sparsity %.4f, %d weights regrown, %s%n",
+                    last.getModelId(),
+                    last.getVersion(),
+                    last.getStep(),
+                    last.getSparsity(),
+                    last.getRecovered(),
+                    driftTime == Long.MAX_VALUE
+                            ? figures(last, quality)
+                            : "before " + figures(before, quality) + "; after " + figures(last, quality));
         }
         for (DeadLetter d : dead) {
             System.out.printf(
                     "  dead letter: %s at %s/%d@%d: %s%n",
                     d.getReason(), d.getSourceTopic(), d.getPartition(), d.getOffset(), d.getMessage());
         }
-        long samples = latest.values().stream()
-                .mapToLong(SparseModelSnapshot::getSamples)
+        long samples = snapshots.values().stream()
+                .mapToLong(l -> l.get(l.size() - 1).getSamples())
                 .sum();
         System.out.printf(
                 Locale.ROOT,
                 "  %d samples trained in %.1f s wall time (broker and Flink start-up included)%n",
                 samples,
                 seconds);
+    }
+
+    private static String figures(SparseModelSnapshot s, SnapshotQuality quality) {
+        String q = quality.of(s);
+        String own = s.getAccuracy() != null
+                ? String.format(Locale.ROOT, "prequential accuracy %.4f", s.getAccuracy())
+                : String.format(Locale.ROOT, "loss %.4f", s.getLoss());
+        return own + (q.isEmpty() ? "" : ", " + quality.name() + " " + q);
     }
 }

@@ -13,7 +13,6 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.cyclicalpruning.kafka.Topics;
-import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.tools.stream.DataOptions;
@@ -57,9 +56,13 @@ final class InspectCommand implements Callable<Integer> {
     boolean describe;
 
     @Option(
-            names = "--recall",
-            description =
-                    "Report support recall against the synthetic teacher given by the data options (repeat produce's flags).")
+            names = "--quality",
+            description = "Add each snapshot's quality on held-out data of the stream the data options describe"
+                    + " (repeat produce's flags): support recall on synthetic data, test accuracy on Fashion-MNIST"
+                    + " (on the shifted test set once the stream has drifted).")
+    boolean quality;
+
+    @Option(names = "--recall", hidden = true, description = "The name --quality had on synthetic data.")
     boolean recall;
 
     @Mixin
@@ -72,14 +75,11 @@ final class InspectCommand implements Callable<Integer> {
         snapshots.removeIf(s -> model != null && !s.getModelId().equals(model));
         snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId)
                 .thenComparingLong(SparseModelSnapshot::getVersion));
-        SparseTeacher teacher = recall ? data.teacher().orElse(null) : null;
-        if (recall && teacher == null) {
-            throw new IllegalArgumentException("--recall needs a synthetic --dataset");
-        }
-        System.out.println(SnapshotLines.HEADER);
+        SnapshotQuality judge = quality || recall ? SnapshotQuality.of(data) : SnapshotQuality.NONE;
+        System.out.println(SnapshotLines.header(judge));
         Map<String, SparseModelSnapshot> latest = new LinkedHashMap<>();
         for (SparseModelSnapshot s : snapshots) {
-            System.out.println(SnapshotLines.line(s, teacher));
+            System.out.println(SnapshotLines.line(s, judge));
             latest.put(s.getModelId(), s);
         }
         System.out.printf("%d snapshots of %d models%n", snapshots.size(), latest.size());

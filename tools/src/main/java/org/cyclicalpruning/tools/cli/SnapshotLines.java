@@ -2,9 +2,6 @@ package org.cyclicalpruning.tools.cli;
 
 import java.time.Instant;
 import java.util.Locale;
-import org.cyclicalpruning.modelops.data.Metrics;
-import org.cyclicalpruning.modelops.data.SparseTeacher;
-import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.modelops.snapshot.codec.InformationBound;
 import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
@@ -28,19 +25,23 @@ final class SnapshotLines {
             "acc",
             "recovered",
             "bytes",
-            "recall");
+            "quality");
 
     private SnapshotLines() {}
+
+    /** Returns the header with the quality column named for {@code quality}. */
+    static String header(SnapshotQuality quality) {
+        return HEADER.substring(0, HEADER.length() - "quality".length()) + quality.name();
+    }
 
     /**
      * Formats a snapshot.
      *
      * @param s the snapshot
-     * @param teacher the synthetic teacher the model learns, for support recall; null if unknown
+     * @param quality the figure of the last column
      * @return the line
      */
-    static String line(SparseModelSnapshot s, SparseTeacher teacher) {
-        String recall = recall(s, teacher);
+    static String line(SparseModelSnapshot s, SnapshotQuality quality) {
         return String.format(
                 Locale.ROOT,
                 "%-18s %4d %-12s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
@@ -57,18 +58,7 @@ final class SnapshotLines {
                 s.getAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", s.getAccuracy()),
                 s.getRecovered(),
                 encodedBytes(s),
-                recall);
-    }
-
-    /** Support recall against the teacher in force at the snapshot's last sample, or "" when it does not apply. */
-    static String recall(SparseModelSnapshot s, SparseTeacher teacher) {
-        if (teacher == null
-                || !s.getSpec().getHidden().isEmpty()
-                || s.getSpec().getInputs() != teacher.config().dimension()) {
-            return "";
-        }
-        int[] support = teacher.support(Math.max(0, s.getSamples() - 1));
-        return String.format(Locale.ROOT, "%.2f", Metrics.supportRecall(ModelSnapshots.decodeTensors(s)[0], support));
+                quality.of(s));
     }
 
     static long encodedBytes(SparseModelSnapshot s) {

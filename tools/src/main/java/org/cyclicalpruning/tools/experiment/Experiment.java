@@ -8,8 +8,10 @@ import me.tongfei.progressbar.ProgressBar;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.data.ImageDrift;
 import org.cyclicalpruning.modelops.data.Metrics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.model.InputScaling;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
@@ -27,13 +29,18 @@ import org.cyclicalpruning.tools.experiment.ExperimentSettings.DatasetKind;
  *
  * <p>Schedules are clocked in batches. GMP (Zhu and Gupta) ramps from 0 to the target over {@code
  * rampFraction} of its pruning window and then fine-tunes with the mask frozen. The window is the
- * budget after any dense pre-training on Fashion-MNIST (a fixed number of epochs); on a synthetic
- * stream, which has no end to plan for, it is one cycle period: GMP and cyclical pruning then run
- * the very same first cycle, and differ only in that cyclical pruning goes on cycling; as in Zhu and Gupta's
- * implementation, pruned weights get no gradient, so its masks only shrink (a study variant lets
- * them regrow by projected gradient descent instead). Cyclical (Srinivas et
- * al.) splits the same window into {@code cycles} cycles, each ramping for {@code rampFraction}
- * of the cycle and holding for the rest.
+ * budget after any dense pre-training on Fashion-MNIST (a fixed number of epochs, drifting or
+ * not); on a synthetic stream, which has no end to plan for, it is one cycle period: GMP and
+ * cyclical pruning then run the very same first cycle, and differ only in that cyclical pruning
+ * goes on cycling. As in Zhu and Gupta's implementation, GMP's pruned weights get no gradient, so
+ * its masks only shrink; {@code gmp-regrowth} lets them regrow by projected gradient descent
+ * instead. Cyclical (Srinivas et al.) splits the same window into {@code cycles} cycles, each
+ * ramping for {@code rampFraction} of the cycle and holding for the rest.
+ *
+ * <p>On a drifting dataset the test set is the one after the drift: {@code testAccuracy} is what a
+ * model serves once the data have changed. Each run also reports its accuracy just before the
+ * drift (on the data of then) and how many cycle ends after the drift it takes to come back within
+ * one point of that.
  */
 public final class Experiment {
     /** Rows of Fashion-MNIST's test set used for the curve points (the final figure uses all). */
@@ -42,15 +49,25 @@ public final class Experiment {
     private static final long TEST_SAMPLE_OFFSET = 1L << 40;
 
     private static final int SYNTHETIC_TEST_ROWS = 4000;
+    /** How close to its pre-drift accuracy a model must come back to count as recovered. */
+    private static final double RECOVERY_MARGIN = 0.01;
 
     private final ExperimentSettings settings;
     private final Dataset fashionTrain;
     private final Dataset fashionTest;
+    private final ImageDrift drift;
+    private final Dataset driftedTest;
+    private final InputScaling trainSetScaling;
 
     private Experiment(ExperimentSettings settings, Dataset fashionTrain, Dataset fashionTest) {
         this.settings = settings;
         this.fashionTrain = fashionTrain;
         this.fashionTest = fashionTest;
+        this.drift = settings.dataset() == DatasetKind.FASHION_MNIST_DRIFT
+                ? ImageDrift.parse(settings.drift(), FashionMnist.SIDE)
+                : null;
+        this.driftedTest = drift == null ? null : drift.apply(fashionTest);
+        this.trainSetScaling = fashionTrain == null ? InputScaling.none() : standardizationOf(fashionTrain);
     }
 
     /**
@@ -60,7 +77,7 @@ public final class Experiment {
      * @return the experiment
      */
     public static Experiment prepare(ExperimentSettings settings) {
-        if (settings.dataset() == DatasetKind.FASHION_MNIST) {
+        if (settings.dataset().isFashionMnist()) {
             return new Experiment(
                     settings, FashionMnist.train(settings.dataDir()), FashionMnist.test(settings.dataDir()));
         }
@@ -79,7 +96,7 @@ public final class Experiment {
 
     /** Returns the number of training steps of each run. */
     public long totalSteps() {
-        if (settings.dataset() == DatasetKind.FASHION_MNIST) {
+        if (settings.dataset().isFashionMnist()) {
             long perEpoch = (fashionTrain.rows() + settings.batchSize() - 1) / settings.batchSize();
             return perEpoch * settings.epochs();
         }
@@ -120,7 +137,7 @@ public final class Experiment {
     /**
      * Trains and evaluates one model.
      *
-     * @param method dense, gmp or cyclical
+     * @param method dense, gmp, gmp-regrowth or cyclical
      * @param target final sparsity (ignored for dense)
      * @param seed seeds initialisation, data order and the synthetic teacher
      * @param progress advanced by one per step, may be null
@@ -129,50 +146,61 @@ public final class Experiment {
     public RunResult run(String method, double target, long seed, ProgressBar progress) {
         long total = totalSteps();
         long pretrain = Math.round(settings.pretrainFraction() * total);
+        long driftStep = settings.dataset().drifts() ? Math.round(settings.driftFraction() * total) : Long.MAX_VALUE;
         SparseTeacher teacher = teacher(seed, total);
         ModelSpec model = teacher == null
                 ? ModelSpec.LENET_300_100
                 : ModelSpec.linear(teacher.config().dimension());
         SparsitySchedule schedule = schedule(method, target, pretrain, total);
-        LearningRate lr = settings.lrSchedule() == LearningRate.Kind.CONSTANT
-                ? LearningRate.constant(settings.learningRate())
-                : method.equals("cyclical") && settings.lrRestart()
-                        ? LearningRate.cosineWithRestarts(settings.learningRate(), cycleLength(pretrain, total))
-                        : LearningRate.cosine(settings.learningRate(), total);
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(model)
                 .setSchedule(schedule)
                 .optPruningMode(settings.pruningMode())
                 .optMaskUpdateInterval(settings.maskInterval())
                 .optOptimizer(settings.optimizer())
-                .optLearningRate(lr)
+                .optLearningRate(learningRate(method, pretrain, total))
                 .optDevice(settings.device())
                 .optSeed(seed)
-                .optRegrowth(!method.equals("gmp") || settings.gmpRegrowth())
+                .optRegrowth(!method.equals("gmp"))
+                .optInputScaling(inputScaling())
                 .build();
 
-        LongFunction<Batch> batches = batchSource(seed, teacher);
-        Dataset test = teacher == null ? fashionTest : teacher.sample(TEST_SAMPLE_OFFSET, SYNTHETIC_TEST_ROWS);
-        Dataset curveTest = teacher == null ? fashionTest.head(CURVE_EVAL_ROWS) : test;
+        LongFunction<Batch> batches = batchSource(seed, teacher, driftStep);
+        Dataset before = teacher == null ? fashionTest : teacher.sample(TEST_SAMPLE_OFFSET, SYNTHETIC_TEST_ROWS);
+        Dataset test = driftedTest != null ? driftedTest : before;
         int[] support = teacher == null ? null : teacher.support(TEST_SAMPLE_OFFSET);
         long curveEvery = Math.max(1, total / (settings.curvePoints() - 1));
+        List<Long> cycleEnds = cycleEnds(pretrain, total);
 
         List<RunResult.CurvePoint> curve = new ArrayList<>();
+        double preDrift = Double.NaN;
+        int recoveredAfter = -1;
+        int cycleEndsAfterDrift = 0;
         long trainNanos = 0;
         long samples = 0;
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             for (long step = 0; step < total; step++) {
+                if (step == driftStep && teacher == null) {
+                    preDrift = trainer.evaluate(before).accuracy();
+                }
                 Batch batch = batches.apply(step);
                 long start = System.nanoTime();
                 trainer.step(batch, step);
                 trainNanos += System.nanoTime() - start;
                 samples += batch.rows();
                 if (step % curveEvery == 0 || step == total - 1) {
+                    Dataset now = step >= driftStep && driftedTest != null ? driftedTest : before;
                     double quality = support != null
                             ? Metrics.supportRecall(trainer.weights()[0], support)
-                            : trainer.evaluate(curveTest).accuracy();
+                            : trainer.evaluate(now.head(CURVE_EVAL_ROWS)).accuracy();
                     curve.add(new RunResult.CurvePoint(
                             step + 1, schedule.sparsityAt(step), trainer.masks().sparsity(), quality));
+                }
+                if (!Double.isNaN(preDrift) && recoveredAfter < 0 && cycleEnds.contains(step + 1)) {
+                    cycleEndsAfterDrift++;
+                    if (trainer.evaluate(driftedTest).accuracy() >= preDrift - RECOVERY_MARGIN) {
+                        recoveredAfter = cycleEndsAfterDrift;
+                    }
                 }
                 if (progress != null) {
                     progress.step();
@@ -191,6 +219,8 @@ public final class Experiment {
                     recall,
                     trainer.masks().recoveredCount(),
                     samples / (trainNanos / 1e9),
+                    preDrift,
+                    recoveredAfter,
                     curve);
         }
     }
@@ -216,21 +246,67 @@ public final class Experiment {
         return (double) zeros / n;
     }
 
+    private InputScaling inputScaling() {
+        switch (settings.inputScaling()) {
+            case STANDARDIZE:
+                return trainSetScaling.mode() == InputScaling.Mode.NONE ? InputScaling.none() : trainSetScaling;
+            case ONLINE:
+                return InputScaling.online();
+            default:
+                return InputScaling.none();
+        }
+    }
+
+    /** The training set's mean and standard deviation over all pixels, as image pipelines standardise. */
+    private static InputScaling standardizationOf(Dataset train) {
+        Batch all = train.slice(0, train.rows());
+        double sum = 0;
+        double squares = 0;
+        for (float v : all.features()) {
+            sum += v;
+            squares += (double) v * v;
+        }
+        double n = all.features().length;
+        double mean = sum / n;
+        return InputScaling.standardize((float) mean, (float) Math.sqrt(squares / n - mean * mean));
+    }
+
+    private LearningRate learningRate(String method, long pretrain, long total) {
+        if (settings.lrSchedule() == LearningRate.Kind.CONSTANT) {
+            return LearningRate.constant(settings.learningRate());
+        }
+        return method.equals("cyclical") && settings.lrRestart()
+                ? LearningRate.cosineWithRestarts(settings.learningRate(), cycleLength(pretrain, total))
+                : LearningRate.cosine(settings.learningRate(), total);
+    }
+
     private long cycleLength(long pretrain, long total) {
         return Math.max(1, (total - pretrain) / settings.cycles());
+    }
+
+    /** Steps at which the cyclical schedule's cycles end, the checkpoints of a drift's recovery for every method. */
+    private List<Long> cycleEnds(long pretrain, long total) {
+        List<Long> ends = new ArrayList<>();
+        long length = cycleLength(pretrain, total);
+        for (int c = 1; c <= settings.cycles(); c++) {
+            ends.add(Math.min(total, pretrain + c * length));
+        }
+        if (!ends.contains(total)) {
+            ends.add(total);
+        }
+        return ends;
     }
 
     private SparsitySchedule schedule(String method, double target, long pretrain, long total) {
         switch (method) {
             case "dense":
                 return SparsitySchedule.constant(0.0);
-            case "gmp": {
+            case "gmp":
+            case "gmp-regrowth": {
                 // A stream has no end to plan for: GMP's horizon is one cycle period, after which it
                 // holds its mask for good. A dataset read for a fixed number of epochs gives GMP the
                 // whole budget, as Zhu and Gupta do.
-                long window = settings.dataset() == DatasetKind.FASHION_MNIST
-                        ? total - pretrain
-                        : cycleLength(pretrain, total);
+                long window = settings.dataset().isFashionMnist() ? total - pretrain : cycleLength(pretrain, total);
                 return GradualSparsitySchedule.builder()
                         .setStart(pretrain)
                         .setDuration(Math.max(1, Math.round(settings.rampFraction() * window)))
@@ -267,11 +343,11 @@ public final class Experiment {
         }
     }
 
-    private LongFunction<Batch> batchSource(long seed, SparseTeacher teacher) {
+    private LongFunction<Batch> batchSource(long seed, SparseTeacher teacher, long driftStep) {
         if (teacher != null) {
             return step -> teacher.batch(step, settings.batchSize());
         }
         Iterator<Batch> it = fashionTrain.batches(settings.batchSize(), seed, true);
-        return step -> it.next();
+        return step -> step >= driftStep ? drift.apply(it.next()) : it.next();
     }
 }

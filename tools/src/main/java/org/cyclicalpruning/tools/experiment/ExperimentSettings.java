@@ -4,6 +4,7 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
@@ -12,7 +13,7 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
 /**
  * How an experiment compares methods. Every method of one experiment gets the same step budget,
  * data order, initialisation, optimizer and learning-rate schedule; only the sparsity schedule
- * differs.
+ * differs. Built with {@link #builder()}, varied with {@link #toBuilder()}.
  *
  * @param dataset which data
  * @param dataDir where Fashion-MNIST lives
@@ -21,25 +22,25 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
  * @param batchSize rows per batch
  * @param seeds one run per seed
  * @param sparsities final sparsities to compare at
- * @param methods dense, gmp and/or cyclical
- * @param cycles cyclical: number of cycles in the budget
+ * @param methods dense, gmp, gmp-regrowth and/or cyclical
+ * @param cycles cyclical: number of cycles in the pruning window
  * @param rampFraction fraction of a cycle (cyclical) or of the pruning window (gmp) spent ramping
  * @param firstSparsity cyclical: sparsity the first cycle starts from
  * @param restartSparsity cyclical: sparsity later cycles start from
  * @param lrRestart cyclical: restart the cosine learning rate at every cycle
  * @param maskInterval steps between mask recomputations while pruning
  * @param pretrainFraction fraction of the budget trained dense before any pruning starts
- * @param driftFraction synthetic-drift: where in the stream the teacher's support moves
+ * @param driftFraction drifting datasets: where in the stream the data changes
+ * @param drift fashion-mnist-drift: how the images change ({@code shift}, {@code permute})
  * @param pruningMode granularity of magnitude pruning
  * @param optimizer the optimizer
  * @param learningRate base learning rate
  * @param lrSchedule constant, or cosine-annealed over the budget (over each cycle with {@code
  *     lrRestart})
+ * @param inputScaling how the model scales its features
  * @param device where to train
  * @param curvePoints points per run on the plotted curves
  * @param label suffix naming a study variant, empty for the plain comparison
- * @param gmpRegrowth let GMP's pruned weights receive gradients (projected gradient descent)
- *     instead of Zhu and Gupta's masked gradients
  * @param correlation synthetic: correlation of each decoy with its pair of support features
  */
 public record ExperimentSettings(
@@ -59,19 +60,24 @@ public record ExperimentSettings(
         int maskInterval,
         double pretrainFraction,
         double driftFraction,
+        String drift,
         PruningMode pruningMode,
         OptimizerConfig optimizer,
         double learningRate,
         LearningRate.Kind lrSchedule,
+        Scaling inputScaling,
         DeviceChoice device,
         int curvePoints,
         String label,
-        boolean gmpRegrowth,
         double correlation) {
+
+    /** The methods an experiment can compare. */
+    public static final List<String> METHODS = List.of("dense", "gmp", "gmp-regrowth", "cyclical");
 
     /** The data an experiment runs on. */
     public enum DatasetKind {
         FASHION_MNIST("fashion-mnist"),
+        FASHION_MNIST_DRIFT("fashion-mnist-drift"),
         SYNTHETIC("synthetic"),
         SYNTHETIC_DRIFT("synthetic-drift");
 
@@ -86,6 +92,16 @@ public record ExperimentSettings(
             return text;
         }
 
+        /** Returns whether the data are Fashion-MNIST images (as opposed to a synthetic teacher). */
+        public boolean isFashionMnist() {
+            return this == FASHION_MNIST || this == FASHION_MNIST_DRIFT;
+        }
+
+        /** Returns whether the data change part-way through the stream. */
+        public boolean drifts() {
+            return this == FASHION_MNIST_DRIFT || this == SYNTHETIC_DRIFT;
+        }
+
         /** Parses a command-line name. */
         public static DatasetKind parse(String text) {
             for (DatasetKind k : values()) {
@@ -93,8 +109,28 @@ public record ExperimentSettings(
                     return k;
                 }
             }
-            throw new IllegalArgumentException(
-                    "invalid dataset '" + text + "'; expected fashion-mnist, synthetic or synthetic-drift");
+            throw new IllegalArgumentException("invalid dataset '" + text
+                    + "'; expected fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift");
+        }
+    }
+
+    /** How the model scales its features. */
+    public enum Scaling {
+        /** As they come (pixels over 255, teacher features). */
+        NONE,
+        /** Standardised with the training set's mean and standard deviation. */
+        STANDARDIZE,
+        /** Standardised with a running estimate, as a stream would. */
+        ONLINE;
+
+        /** Parses {@code none}, {@code standardize} or {@code online}. */
+        public static Scaling parse(String text) {
+            try {
+                return valueOf(text.trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(
+                        "--input-scaling must be none, standardize or online, got '" + text + "'", e);
+            }
         }
     }
 
@@ -103,12 +139,9 @@ public record ExperimentSettings(
         checkArgument(streamSteps > 0, "--steps must be positive, got %s", streamSteps);
         checkArgument(batchSize > 0 && batchSize <= 65536, "--batch-size must be in [1, 65536], got %s", batchSize);
         checkArgument(!seeds.isEmpty(), "--seed needs at least one seed");
-        checkArgument(!methods.isEmpty(), "--methods needs at least one of dense, gmp, cyclical");
+        checkArgument(!methods.isEmpty(), "--methods needs at least one of %s", String.join(", ", METHODS));
         for (String m : methods) {
-            checkArgument(
-                    List.of("dense", "gmp", "cyclical").contains(m),
-                    "unknown method '%s'; expected dense, gmp or cyclical",
-                    m);
+            checkArgument(METHODS.contains(m), "unknown method '%s'; expected %s", m, String.join(", ", METHODS));
         }
         checkArgument(
                 !sparsities.isEmpty() || methods.equals(List.of("dense")), "--sparsities needs at least one value");
@@ -131,101 +164,270 @@ public record ExperimentSettings(
         checkArgument(curvePoints >= 2, "--curve-points must be >= 2, got %s", curvePoints);
     }
 
-    /** Returns a copy with another label and the given changes applied by the caller. */
-    public ExperimentSettings with(
-            String newLabel,
-            int newEpochs,
-            int newCycles,
-            double newRamp,
-            double newRestart,
-            boolean newLrRestart,
-            int newMaskInterval,
-            double newPretrain) {
-        return new ExperimentSettings(
-                dataset,
-                dataDir,
-                newEpochs,
-                streamSteps,
-                batchSize,
-                seeds,
-                sparsities,
-                methods,
-                newCycles,
-                newRamp,
-                firstSparsity,
-                newRestart,
-                newLrRestart,
-                newMaskInterval,
-                newPretrain,
-                driftFraction,
-                pruningMode,
-                optimizer,
-                learningRate,
-                lrSchedule,
-                device,
-                curvePoints,
-                newLabel,
-                gmpRegrowth,
-                correlation);
+    /** Returns a builder with the defaults of {@code dataset}. */
+    public static Builder builder(DatasetKind dataset) {
+        return new Builder(dataset);
     }
 
-    /** Returns a copy whose GMP runs let pruned weights regrow, labelled {@code newLabel}. */
-    public ExperimentSettings withGmpRegrowth(String newLabel) {
-        return new ExperimentSettings(
-                dataset,
-                dataDir,
-                epochs,
-                streamSteps,
-                batchSize,
-                seeds,
-                sparsities,
-                methods,
-                cycles,
-                rampFraction,
-                firstSparsity,
-                restartSparsity,
-                lrRestart,
-                maskInterval,
-                pretrainFraction,
-                driftFraction,
-                pruningMode,
-                optimizer,
-                learningRate,
-                lrSchedule,
-                device,
-                curvePoints,
-                newLabel,
-                true,
-                correlation);
+    /** Returns a builder initialised with these settings. */
+    public Builder toBuilder() {
+        return new Builder(this);
     }
 
-    /** Returns a copy restricted to the given methods and sparsities. */
-    public ExperimentSettings restrictedTo(List<String> newMethods, List<Double> newSparsities) {
-        return new ExperimentSettings(
-                dataset,
-                dataDir,
-                epochs,
-                streamSteps,
-                batchSize,
-                seeds,
-                newSparsities,
-                newMethods,
-                cycles,
-                rampFraction,
-                firstSparsity,
-                restartSparsity,
-                lrRestart,
-                maskInterval,
-                pretrainFraction,
-                driftFraction,
-                pruningMode,
-                optimizer,
-                learningRate,
-                lrSchedule,
-                device,
-                curvePoints,
-                label,
-                gmpRegrowth,
-                correlation);
+    /**
+     * Builds settings; every value starts at the default of the dataset, which the command line's
+     * help repeats.
+     */
+    public static final class Builder {
+        private DatasetKind dataset;
+        private Path dataDir;
+        private int epochs;
+        private int streamSteps;
+        private int batchSize;
+        private List<Long> seeds;
+        private List<Double> sparsities;
+        private List<String> methods;
+        private int cycles;
+        private double rampFraction;
+        private double firstSparsity;
+        private double restartSparsity;
+        private boolean lrRestart;
+        private int maskInterval;
+        private double pretrainFraction;
+        private double driftFraction;
+        private String drift;
+        private PruningMode pruningMode;
+        private OptimizerConfig optimizer;
+        private Double learningRate;
+        private LearningRate.Kind lrSchedule;
+        private Scaling inputScaling;
+        private DeviceChoice device;
+        private int curvePoints;
+        private String label;
+        private double correlation;
+
+        private Builder(DatasetKind dataset) {
+            boolean images = dataset.isFashionMnist();
+            boolean stream = dataset != DatasetKind.FASHION_MNIST;
+            this.dataset = dataset;
+            this.epochs = 12;
+            this.streamSteps = 3000;
+            this.batchSize = 128;
+            this.seeds = images ? List.of(1L) : List.of(1L, 2L, 3L);
+            this.sparsities = images ? List.of(0.9, 0.95, 0.98, 0.99) : List.of(0.98);
+            this.methods = dataset == DatasetKind.FASHION_MNIST_DRIFT
+                    ? List.of("dense", "gmp", "gmp-regrowth", "cyclical")
+                    : List.of("dense", "gmp", "cyclical");
+            this.cycles = images ? 3 : 12;
+            this.rampFraction = images ? 0.7 : 0.75;
+            this.maskInterval = images ? 50 : 1;
+            this.driftFraction = dataset == DatasetKind.FASHION_MNIST_DRIFT ? 0.8 : 0.5;
+            this.drift = "shift";
+            this.pruningMode = PruningMode.global();
+            this.optimizer = images ? OptimizerConfig.sgd(0.9) : OptimizerConfig.adam();
+            // a stream has no end to anneal towards: drifting and synthetic streams train at a constant rate
+            this.lrSchedule = stream ? LearningRate.Kind.CONSTANT : LearningRate.Kind.COSINE;
+            this.inputScaling = images ? Scaling.STANDARDIZE : Scaling.NONE;
+            this.device = DeviceChoice.AUTO;
+            this.curvePoints = 30;
+            this.label = "";
+            this.correlation = 0.9;
+        }
+
+        private Builder(ExperimentSettings s) {
+            this.dataset = s.dataset;
+            this.dataDir = s.dataDir;
+            this.epochs = s.epochs;
+            this.streamSteps = s.streamSteps;
+            this.batchSize = s.batchSize;
+            this.seeds = s.seeds;
+            this.sparsities = s.sparsities;
+            this.methods = s.methods;
+            this.cycles = s.cycles;
+            this.rampFraction = s.rampFraction;
+            this.firstSparsity = s.firstSparsity;
+            this.restartSparsity = s.restartSparsity;
+            this.lrRestart = s.lrRestart;
+            this.maskInterval = s.maskInterval;
+            this.pretrainFraction = s.pretrainFraction;
+            this.driftFraction = s.driftFraction;
+            this.drift = s.drift;
+            this.pruningMode = s.pruningMode;
+            this.optimizer = s.optimizer;
+            this.learningRate = s.learningRate;
+            this.lrSchedule = s.lrSchedule;
+            this.inputScaling = s.inputScaling;
+            this.device = s.device;
+            this.curvePoints = s.curvePoints;
+            this.label = s.label;
+            this.correlation = s.correlation;
+        }
+
+        /** Changes settings in place: {@code b -> b.epochs(24).label("2x budget")}. */
+        public interface Change {
+            void apply(Builder b);
+        }
+
+        public Builder dataDir(Path v) {
+            dataDir = v;
+            return this;
+        }
+
+        public Builder epochs(int v) {
+            epochs = v;
+            return this;
+        }
+
+        public Builder steps(int v) {
+            streamSteps = v;
+            return this;
+        }
+
+        public Builder batchSize(int v) {
+            batchSize = v;
+            return this;
+        }
+
+        public Builder seeds(List<Long> v) {
+            seeds = List.copyOf(v);
+            return this;
+        }
+
+        public Builder sparsities(List<Double> v) {
+            sparsities = List.copyOf(v);
+            return this;
+        }
+
+        public Builder methods(List<String> v) {
+            methods = List.copyOf(v);
+            return this;
+        }
+
+        public Builder cycles(int v) {
+            cycles = v;
+            return this;
+        }
+
+        public Builder rampFraction(double v) {
+            rampFraction = v;
+            return this;
+        }
+
+        public Builder firstSparsity(double v) {
+            firstSparsity = v;
+            return this;
+        }
+
+        public Builder restartSparsity(double v) {
+            restartSparsity = v;
+            return this;
+        }
+
+        public Builder lrRestart(boolean v) {
+            lrRestart = v;
+            return this;
+        }
+
+        public Builder maskInterval(int v) {
+            maskInterval = v;
+            return this;
+        }
+
+        public Builder pretrainFraction(double v) {
+            pretrainFraction = v;
+            return this;
+        }
+
+        public Builder driftFraction(double v) {
+            driftFraction = v;
+            return this;
+        }
+
+        public Builder drift(String v) {
+            drift = v;
+            return this;
+        }
+
+        public Builder pruningMode(PruningMode v) {
+            pruningMode = v;
+            return this;
+        }
+
+        public Builder optimizer(OptimizerConfig v) {
+            optimizer = v;
+            return this;
+        }
+
+        public Builder learningRate(double v) {
+            learningRate = v;
+            return this;
+        }
+
+        public Builder lrSchedule(LearningRate.Kind v) {
+            lrSchedule = v;
+            return this;
+        }
+
+        public Builder inputScaling(Scaling v) {
+            inputScaling = v;
+            return this;
+        }
+
+        public Builder device(DeviceChoice v) {
+            device = v;
+            return this;
+        }
+
+        public Builder curvePoints(int v) {
+            curvePoints = v;
+            return this;
+        }
+
+        public Builder label(String v) {
+            label = v;
+            return this;
+        }
+
+        public Builder correlation(double v) {
+            correlation = v;
+            return this;
+        }
+
+        /** Validates and builds; the learning rate, unless set, is the default for the optimizer and data. */
+        public ExperimentSettings build() {
+            boolean adam = optimizer.kind() == OptimizerConfig.Kind.ADAM;
+            double lr = learningRate != null
+                    ? learningRate
+                    : dataset == DatasetKind.FASHION_MNIST
+                            ? (adam ? 0.001 : 0.05)
+                            : dataset == DatasetKind.FASHION_MNIST_DRIFT ? (adam ? 0.001 : 0.01) : adam ? 0.005 : 0.001;
+            return new ExperimentSettings(
+                    dataset,
+                    dataDir,
+                    epochs,
+                    streamSteps,
+                    batchSize,
+                    seeds,
+                    sparsities,
+                    methods,
+                    cycles,
+                    rampFraction,
+                    firstSparsity,
+                    restartSparsity,
+                    lrRestart,
+                    maskInterval,
+                    pretrainFraction,
+                    driftFraction,
+                    drift,
+                    pruningMode,
+                    optimizer,
+                    lr,
+                    lrSchedule,
+                    inputScaling,
+                    device,
+                    curvePoints,
+                    label,
+                    correlation);
+        }
     }
 }

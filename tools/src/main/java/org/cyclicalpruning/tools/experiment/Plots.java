@@ -6,10 +6,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
+import org.jfree.chart.plot.ValueMarker;
 import org.jfree.chart.plot.XYPlot;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
 import org.jfree.data.xy.XYSeries;
@@ -22,6 +25,11 @@ import org.jfree.data.xy.XYSeriesCollection;
  * <p>JFreeChart renders headless (no display needed), which suits CI and servers.
  */
 public final class Plots {
+    private static final Color[] PALETTE = {
+        new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd),
+        new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf)
+    };
+
     private Plots() {}
 
     /**
@@ -53,10 +61,63 @@ public final class Plots {
             quality.addSeries(q);
         }
         CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("training step"));
+        XYPlot bottom = panel(quality, qualityLabel);
+        bottom.getRenderer().setDefaultSeriesVisibleInLegend(false);
         plot.add(panel(sparsity, "mask sparsity"), 1);
-        plot.add(panel(quality, qualityLabel), 1);
+        plot.add(bottom, 1);
         JFreeChart chart =
                 new JFreeChart("Sparsity and quality against steps", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        if (file.getParent() != null) {
+            Files.createDirectories(file.getParent());
+        }
+        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1100, 800);
+    }
+
+    /**
+     * Writes the plot of a stream's snapshots: each model's sparsity and prequential accuracy
+     * against event time, with the drift marked.
+     *
+     * @param snapshots per model, in version order
+     * @param start the stream's first event time (epoch ms), time 0 of the plot
+     * @param driftTime when the data changed (epoch ms), {@link Long#MAX_VALUE} for never
+     * @param file the PNG to write
+     * @throws IOException if the file cannot be written
+     */
+    public static void writeSnapshots(
+            Map<String, List<SparseModelSnapshot>> snapshots, long start, long driftTime, Path file)
+            throws IOException {
+        System.setProperty("java.awt.headless", "true");
+        XYSeriesCollection sparsity = new XYSeriesCollection();
+        XYSeriesCollection accuracy = new XYSeriesCollection();
+        snapshots.forEach((model, list) -> {
+            XYSeries s = new XYSeries(model, false, true);
+            XYSeries a = new XYSeries(model, false, true);
+            for (SparseModelSnapshot snapshot : list) {
+                double seconds = (snapshot.getEventTime() - start) / 1000.0;
+                s.add(seconds, snapshot.getSparsity());
+                if (snapshot.getAccuracy() != null) {
+                    a.add(seconds, snapshot.getAccuracy());
+                }
+            }
+            sparsity.addSeries(s);
+            accuracy.addSeries(a);
+        });
+        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("event time (s)"));
+        XYPlot top = panel(sparsity, "sparsity");
+        XYPlot bottom = panel(accuracy, "prequential accuracy");
+        if (driftTime != Long.MAX_VALUE) {
+            for (XYPlot p : List.of(top, bottom)) {
+                ValueMarker marker = new ValueMarker((driftTime - start) / 1000.0, Color.GRAY, new BasicStroke(1f));
+                marker.setLabel("drift");
+                p.addDomainMarker(marker);
+            }
+        }
+        bottom.getRenderer().setDefaultSeriesVisibleInLegend(false);
+        plot.add(top, 1);
+        plot.add(bottom, 1);
+        JFreeChart chart = new JFreeChart(
+                "Snapshots: sparsity and prequential accuracy", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
         chart.setBackgroundPaint(Color.WHITE);
         if (file.getParent() != null) {
             Files.createDirectories(file.getParent());
@@ -70,6 +131,8 @@ public final class Plots {
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
         for (int i = 0; i < data.getSeriesCount(); i++) {
             renderer.setSeriesStroke(i, new BasicStroke(1.6f));
+            // the same colour for a run in every panel: combined plots otherwise share one palette
+            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
         }
         XYPlot plot = new XYPlot(data, null, axis, renderer);
         plot.setBackgroundPaint(Color.WHITE);

@@ -65,11 +65,12 @@ public final class Reports {
         }
     }
 
-    /** Prints an aligned table, mean ± sd over seeds. */
+    /** Prints an aligned table, mean ± sd over seeds; after a drift, with pre-drift accuracy and recovery. */
     public static void printTable(List<RunResult> runs, PrintStream out) {
+        boolean drift = runs.stream().anyMatch(r -> !Double.isNaN(r.preDriftAccuracy()));
         out.printf(
                 Locale.ROOT,
-                "%-28s %7s %9s %16s %18s %16s %10s %9s%n",
+                "%-28s %7s %9s %16s %18s %16s %10s %9s" + (drift ? " %16s %9s" : "") + "%n",
                 "method",
                 "target",
                 "achieved",
@@ -77,12 +78,14 @@ public final class Reports {
                 "test MSE",
                 "support recall",
                 "recovered",
-                "samples/s");
+                "samples/s",
+                "pre-drift acc",
+                "back in");
         for (List<RunResult> g : groups(runs).values()) {
             RunResult first = g.get(0);
             out.printf(
                     Locale.ROOT,
-                    "%-28s %7.3f %9.4f %16s %18s %16s %10.0f %9.0f%n",
+                    "%-28s %7.3f %9.4f %16s %18s %16s %10.0f %9.0f" + (drift ? " %16s %9s" : "") + "%n",
                     first.method(),
                     first.targetSparsity(),
                     mean(g, RunResult::achievedSparsity),
@@ -90,7 +93,9 @@ public final class Reports {
                     pm(g, RunResult::testMse, "%.5f"),
                     pm(g, RunResult::supportRecall, "%.3f"),
                     mean(g, r -> r.recoveredWeights()),
-                    mean(g, RunResult::samplesPerSecond));
+                    mean(g, RunResult::samplesPerSecond),
+                    pm(g, RunResult::preDriftAccuracy, "%.4f"),
+                    recovery(g));
         }
         if (runs.stream().map(RunResult::seed).distinct().count() > 1) {
             out.printf(
@@ -98,6 +103,15 @@ public final class Reports {
                     "(mean ± sd over %d seeds)%n",
                     runs.stream().map(RunResult::seed).distinct().count());
         }
+    }
+
+    /** Cycle ends after the drift until back within a point, per seed: "1 1 2", "-" where never. */
+    private static String recovery(List<RunResult> g) {
+        return String.join(
+                " ",
+                g.stream()
+                        .map(r -> r.recoveryCycles() < 0 ? "-" : Integer.toString(r.recoveryCycles()))
+                        .toList());
     }
 
     static double mean(List<RunResult> g, ToDoubleFunction<RunResult> f) {

@@ -14,6 +14,10 @@ import java.util.List;
  * @param supportRecall fraction of the teacher's support kept (NaN without a teacher)
  * @param recoveredWeights weights in the final mask that had been pruned at some point
  * @param samplesPerSecond training throughput, evaluation excluded
+ * @param preDriftAccuracy accuracy just before the data drifted, on the data of then (NaN without
+ *     a drift or for regression)
+ * @param recoveryCycles cycle ends after the drift until the accuracy on the drifted data came back
+ *     within one point of {@code preDriftAccuracy}; -1 if it did not within the budget
  * @param curve figures measured along the run, for plots
  */
 public record RunResult(
@@ -26,6 +30,8 @@ public record RunResult(
         double supportRecall,
         long recoveredWeights,
         double samplesPerSecond,
+        double preDriftAccuracy,
+        int recoveryCycles,
         List<CurvePoint> curve) {
 
     /**

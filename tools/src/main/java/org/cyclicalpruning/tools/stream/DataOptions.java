@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Optional;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.data.ImageDrift;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import picocli.CommandLine.Option;
 
@@ -18,7 +19,8 @@ public final class DataOptions {
     @Option(
             names = "--dataset",
             defaultValue = "synthetic",
-            description = "fashion-mnist, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
+            description =
+                    "fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
     public String dataset;
 
     @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
@@ -53,10 +55,16 @@ public final class DataOptions {
 
     @Option(
             names = "--drift-at",
-            defaultValue = "0.5",
+            description = "Drifting data: the share of the batches after which the data change (default: 0.8 for"
+                    + " fashion-mnist-drift, 0.5 for synthetic-drift).")
+    public Double driftAt;
+
+    @Option(
+            names = "--drift",
+            defaultValue = "shift",
             description =
-                    "synthetic-drift: the fraction of the batches after which the support moves (default: ${DEFAULT-VALUE}).")
-    public double driftAt;
+                    "fashion-mnist-drift: shift (6 pixels right and down), shift(N) or permute (default: ${DEFAULT-VALUE}).")
+    public String drift;
 
     @Option(
             names = "--features",
@@ -83,20 +91,40 @@ public final class DataOptions {
         data.dimension = dimension;
         data.support = 10;
         data.correlation = 0.5;
-        data.driftAt = 0.5;
+        data.drift = "shift";
         data.features = "auto";
         return data;
     }
 
     public boolean isFashionMnist() {
-        return dataset.equals("fashion-mnist");
+        return dataset.startsWith("fashion-mnist");
+    }
+
+    /** Returns the share of the batches after which the data change. */
+    public double driftFraction() {
+        return driftAt != null ? driftAt : dataset.equals("fashion-mnist-drift") ? 0.8 : 0.5;
+    }
+
+    /** Returns the index of the first drifted batch, if the data drift. */
+    public Optional<Long> driftBatch() {
+        return dataset.endsWith("-drift")
+                ? Optional.of((long) Math.floor(driftFraction() * batches))
+                : Optional.empty();
+    }
+
+    /** Returns how Fashion-MNIST's images change at the drift; empty for other data. */
+    public Optional<ImageDrift> imageDrift() {
+        return dataset.equals("fashion-mnist-drift")
+                ? Optional.of(ImageDrift.parse(drift, FashionMnist.SIDE))
+                : Optional.empty();
     }
 
     public void validate() {
-        if (!dataset.matches("fashion-mnist|synthetic|synthetic-drift")) {
-            throw new IllegalArgumentException(
-                    "--dataset must be fashion-mnist, synthetic or synthetic-drift, got '" + dataset + "'");
+        if (!dataset.matches("fashion-mnist|fashion-mnist-drift|synthetic|synthetic-drift")) {
+            throw new IllegalArgumentException("--dataset must be fashion-mnist, fashion-mnist-drift, synthetic or"
+                    + " synthetic-drift, got '" + dataset + "'");
         }
+        imageDrift(); // names a bad --drift before anything is produced
         if (batchSize < 1 || batches < 1) {
             throw new IllegalArgumentException("--batch-size and --batches must be positive");
         }
@@ -107,7 +135,7 @@ public final class DataOptions {
             throw new IllegalArgumentException("--features uint8 needs byte-valued data such as fashion-mnist; "
                     + dataset + " features are real numbers");
         }
-        if (!(driftAt > 0 && driftAt < 1)) {
+        if (!(driftFraction() > 0 && driftFraction() < 1)) {
             throw new IllegalArgumentException("--drift-at must be in (0, 1), got " + driftAt);
         }
     }
@@ -140,7 +168,7 @@ public final class DataOptions {
                 .withCorrelation(correlation)
                 .withSeed(seed);
         if (dataset.equals("synthetic-drift")) {
-            c = c.withDriftAtSample((long) Math.floor(driftAt * batches) * batchSize);
+            c = c.withDriftAtSample(driftBatch().orElseThrow() * batchSize);
         }
         return Optional.of(new SparseTeacher(c));
     }
@@ -149,7 +177,26 @@ public final class DataOptions {
     public Iterator<Batch> stream() {
         validate();
         if (isFashionMnist()) {
-            return FashionMnist.train(fashionDir()).batches(batchSize, seed, true);
+            Iterator<Batch> images = FashionMnist.train(fashionDir()).batches(batchSize, seed, true);
+            Optional<ImageDrift> change = imageDrift();
+            if (change.isEmpty()) {
+                return images;
+            }
+            long driftBatch = driftBatch().orElseThrow();
+            return new Iterator<>() {
+                long i;
+
+                @Override
+                public boolean hasNext() {
+                    return images.hasNext();
+                }
+
+                @Override
+                public Batch next() {
+                    Batch b = images.next();
+                    return i++ >= driftBatch ? change.get().apply(b) : b;
+                }
+            };
         }
         SparseTeacher teacher = teacher().orElseThrow();
         return new Iterator<>() {
@@ -170,7 +217,11 @@ public final class DataOptions {
     public String describe() {
         if (isFashionMnist()) {
             return "Fashion-MNIST (" + fashionDir() + "), batches of " + batchSize + ", "
-                    + (uint8Divisor().isEmpty() ? "float32" : "uint8") + " features";
+                    + (uint8Divisor().isEmpty() ? "float32" : "uint8") + " features"
+                    + imageDrift()
+                            .map(d -> ", images " + d + " from batch "
+                                    + driftBatch().orElseThrow())
+                            .orElse("");
         }
         return String.format(
                 Locale.ROOT,
@@ -180,10 +231,7 @@ public final class DataOptions {
                 support,
                 correlation,
                 seed,
-                dataset.equals("synthetic-drift")
-                        ? String.format(
-                                Locale.ROOT, ", support moves after batch %d", (long) Math.floor(driftAt * batches))
-                        : "",
+                driftBatch().map(b -> ", support moves after batch " + b).orElse(""),
                 batchSize);
     }
 }

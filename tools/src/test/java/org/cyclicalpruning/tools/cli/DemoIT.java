@@ -37,8 +37,9 @@ class DemoIT {
                 demo.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
         assertThat(snapshotLines).hasSize(12);
         assertThat(demo)
-                .containsPattern("cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*support recall 1\\.00");
-        assertThat(demo).containsPattern("gmp +6 snapshots, 600 steps, .*support recall 0\\.00");
+                .containsPattern(
+                        "cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*after loss [0-9.]+, recall 1\\.00");
+        assertThat(demo).containsPattern("gmp +6 snapshots, 600 steps, .*after loss [0-9.]+, recall 0\\.00");
         assertThat(demo).contains("dead letter: NOT_AVRO");
 
         String inspect = run(
@@ -46,7 +47,7 @@ class DemoIT {
                 "--dir",
                 dir.toString(),
                 "--describe",
-                "--recall",
+                "--quality",
                 "--dataset",
                 "synthetic-drift",
                 "--batches",

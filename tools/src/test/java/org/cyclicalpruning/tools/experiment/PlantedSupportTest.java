@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
-import org.cyclicalpruning.modelops.mask.PruningMode;
-import org.cyclicalpruning.modelops.optim.LearningRate;
-import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.tools.experiment.ExperimentSettings.DatasetKind;
 import org.junit.jupiter.api.Test;
@@ -43,32 +40,14 @@ class PlantedSupportTest {
         assertThat(cyclical.recoveredWeights()).isPositive();
     }
 
+    /** The command line's defaults for synthetic streams, on one seed and the CPU. */
     private static ExperimentSettings settings(DatasetKind kind) {
-        return new ExperimentSettings(
-                kind,
-                Path.of("."),
-                1,
-                3000,
-                128,
-                List.of(1L),
-                List.of(0.98),
-                List.of("gmp", "cyclical"),
-                12,
-                0.75,
-                0,
-                0,
-                false,
-                1,
-                0,
-                0.5,
-                PruningMode.global(),
-                OptimizerConfig.adam(),
-                0.005,
-                LearningRate.Kind.CONSTANT,
-                DeviceChoice.CPU,
-                5,
-                "",
-                false,
-                0.9);
+        return ExperimentSettings.builder(kind)
+                .dataDir(Path.of("."))
+                .seeds(List.of(1L))
+                .methods(List.of("gmp", "cyclical"))
+                .device(DeviceChoice.CPU)
+                .curvePoints(5)
+                .build();
     }
 }
