@@ -13,6 +13,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
+import org.cyclicalpruning.modelops.model.InputScaling;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
@@ -117,6 +118,9 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
     boolean skipSnapshots;
+
+    @Option(names = "--skip-input-scaling", description = "Leave out the cost of standardising the inputs.")
+    boolean skipInputScaling;
 
     @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
     boolean skipManyModels;
@@ -267,6 +271,35 @@ public final class BenchCommand implements Callable<Integer> {
                 md.append(row).append('\n');
             }
             figures.put("pruning_overhead_by_parameters", bySize);
+        }
+        if (!skipInputScaling) {
+            // the same steps with features as they are, standardised with given statistics, and
+            // standardised with a running estimate: what input scaling costs per step
+            Map<String, TrainingConfig> scaled = new LinkedHashMap<>();
+            TrainingConfig plain = config(spec, SparsitySchedule.constant(0.0), Integer.MAX_VALUE);
+            scaled.put("a: as they are", plain);
+            scaled.put(
+                    "b: standardised",
+                    plain.toBuilder()
+                            .optInputScaling(InputScaling.standardize(0.2860f, 0.3530f))
+                            .build());
+            scaled.put(
+                    "c: standardised online",
+                    plain.toBuilder().optInputScaling(InputScaling.online()).build());
+            Map<String, Long> t = compare(spec, scaled, rounds, roundSteps);
+            double none = t.get("a: as they are");
+            double given = t.get("b: standardised") / none - 1;
+            double online = t.get("c: standardised online") / none - 1;
+            figures.put("input_scaling_overhead", given);
+            figures.put("input_scaling_overhead_online", online);
+            String row = String.format(
+                    Locale.ROOT,
+                    "| input scaling | ms/step as they are %.3f | standardised %+.1f%% | online %+.1f%% |",
+                    none / 1e6 / ((long) rounds * roundSteps),
+                    100 * given,
+                    100 * online);
+            System.out.println(row);
+            md.append("\n").append(row).append('\n');
         }
         if (!skipSnapshots) {
             Map<String, Object> snapshots = SnapshotBench.run(quick ? 5 : 20);
