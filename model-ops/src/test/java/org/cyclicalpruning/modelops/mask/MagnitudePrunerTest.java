@@ -193,7 +193,8 @@ class MagnitudePrunerTest {
         assertThat(PruningMode.parse("per-layer")).isEqualTo(PruningMode.perLayer());
         assertThat(PruningMode.parse("2:4")).isEqualTo(PruningMode.nOfM(2, 4));
         assertThatThrownBy(() -> PruningMode.parse("4:2")).hasMessageContaining("1 <= N < M");
-        assertThatThrownBy(() -> PruningMode.parse("rows")).hasMessageContaining("global, per-layer or N:M");
+        assertThatThrownBy(() -> PruningMode.parse("rows"))
+                .hasMessageContaining("global, per-layer, erk, first-denser or N:M");
     }
 
     // ------------- helpers --------------
