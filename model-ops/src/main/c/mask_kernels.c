@@ -52,68 +52,70 @@ static scan_result scan_portable(const float *w, int64_t from, int64_t n, int32_
 }
 
 #ifdef HAVE_X86
+/*
+ * The vector versions of scan share their loop: CHUNK classifies the LANES keys at w + i, then the
+ * portable loop takes the tail.
+ */
+#define DEFINE_SCAN(name, isa, LANES, CHUNK)                                                              \
+    __attribute__((target(isa))) static scan_result name(const float *w, int64_t n, int32_t lo, int32_t hi, \
+                                                         int32_t *window, int64_t capacity) {             \
+        scan_result r = {0, 0};                                                                          \
+        int64_t i = 0;                                                                                   \
+        for (; i + (LANES) <= n; i += (LANES)) {                                                         \
+            CHUNK(w + i, lo, hi, window, capacity, &r);                                                  \
+        }                                                                                                \
+        return scan_portable(w, i, n, lo, hi, window, capacity, r);                                      \
+    }
+
 __attribute__((target("avx512f,popcnt")))
-static scan_result scan_avx512(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window,
-                               int64_t capacity) {
-    const __m512i abs_mask = _mm512_set1_epi32(ABS_MASK);
-    const __m512i vhi = _mm512_set1_epi32(hi);
-    const __m512i vlo = _mm512_set1_epi32(lo);
-    scan_result r = {0, 0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m512i k = _mm512_and_si512(_mm512_loadu_si512((const void *) (w + i)), abs_mask);
-        __mmask16 lt = _mm512_cmplt_epi32_mask(k, vlo);
-        __mmask16 le = _mm512_cmple_epi32_mask(k, vhi);
-        r.below += __builtin_popcount((unsigned) lt);
-        __mmask16 in = le & ~lt;
-        if (in) {
-            /* the bracket holds a few hundred keys in steady state: this branch is rarely taken */
-            int count = __builtin_popcount((unsigned) in);
-            if (r.gathered + 16 <= capacity) {
-                _mm512_mask_compressstoreu_epi32(window + r.gathered, in, k);
-            } else {
-                int32_t lanes[16];
-                _mm512_storeu_si512((void *) lanes, k);
-                for (unsigned m = in; m; m &= m - 1) {
-                    int64_t at = r.gathered + (count - __builtin_popcount(m));
-                    if (at < capacity) {
-                        window[at] = lanes[__builtin_ctz(m)];
-                    }
+static inline void scan_chunk_avx512(const float *w, int32_t lo, int32_t hi, int32_t *window, int64_t capacity,
+                                     scan_result *r) {
+    __m512i k = _mm512_and_si512(_mm512_loadu_si512((const void *) w), _mm512_set1_epi32(ABS_MASK));
+    __mmask16 lt = _mm512_cmplt_epi32_mask(k, _mm512_set1_epi32(lo));
+    __mmask16 le = _mm512_cmple_epi32_mask(k, _mm512_set1_epi32(hi));
+    r->below += __builtin_popcount((unsigned) lt);
+    __mmask16 in = le & ~lt;
+    if (in) {
+        /* the bracket holds a few hundred keys in steady state: this branch is rarely taken */
+        int count = __builtin_popcount((unsigned) in);
+        if (r->gathered + 16 <= capacity) {
+            _mm512_mask_compressstoreu_epi32(window + r->gathered, in, k);
+        } else {
+            int32_t lanes[16];
+            _mm512_storeu_si512((void *) lanes, k);
+            for (unsigned m = in; m; m &= m - 1) {
+                int64_t at = r->gathered + (count - __builtin_popcount(m));
+                if (at < capacity) {
+                    window[at] = lanes[__builtin_ctz(m)];
                 }
             }
-            r.gathered += count;
         }
+        r->gathered += count;
     }
-    return scan_portable(w, i, n, lo, hi, window, capacity, r);
 }
 
 __attribute__((target("avx2,popcnt")))
-static scan_result scan_avx2(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window,
-                             int64_t capacity) {
-    const __m256i abs_mask = _mm256_set1_epi32(ABS_MASK);
-    const __m256i vhi = _mm256_set1_epi32(hi);
-    const __m256i vlo = _mm256_set1_epi32(lo);
-    scan_result r = {0, 0};
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256i k = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) (w + i)), abs_mask);
-        unsigned lt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(vlo, k)));
-        unsigned gt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, vhi)));
-        r.below += __builtin_popcount(lt);
-        unsigned in = ~(lt | gt) & 0xffu;
-        if (in) {
-            int32_t lanes[8];
-            _mm256_storeu_si256((__m256i *) lanes, k);
-            for (; in; in &= in - 1) {
-                if (r.gathered < capacity) {
-                    window[r.gathered] = lanes[__builtin_ctz(in)];
-                }
-                r.gathered++;
+static inline void scan_chunk_avx2(const float *w, int32_t lo, int32_t hi, int32_t *window, int64_t capacity,
+                                   scan_result *r) {
+    __m256i k = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) w), _mm256_set1_epi32(ABS_MASK));
+    unsigned lt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(_mm256_set1_epi32(lo), k)));
+    unsigned gt = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, _mm256_set1_epi32(hi))));
+    r->below += __builtin_popcount(lt);
+    unsigned in = ~(lt | gt) & 0xffu;
+    if (in) {
+        int32_t lanes[8];
+        _mm256_storeu_si256((__m256i *) lanes, k);
+        for (; in; in &= in - 1) {
+            if (r->gathered < capacity) {
+                window[r->gathered] = lanes[__builtin_ctz(in)];
             }
+            r->gathered++;
         }
     }
-    return scan_portable(w, i, n, lo, hi, window, capacity, r);
 }
+
+DEFINE_SCAN(scan_avx512, "avx512f,popcnt", 16, scan_chunk_avx512)
+DEFINE_SCAN(scan_avx2, "avx2,popcnt", 8, scan_chunk_avx2)
 #endif
 
 static scan_result scan(const float *w, int64_t n, int32_t lo, int32_t hi, int32_t *window, int64_t capacity) {
@@ -186,75 +188,90 @@ static int64_t project_portable(float *w, float *s0, float *s1, int64_t from_wor
 }
 
 #ifdef HAVE_X86
+/*
+ * The vector versions of project share their loop over the full 64-weight words: WORD projects the
+ * word at base and returns its kept bits; the portable loop takes the last, partial word.
+ */
+#define DEFINE_PROJECT(name, isa, WORD)                                                                  \
+    __attribute__((target(isa))) static int64_t name(float *w, float *s0, float *s1, int64_t n,          \
+                                                     int32_t threshold, int64_t ties, uint64_t *kept) {   \
+        int64_t full = n >> 6;                                                                           \
+        for (int64_t wd = 0; wd < full; wd++) {                                                          \
+            kept[wd] = WORD(w, s0, s1, wd << 6, threshold, &ties);                                       \
+        }                                                                                                \
+        return project_portable(w, s0, s1, full, n, threshold, ties, kept);                              \
+    }
+
+/* These zero the lanes of a (which may be absent) at off that are not kept. */
+__attribute__((target("avx512f")))
+static inline void keep_lanes_avx512(float *a, int64_t off, __mmask16 keep) {
+    if (a) {
+        _mm512_storeu_ps(a + off, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(a + off)));
+    }
+}
+
+/* m: all ones in the lanes kept */
+__attribute__((target("avx2")))
+static inline void keep_lanes_avx2(float *a, int64_t off, __m256 m) {
+    if (a) {
+        _mm256_storeu_ps(a + off, _mm256_and_ps(m, _mm256_loadu_ps(a + off)));
+    }
+}
+
 __attribute__((target("avx512f,popcnt")))
-static int64_t project_avx512(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties,
-                              uint64_t *kept) {
+static inline uint64_t project_word_avx512(float *w, float *s0, float *s1, int64_t base, int32_t threshold,
+                                           int64_t *ties) {
     const __m512i abs_mask = _mm512_set1_epi32(ABS_MASK);
     const __m512i vt = _mm512_set1_epi32(threshold);
-    int64_t full = n >> 6;
-    for (int64_t wd = 0; wd < full; wd++) {
-        uint64_t bits = 0;
-        for (int j = 0; j < 4; j++) {
-            int64_t off = (wd << 6) + (j << 4);
-            __m512 v = _mm512_loadu_ps(w + off);
-            __m512i k = _mm512_and_si512(_mm512_castps_si512(v), abs_mask);
-            __mmask16 keep = _mm512_cmpgt_epi32_mask(k, vt);
-            __mmask16 eq = _mm512_cmpeq_epi32_mask(k, vt);
-            if (eq) {
-                keep |= (__mmask16) keep_ties(eq, &ties);
-            }
-            bits |= (uint64_t) keep << (j << 4);
-            if (keep != 0xffff) {
-                _mm512_storeu_ps(w + off, _mm512_maskz_mov_ps(keep, v));
-                if (s0) {
-                    _mm512_storeu_ps(s0 + off, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(s0 + off)));
-                }
-                if (s1) {
-                    _mm512_storeu_ps(s1 + off, _mm512_maskz_mov_ps(keep, _mm512_loadu_ps(s1 + off)));
-                }
-            }
+    uint64_t bits = 0;
+    for (int j = 0; j < 4; j++) {
+        int64_t off = base + (j << 4);
+        __m512i k = _mm512_and_si512(_mm512_castps_si512(_mm512_loadu_ps(w + off)), abs_mask);
+        __mmask16 keep = _mm512_cmpgt_epi32_mask(k, vt);
+        __mmask16 eq = _mm512_cmpeq_epi32_mask(k, vt);
+        if (eq) {
+            keep |= (__mmask16) keep_ties(eq, ties);
         }
-        kept[wd] = bits;
+        bits |= (uint64_t) keep << (j << 4);
+        if (keep != 0xffff) {
+            keep_lanes_avx512(w, off, keep);
+            keep_lanes_avx512(s0, off, keep);
+            keep_lanes_avx512(s1, off, keep);
+        }
     }
-    return project_portable(w, s0, s1, full, n, threshold, ties, kept);
+    return bits;
 }
 
 __attribute__((target("avx2,popcnt")))
-static int64_t project_avx2(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties,
-                            uint64_t *kept) {
+static inline uint64_t project_word_avx2(float *w, float *s0, float *s1, int64_t base, int32_t threshold,
+                                         int64_t *ties) {
     const __m256i abs_mask = _mm256_set1_epi32(ABS_MASK);
     const __m256i vt = _mm256_set1_epi32(threshold);
     const __m256i lanes = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
-    int64_t full = n >> 6;
-    for (int64_t wd = 0; wd < full; wd++) {
-        uint64_t bits = 0;
-        for (int j = 0; j < 8; j++) {
-            int64_t off = (wd << 6) + (j << 3);
-            __m256 v = _mm256_loadu_ps(w + off);
-            __m256i k = _mm256_and_si256(_mm256_castps_si256(v), abs_mask);
-            unsigned keep = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, vt)));
-            unsigned eq = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(k, vt)));
-            if (eq) {
-                keep |= keep_ties(eq, &ties);
-            }
-            bits |= (uint64_t) keep << (j << 3);
-            if (keep != 0xffu) {
-                /* lane i of the blend mask is all ones when bit i of keep is set */
-                __m256 m = _mm256_castsi256_ps(
-                        _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int) keep), lanes), lanes));
-                _mm256_storeu_ps(w + off, _mm256_and_ps(m, v));
-                if (s0) {
-                    _mm256_storeu_ps(s0 + off, _mm256_and_ps(m, _mm256_loadu_ps(s0 + off)));
-                }
-                if (s1) {
-                    _mm256_storeu_ps(s1 + off, _mm256_and_ps(m, _mm256_loadu_ps(s1 + off)));
-                }
-            }
+    uint64_t bits = 0;
+    for (int j = 0; j < 8; j++) {
+        int64_t off = base + (j << 3);
+        __m256i k = _mm256_and_si256(_mm256_castps_si256(_mm256_loadu_ps(w + off)), abs_mask);
+        unsigned keep = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(k, vt)));
+        unsigned eq = (unsigned) _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpeq_epi32(k, vt)));
+        if (eq) {
+            keep |= keep_ties(eq, ties);
         }
-        kept[wd] = bits;
+        bits |= (uint64_t) keep << (j << 3);
+        if (keep != 0xffu) {
+            /* lane i of the blend mask is all ones when bit i of keep is set */
+            __m256 m = _mm256_castsi256_ps(
+                    _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int) keep), lanes), lanes));
+            keep_lanes_avx2(w, off, m);
+            keep_lanes_avx2(s0, off, m);
+            keep_lanes_avx2(s1, off, m);
+        }
     }
-    return project_portable(w, s0, s1, full, n, threshold, ties, kept);
+    return bits;
 }
+
+DEFINE_PROJECT(project_avx512, "avx512f,popcnt", project_word_avx512)
+DEFINE_PROJECT(project_avx2, "avx2,popcnt", project_word_avx2)
 #endif
 
 static int64_t project(float *w, float *s0, float *s1, int64_t n, int32_t threshold, int64_t ties, uint64_t *kept) {

@@ -27,13 +27,18 @@ public final class Topics {
      * @return the producer
      */
     public static KafkaProducer<String, byte[]> producer(String bootstrapServers, Map<String, String> extra) {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("key.serializer", StringSerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("linger.ms", "5");
-        p.put("enable.idempotence", "true");
+        Properties p = client(
+                bootstrapServers,
+                extra,
+                Map.of(
+                        "key.serializer",
+                        StringSerializer.class.getName(),
+                        "value.serializer",
+                        ByteArraySerializer.class.getName(),
+                        "linger.ms",
+                        "5",
+                        "enable.idempotence",
+                        "true"));
         // a batch of a few thousand rows is megabytes: Kafka's 1 MB default would refuse it
         p.putIfAbsent("max.request.size", String.valueOf(64 << 20));
         return new KafkaProducer<>(p);
@@ -47,15 +52,15 @@ public final class Topics {
      * @return the consumer, not yet subscribed
      */
     public static KafkaConsumer<byte[], byte[]> committedReader(String bootstrapServers, Map<String, String> extra) {
-        Properties p = new Properties();
-        p.putAll(extra);
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("isolation.level", "read_committed");
-        p.put("auto.offset.reset", "earliest");
-        p.put("enable.auto.commit", "false");
-        return new KafkaConsumer<>(p);
+        return new KafkaConsumer<>(client(
+                bootstrapServers,
+                extra,
+                Map.of(
+                        "key.deserializer", ByteArrayDeserializer.class.getName(),
+                        "value.deserializer", ByteArrayDeserializer.class.getName(),
+                        "isolation.level", "read_committed",
+                        "auto.offset.reset", "earliest",
+                        "enable.auto.commit", "false")));
     }
 
     /**
@@ -72,10 +77,7 @@ public final class Topics {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers, Map.of())) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(pi -> partitions.add(new TopicPartition(topic, pi.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+            List<TopicPartition> partitions = fromBeginning(consumer, topic);
             while (!done.test(out) && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(out::add);
             }
@@ -95,10 +97,7 @@ public final class Topics {
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<byte[], byte[]> consumer = committedReader(bootstrapServers, extra)) {
-            List<TopicPartition> partitions = new ArrayList<>();
-            consumer.partitionsFor(topic).forEach(pi -> partitions.add(new TopicPartition(topic, pi.partition())));
-            consumer.assign(partitions);
-            consumer.seekToBeginning(partitions);
+            List<TopicPartition> partitions = fromBeginning(consumer, topic);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             while (System.nanoTime() < deadline
                     && partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
@@ -115,5 +114,23 @@ public final class Topics {
         } catch (Exception e) {
             throw new IllegalStateException("cannot write to topic " + topic + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The extra properties (security settings), the brokers, and the client's own settings over them. */
+    private static Properties client(String bootstrapServers, Map<String, String> extra, Map<String, String> own) {
+        Properties p = new Properties();
+        p.putAll(extra);
+        p.put("bootstrap.servers", bootstrapServers);
+        p.putAll(own);
+        return p;
+    }
+
+    /** Assigns the consumer every partition of the topic, each at its beginning; returns them. */
+    private static List<TopicPartition> fromBeginning(KafkaConsumer<byte[], byte[]> consumer, String topic) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        consumer.partitionsFor(topic).forEach(pi -> partitions.add(new TopicPartition(topic, pi.partition())));
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
+        return partitions;
     }
 }

@@ -89,11 +89,6 @@ public final class Dataset {
         return d;
     }
 
-    /** The dataset's name, for logs and reports. */
-    public String name() {
-        return name;
-    }
-
     /** Number of rows (samples). */
     public int rows() {
         return rows;
@@ -104,14 +99,14 @@ public final class Dataset {
         return dim;
     }
 
-    /** Number of classes; 0 for regression. */
-    public int classes() {
-        return classes;
-    }
-
     /** True when rows carry class labels, false when they carry regression targets. */
     public boolean isClassification() {
         return labels != null;
+    }
+
+    /** Number of classes; 0 for regression. */
+    public int classes() {
+        return classes;
     }
 
     /**
@@ -230,6 +225,11 @@ public final class Dataset {
             throw new IndexOutOfBoundsException(
                     String.format("row must be in [0, rows = %s) for dataset %s, got %s", rows, name, row));
         }
+    }
+
+    /** The dataset's name, for logs and reports. */
+    public String name() {
+        return name;
     }
 
     @Override

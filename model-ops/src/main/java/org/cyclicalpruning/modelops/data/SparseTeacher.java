@@ -133,6 +133,11 @@ public final class SparseTeacher {
             return new Config(dimension, supportSize, correlation, noise, value, driftAtSample, task);
         }
 
+        /** True when a second teacher takes over at {@link #driftAtSample()}. */
+        public boolean hasDrift() {
+            return driftAtSample >= 0;
+        }
+
         /** Copy with another drift point; negative for no drift. */
         public Config withDriftAtSample(long value) {
             return new Config(dimension, supportSize, correlation, noise, seed, value, task);
@@ -141,11 +146,6 @@ public final class SparseTeacher {
         /** Copy with another task. */
         public Config withTask(Task value) {
             return new Config(dimension, supportSize, correlation, noise, seed, driftAtSample, value);
-        }
-
-        /** True when a second teacher takes over at {@link #driftAtSample()}. */
-        public boolean hasDrift() {
-            return driftAtSample >= 0;
         }
     }
 

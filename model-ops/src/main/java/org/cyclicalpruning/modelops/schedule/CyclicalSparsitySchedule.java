@@ -2,10 +2,8 @@ package org.cyclicalpruning.modelops.schedule;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import static org.cyclicalpruning.modelops.util.Checks.checkSparsity;
-import static org.cyclicalpruning.modelops.util.Checks.checkState;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Cyclical pruning of Srinivas et al. 2022, "Cyclical Pruning for Sparse Neural Networks"
@@ -27,42 +25,32 @@ import java.util.Objects;
  *
  * <p>With {@link #UNBOUNDED} cycles the schedule never ends: continuous online pruning, yielding a
  * freshly pruned model at {@link #cycleEnd(long)} of every period.
+ *
+ * @param clock what a tick is
+ * @param start the tick at which cycle 0 starts, >= 0
+ * @param cycleLength the cycle length {@code P} in ticks, > 0
+ * @param cycles the number of cycles, >= 1, or {@link #UNBOUNDED}
+ * @param finalSparsity the sparsity {@code s_f} that every cycle reaches and holds, in [0, 1)
+ * @param firstSparsity the sparsity at which cycle 0's ramp starts, in [0, final sparsity]
+ * @param restartSparsity the sparsity at which the ramps of cycles 1 and later start, in [0, final
+ *     sparsity]
+ * @param rampFraction the fraction of each cycle spent ramping, in (0, 1]; the rest is held at the
+ *     final sparsity
+ * @param exponent the ramps' exponent {@code e}, finite and > 0
  */
-public final class CyclicalSparsitySchedule implements SparsitySchedule {
+public record CyclicalSparsitySchedule(
+        Clock clock,
+        long start,
+        long cycleLength,
+        long cycles,
+        double finalSparsity,
+        double firstSparsity,
+        double restartSparsity,
+        double rampFraction,
+        double exponent)
+        implements SparsitySchedule {
     /** The cycle count of a schedule that never ends. */
     public static final long UNBOUNDED = Long.MAX_VALUE;
-
-    private final Clock clock;
-    private final long start;
-    private final long cycleLength;
-    private final long cycles;
-    private final double finalSparsity;
-    private final double firstSparsity;
-    private final double restartSparsity;
-    private final double rampFraction;
-    private final double exponent;
-
-    private CyclicalSparsitySchedule(
-            Clock clock,
-            long start,
-            long cycleLength,
-            long cycles,
-            double finalSparsity,
-            double firstSparsity,
-            double restartSparsity,
-            double rampFraction,
-            double exponent) {
-        this.clock = clock;
-        this.start = start;
-        this.cycleLength = cycleLength;
-        this.cycles = cycles;
-        // -0.0 would print as 0 and not parse back to an equal schedule
-        this.finalSparsity = finalSparsity + 0.0;
-        this.firstSparsity = firstSparsity + 0.0;
-        this.restartSparsity = restartSparsity + 0.0;
-        this.rampFraction = rampFraction;
-        this.exponent = exponent;
-    }
 
     /**
      * Returns a new builder.
@@ -71,6 +59,35 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Checks the settings; {@link #builder()} is the readable way to give them.
+     *
+     * @throws IllegalArgumentException naming the first setting that is out of range
+     */
+    public CyclicalSparsitySchedule {
+        SparsitySchedules.checkTiming(clock, start, "period (cycle length)", cycleLength);
+        checkArgument(cycles >= 1, "cycles must be >= 1 or inf (unbounded), got %s", cycles);
+        checkSparsity("final sparsity", finalSparsity);
+        checkSparsity("first sparsity", firstSparsity);
+        checkSparsity("restart sparsity", restartSparsity);
+        checkArgument(
+                firstSparsity <= finalSparsity,
+                "first sparsity must be <= final sparsity (%s), got %s",
+                finalSparsity,
+                firstSparsity);
+        checkArgument(
+                restartSparsity <= finalSparsity,
+                "restart sparsity must be <= final sparsity (%s), got %s",
+                finalSparsity,
+                restartSparsity);
+        checkArgument(rampFraction > 0 && rampFraction <= 1, "ramp fraction must be in (0, 1], got %s", rampFraction);
+        SparsitySchedules.checkExponent(exponent);
+        // -0.0 would print as 0 and not parse back to an equal schedule
+        finalSparsity += 0.0;
+        firstSparsity += 0.0;
+        restartSparsity += 0.0;
     }
 
     @Override
@@ -147,79 +164,6 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
     }
 
     @Override
-    public Clock clock() {
-        return clock;
-    }
-
-    /**
-     * Returns the tick at which cycle 0 starts.
-     *
-     * @return the start, >= 0
-     */
-    public long start() {
-        return start;
-    }
-
-    /**
-     * Returns the cycle length {@code P} in ticks.
-     *
-     * @return the period, > 0
-     */
-    public long cycleLength() {
-        return cycleLength;
-    }
-
-    /**
-     * Returns the number of cycles.
-     *
-     * @return the count, >= 1, or {@link #UNBOUNDED}
-     */
-    public long cycles() {
-        return cycles;
-    }
-
-    @Override
-    public double finalSparsity() {
-        return finalSparsity;
-    }
-
-    /**
-     * Returns the sparsity at which cycle 0's ramp starts.
-     *
-     * @return the first sparsity
-     */
-    public double firstSparsity() {
-        return firstSparsity;
-    }
-
-    /**
-     * Returns the sparsity at which the ramps of cycles 1 and later start.
-     *
-     * @return the restart sparsity
-     */
-    public double restartSparsity() {
-        return restartSparsity;
-    }
-
-    /**
-     * Returns the fraction of each cycle spent ramping; the rest is held at the final sparsity.
-     *
-     * @return the ramp fraction, in (0, 1]
-     */
-    public double rampFraction() {
-        return rampFraction;
-    }
-
-    /**
-     * Returns the ramps' exponent {@code e}.
-     *
-     * @return the exponent, finite and > 0
-     */
-    public double exponent() {
-        return exponent;
-    }
-
-    @Override
     public String toSpec() {
         return "cyclical(final=" + SparsitySchedules.formatNumber(finalSparsity)
                 + ", period=" + SparsitySchedules.formatTicks(cycleLength, clock)
@@ -230,34 +174,6 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
                 + ", exponent=" + SparsitySchedules.formatNumber(exponent)
                 + ", start=" + SparsitySchedules.formatTicks(start, clock)
                 + ", clock=" + SparsitySchedules.clockName(clock) + ")";
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof CyclicalSparsitySchedule c
-                && clock == c.clock
-                && start == c.start
-                && cycleLength == c.cycleLength
-                && cycles == c.cycles
-                && Double.compare(finalSparsity, c.finalSparsity) == 0
-                && Double.compare(firstSparsity, c.firstSparsity) == 0
-                && Double.compare(restartSparsity, c.restartSparsity) == 0
-                && Double.compare(rampFraction, c.rampFraction) == 0
-                && Double.compare(exponent, c.exponent) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(
-                clock,
-                start,
-                cycleLength,
-                cycles,
-                finalSparsity,
-                firstSparsity,
-                restartSparsity,
-                rampFraction,
-                exponent);
     }
 
     @Override
@@ -285,32 +201,13 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
      * unless another clock is set, which {@link #build()} rejects. Long values given alongside them
      * are then milliseconds.
      */
-    public static final class Builder {
-        private Clock clock;
-        private boolean usesDuration;
-        private long start;
-        private long cycleLength;
-        private boolean cycleLengthSet;
+    public static final class Builder extends RampScheduleBuilder<Builder> {
         private long cycles = UNBOUNDED;
-        private double finalSparsity = Double.NaN;
         private double firstSparsity;
         private double restartSparsity;
         private double rampFraction = 0.75;
-        private double exponent = 3.0;
 
         private Builder() {}
-
-        /**
-         * Sets what a tick is; defaults to {@link Clock#BATCHES}, or {@link Clock#EVENT_TIME} if a
-         * {@link Duration} was given.
-         *
-         * @param clock the clock
-         * @return this builder
-         */
-        public Builder setClock(Clock clock) {
-            this.clock = clock;
-            return this;
-        }
 
         /**
          * Sets the cycle length {@code P} in ticks; required.
@@ -319,9 +216,7 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
          * @return this builder
          */
         public Builder setCycleLength(long ticks) {
-            this.cycleLength = ticks;
-            this.cycleLengthSet = true;
-            return this;
+            return length(ticks);
         }
 
         /**
@@ -331,33 +226,7 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
          * @return this builder
          */
         public Builder setCycleLength(Duration period) {
-            this.cycleLength = SparsitySchedules.toMillis("period (cycle length)", period);
-            this.cycleLengthSet = true;
-            this.usesDuration = true;
-            return this;
-        }
-
-        /**
-         * Sets the tick at which cycle 0 starts; default 0.
-         *
-         * @param ticks the start, >= 0
-         * @return this builder
-         */
-        public Builder optStart(long ticks) {
-            this.start = ticks;
-            return this;
-        }
-
-        /**
-         * Sets the event time after the anchor at which cycle 0 starts; default 0.
-         *
-         * @param start a non-negative whole number of milliseconds
-         * @return this builder
-         */
-        public Builder optStart(Duration start) {
-            this.start = SparsitySchedules.toMillis("start", start);
-            this.usesDuration = true;
-            return this;
+            return length("period (cycle length)", period);
         }
 
         /**
@@ -368,17 +237,6 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
          */
         public Builder optCycles(long cycles) {
             this.cycles = cycles;
-            return this;
-        }
-
-        /**
-         * Sets the sparsity {@code s_f} that every cycle reaches and holds; required.
-         *
-         * @param sparsity in [0, 1)
-         * @return this builder
-         */
-        public Builder setFinalSparsity(double sparsity) {
-            this.finalSparsity = sparsity;
             return this;
         }
 
@@ -416,14 +274,23 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
         }
 
         /**
-         * Sets the ramps' exponent {@code e}; default 3.
+         * Sets the tick at which cycle 0 starts; default 0.
          *
-         * @param exponent finite and > 0
+         * @param ticks the start, >= 0
          * @return this builder
          */
-        public Builder optExponent(double exponent) {
-            this.exponent = exponent;
-            return this;
+        public Builder optStart(long ticks) {
+            return start(ticks);
+        }
+
+        /**
+         * Sets the event time after the anchor at which cycle 0 starts; default 0.
+         *
+         * @param start a non-negative whole number of milliseconds
+         * @return this builder
+         */
+        public Builder optStart(Duration start) {
+            return start(start);
         }
 
         /**
@@ -433,33 +300,13 @@ public final class CyclicalSparsitySchedule implements SparsitySchedule {
          * @throws IllegalStateException if a required setting is missing
          * @throws IllegalArgumentException if a setting is out of range
          */
+        @Override
         public CyclicalSparsitySchedule build() {
-            checkState(cycleLengthSet, "period (cycle length) is required (setCycleLength)");
-            checkState(!Double.isNaN(finalSparsity), "final sparsity is required (setFinalSparsity)");
-            Clock resolved = SparsitySchedules.resolveClock(clock, usesDuration);
-            checkArgument(start >= 0, "start must be >= 0 ticks, got %s", start);
-            checkArgument(cycleLength > 0, "period (cycle length) must be > 0 ticks, got %s", cycleLength);
-            checkArgument(cycles >= 1, "cycles must be >= 1 or inf (unbounded), got %s", cycles);
-            checkSparsity("final sparsity", finalSparsity);
-            checkSparsity("first sparsity", firstSparsity);
-            checkSparsity("restart sparsity", restartSparsity);
-            checkArgument(
-                    firstSparsity <= finalSparsity,
-                    "first sparsity must be <= final sparsity (%s), got %s",
-                    finalSparsity,
-                    firstSparsity);
-            checkArgument(
-                    restartSparsity <= finalSparsity,
-                    "restart sparsity must be <= final sparsity (%s), got %s",
-                    finalSparsity,
-                    restartSparsity);
-            checkArgument(
-                    rampFraction > 0 && rampFraction <= 1, "ramp fraction must be in (0, 1], got %s", rampFraction);
-            SparsitySchedules.checkExponent(exponent);
+            Clock resolved = resolveClock("period (cycle length) is required (setCycleLength)");
             return new CyclicalSparsitySchedule(
                     resolved,
                     start,
-                    cycleLength,
+                    length,
                     cycles,
                     finalSparsity,
                     firstSparsity,

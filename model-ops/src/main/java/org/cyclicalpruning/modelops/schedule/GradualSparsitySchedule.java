@@ -2,10 +2,8 @@ package org.cyclicalpruning.modelops.schedule;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import static org.cyclicalpruning.modelops.util.Checks.checkSparsity;
-import static org.cyclicalpruning.modelops.util.Checks.checkState;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * Gradual magnitude pruning (GMP) of Zhu &amp; Gupta 2017, "To prune, or not to prune"
@@ -21,25 +19,18 @@ import java.util.Objects;
  *
  * <p>With the paper's {@code e = 3} most weights go early, while the network is still redundant,
  * and the rate slows as fewer weights remain.
+ *
+ * @param clock what a tick is
+ * @param start the tick {@code t0} at which the ramp starts, >= 0
+ * @param duration the ramp length {@code T} in ticks, > 0
+ * @param initialSparsity the sparsity {@code s_i} before and at the start of the ramp, in [0, final
+ *     sparsity]
+ * @param finalSparsity the sparsity {@code s_f} reached at the end of the ramp, in [0, 1)
+ * @param exponent the ramp's exponent {@code e}, finite and > 0
  */
-public final class GradualSparsitySchedule implements SparsitySchedule {
-    private final Clock clock;
-    private final long start;
-    private final long duration;
-    private final double initialSparsity;
-    private final double finalSparsity;
-    private final double exponent;
-
-    private GradualSparsitySchedule(
-            Clock clock, long start, long duration, double initialSparsity, double finalSparsity, double exponent) {
-        this.clock = clock;
-        this.start = start;
-        this.duration = duration;
-        // -0.0 would print as 0 and not parse back to an equal schedule
-        this.initialSparsity = initialSparsity + 0.0;
-        this.finalSparsity = finalSparsity + 0.0;
-        this.exponent = exponent;
-    }
+public record GradualSparsitySchedule(
+        Clock clock, long start, long duration, double initialSparsity, double finalSparsity, double exponent)
+        implements SparsitySchedule {
 
     /**
      * Returns a new builder.
@@ -48,6 +39,26 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
      */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Checks the settings; {@link #builder()} is the readable way to give them.
+     *
+     * @throws IllegalArgumentException naming the first setting that is out of range
+     */
+    public GradualSparsitySchedule {
+        SparsitySchedules.checkTiming(clock, start, "duration", duration);
+        checkSparsity("final sparsity", finalSparsity);
+        checkSparsity("initial sparsity", initialSparsity);
+        checkArgument(
+                initialSparsity <= finalSparsity,
+                "initial sparsity must be <= final sparsity (%s), got %s",
+                finalSparsity,
+                initialSparsity);
+        SparsitySchedules.checkExponent(exponent);
+        // -0.0 would print as 0 and not parse back to an equal schedule
+        initialSparsity += 0.0;
+        finalSparsity += 0.0;
     }
 
     @Override
@@ -74,52 +85,6 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
     }
 
     @Override
-    public Clock clock() {
-        return clock;
-    }
-
-    /**
-     * Returns the tick {@code t0} at which the ramp starts.
-     *
-     * @return the start, >= 0
-     */
-    public long start() {
-        return start;
-    }
-
-    /**
-     * Returns the ramp length {@code T} in ticks.
-     *
-     * @return the duration, > 0
-     */
-    public long duration() {
-        return duration;
-    }
-
-    /**
-     * Returns the sparsity {@code s_i} before and at the start of the ramp.
-     *
-     * @return the initial sparsity
-     */
-    public double initialSparsity() {
-        return initialSparsity;
-    }
-
-    @Override
-    public double finalSparsity() {
-        return finalSparsity;
-    }
-
-    /**
-     * Returns the ramp's exponent {@code e}.
-     *
-     * @return the exponent, finite and > 0
-     */
-    public double exponent() {
-        return exponent;
-    }
-
-    @Override
     public String toSpec() {
         return "gradual(final=" + SparsitySchedules.formatNumber(finalSparsity)
                 + ", duration=" + SparsitySchedules.formatTicks(duration, clock)
@@ -127,22 +92,6 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
                 + ", initial=" + SparsitySchedules.formatNumber(initialSparsity)
                 + ", exponent=" + SparsitySchedules.formatNumber(exponent)
                 + ", clock=" + SparsitySchedules.clockName(clock) + ")";
-    }
-
-    @Override
-    public boolean equals(Object o) {
-        return o instanceof GradualSparsitySchedule g
-                && clock == g.clock
-                && start == g.start
-                && duration == g.duration
-                && Double.compare(initialSparsity, g.initialSparsity) == 0
-                && Double.compare(finalSparsity, g.finalSparsity) == 0
-                && Double.compare(exponent, g.exponent) == 0;
-    }
-
-    @Override
-    public int hashCode() {
-        return Objects.hash(clock, start, duration, initialSparsity, finalSparsity, exponent);
     }
 
     @Override
@@ -158,51 +107,19 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
      * unless another clock is set, which {@link #build()} rejects. Long values given alongside them
      * are then milliseconds.
      */
-    public static final class Builder {
-        private Clock clock;
-        private boolean usesDuration;
-        private long start;
-        private long duration = -1;
-        private boolean durationSet;
+    public static final class Builder extends RampScheduleBuilder<Builder> {
         private double initialSparsity;
-        private double finalSparsity = Double.NaN;
-        private double exponent = 3.0;
 
         private Builder() {}
 
         /**
-         * Sets what a tick is; defaults to {@link Clock#BATCHES}, or {@link Clock#EVENT_TIME} if a
-         * {@link Duration} was given.
+         * Sets the ramp length in event time; required.
          *
-         * @param clock the clock
+         * @param duration a positive whole number of milliseconds
          * @return this builder
          */
-        public Builder setClock(Clock clock) {
-            this.clock = clock;
-            return this;
-        }
-
-        /**
-         * Sets the tick {@code t0} at which the ramp starts; optional, default 0.
-         *
-         * @param ticks the start, >= 0
-         * @return this builder
-         */
-        public Builder setStart(long ticks) {
-            this.start = ticks;
-            return this;
-        }
-
-        /**
-         * Sets the event time after the anchor at which the ramp starts; optional, default 0.
-         *
-         * @param start a non-negative whole number of milliseconds
-         * @return this builder
-         */
-        public Builder setStart(Duration start) {
-            this.start = SparsitySchedules.toMillis("start", start);
-            this.usesDuration = true;
-            return this;
+        public Builder setDuration(Duration duration) {
+            return length("duration", duration);
         }
 
         /**
@@ -212,22 +129,27 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
          * @return this builder
          */
         public Builder setDuration(long ticks) {
-            this.duration = ticks;
-            this.durationSet = true;
-            return this;
+            return length(ticks);
         }
 
         /**
-         * Sets the ramp length in event time; required.
+         * Sets the tick {@code t0} at which the ramp starts; optional, default 0.
          *
-         * @param duration a positive whole number of milliseconds
+         * @param ticks the start, >= 0
          * @return this builder
          */
-        public Builder setDuration(Duration duration) {
-            this.duration = SparsitySchedules.toMillis("duration", duration);
-            this.durationSet = true;
-            this.usesDuration = true;
-            return this;
+        public Builder setStart(long ticks) {
+            return start(ticks);
+        }
+
+        /**
+         * Sets the event time after the anchor at which the ramp starts; optional, default 0.
+         *
+         * @param start a non-negative whole number of milliseconds
+         * @return this builder
+         */
+        public Builder setStart(Duration start) {
+            return start(start);
         }
 
         /**
@@ -242,49 +164,16 @@ public final class GradualSparsitySchedule implements SparsitySchedule {
         }
 
         /**
-         * Sets the sparsity {@code s_f} reached at the end of the ramp; required.
-         *
-         * @param sparsity in [0, 1)
-         * @return this builder
-         */
-        public Builder setFinalSparsity(double sparsity) {
-            this.finalSparsity = sparsity;
-            return this;
-        }
-
-        /**
-         * Sets the ramp's exponent {@code e}; default 3 as in the paper.
-         *
-         * @param exponent finite and > 0
-         * @return this builder
-         */
-        public Builder optExponent(double exponent) {
-            this.exponent = exponent;
-            return this;
-        }
-
-        /**
          * Validates the settings and builds the schedule.
          *
          * @return the schedule
          * @throws IllegalStateException if a required setting is missing
          * @throws IllegalArgumentException if a setting is out of range
          */
+        @Override
         public GradualSparsitySchedule build() {
-            checkState(durationSet, "duration is required (setDuration)");
-            checkState(!Double.isNaN(finalSparsity), "final sparsity is required (setFinalSparsity)");
-            Clock resolved = SparsitySchedules.resolveClock(clock, usesDuration);
-            checkArgument(start >= 0, "start must be >= 0 ticks, got %s", start);
-            checkArgument(duration > 0, "duration must be > 0 ticks, got %s", duration);
-            checkSparsity("final sparsity", finalSparsity);
-            checkSparsity("initial sparsity", initialSparsity);
-            checkArgument(
-                    initialSparsity <= finalSparsity,
-                    "initial sparsity must be <= final sparsity (%s), got %s",
-                    finalSparsity,
-                    initialSparsity);
-            SparsitySchedules.checkExponent(exponent);
-            return new GradualSparsitySchedule(resolved, start, duration, initialSparsity, finalSparsity, exponent);
+            Clock resolved = resolveClock("duration is required (setDuration)");
+            return new GradualSparsitySchedule(resolved, start, length, initialSparsity, finalSparsity, exponent);
         }
     }
 }

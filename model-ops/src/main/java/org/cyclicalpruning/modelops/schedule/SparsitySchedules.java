@@ -314,6 +314,13 @@ public final class SparsitySchedules {
         checkArgument(ticks >= 0, "ticks must be >= 0, got %s", ticks);
     }
 
+    /** Checks what the ramp schedules' timing needs: a clock, a start >= 0 and a positive length. */
+    static void checkTiming(Clock clock, long start, String lengthName, long length) {
+        checkArgument(clock != null, "clock must be set; allowed: %s", CLOCKS);
+        checkArgument(start >= 0, "start must be >= 0 ticks, got %s", start);
+        checkArgument(length > 0, "%s must be > 0 ticks, got %s", lengthName, length);
+    }
+
     static void checkExponent(double exponent) {
         checkArgument(Double.isFinite(exponent) && exponent > 0, "exponent must be finite and > 0, got %s", exponent);
     }

@@ -14,31 +14,24 @@ import org.cyclicalpruning.modelops.engine.GradientScope;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 
-/** Scores a model on held-out data in chunks, each in a native-memory scope of its own. */
-final class Evaluator {
+/**
+ * Scores a model on held-out data in chunks, each in a native-memory scope of its own.
+ *
+ * @param spec the architecture
+ * @param block the model
+ * @param parameterStore the store the forward pass reads the weights from
+ * @param manager the native memory the chunks' scopes open under
+ * @param staging the direct buffer features are staged in
+ * @param objective the loss and the correct count
+ */
+record Evaluator(
+        ModelSpec spec,
+        Block block,
+        ParameterStore parameterStore,
+        NDManager manager,
+        BatchStaging staging,
+        Objective objective) {
     private static final int CHUNK = 2048;
-
-    private final ModelSpec spec;
-    private final Block block;
-    private final ParameterStore parameterStore;
-    private final NDManager manager;
-    private final BatchStaging staging;
-    private final Objective objective;
-
-    Evaluator(
-            ModelSpec spec,
-            Block block,
-            ParameterStore parameterStore,
-            NDManager manager,
-            BatchStaging staging,
-            Objective objective) {
-        this.spec = spec;
-        this.block = block;
-        this.parameterStore = parameterStore;
-        this.manager = manager;
-        this.staging = staging;
-        this.objective = objective;
-    }
 
     Evaluation evaluate(Dataset data, InputStandardization scale) {
         GradientScope.off();

@@ -155,6 +155,16 @@ public final class SparseTrainer implements AutoCloseable {
         }
     }
 
+    /** Returns the configuration. */
+    public TrainingConfig config() {
+        return config;
+    }
+
+    /** Returns the device the model lives on. */
+    public Device device() {
+        return device;
+    }
+
     /**
      * Starts the model from trained weights instead of its random initialisation: a model that
      * arrives trained, which pruning then thins out. Only before the first step; the masks start
@@ -279,6 +289,24 @@ public final class SparseTrainer implements AutoCloseable {
         return train(rows, dim, labels, targets, eventTimeMillis, x, seen);
     }
 
+    /** Returns the number of accepted steps so far. */
+    public long steps() {
+        return steps;
+    }
+
+    /**
+     * Returns the event time of the first batch, from which event-time schedules count, or {@link
+     * Long#MIN_VALUE} before the first step.
+     */
+    public long anchor() {
+        return anchor;
+    }
+
+    /** Returns the number of samples in accepted steps so far. */
+    public long samples() {
+        return samples;
+    }
+
     private StepResult train(
             int rows,
             int dim,
@@ -385,34 +413,6 @@ public final class SparseTrainer implements AutoCloseable {
     /** Returns the masks (live state: read only). */
     public MaskState masks() {
         return masks.state();
-    }
-
-    /** Returns the number of accepted steps so far. */
-    public long steps() {
-        return steps;
-    }
-
-    /**
-     * Returns the event time of the first batch, from which event-time schedules count, or {@link
-     * Long#MIN_VALUE} before the first step.
-     */
-    public long anchor() {
-        return anchor;
-    }
-
-    /** Returns the number of samples in accepted steps so far. */
-    public long samples() {
-        return samples;
-    }
-
-    /** Returns the configuration. */
-    public TrainingConfig config() {
-        return config;
-    }
-
-    /** Returns the device the model lives on. */
-    public Device device() {
-        return device;
     }
 
     /** Returns the bytes of tensor data this trainer holds in native (or GPU) memory, allocator overhead excluded. */

@@ -22,8 +22,32 @@ import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
  *         .optLearningRate(LearningRate.cosine(0.05, 5628))
  *         .build();
  * }</pre>
+ *
+ * @param model the architecture
+ * @param schedule the sparsity schedule
+ * @param pruningMode the pruning granularity
+ * @param maskUpdateInterval the number of steps between mask recomputations while the schedule prunes
+ * @param optimizer the optimizer
+ * @param learningRate the learning-rate schedule (over the sparsity schedule's ticks)
+ * @param device where training runs
+ * @param seed the seed of the weight initialisation
+ * @param regrowth whether pruned weights keep receiving gradients while the schedule prunes, so that
+ *     the next mask may bring them back (projected gradient descent, as cyclical pruning needs).
+ *     When false, pruned weights get no gradient and stay zero: with a non-decreasing schedule the
+ *     masks only shrink, which is gradual magnitude pruning as Zhu and Gupta run it.
+ * @param inputScaling how features are scaled before the first layer
  */
-public final class TrainingConfig {
+public record TrainingConfig(
+        ModelSpec model,
+        SparsitySchedule schedule,
+        PruningMode pruningMode,
+        int maskUpdateInterval,
+        OptimizerConfig optimizer,
+        LearningRate learningRate,
+        DeviceChoice device,
+        long seed,
+        boolean regrowth,
+        InputScaling inputScaling) {
     /** The learning rate a configuration that sets none trains with (the Avro declaration's default too). */
     public static final double DEFAULT_LEARNING_RATE = 0.01;
     /** SGD's momentum unless set (the Avro declaration's default too). */
@@ -31,28 +55,37 @@ public final class TrainingConfig {
     /** The initialisation seed unless set (the Avro declaration's default too). */
     public static final long DEFAULT_SEED = 0;
 
-    private final ModelSpec model;
-    private final SparsitySchedule schedule;
-    private final PruningMode pruningMode;
-    private final int maskUpdateInterval;
-    private final OptimizerConfig optimizer;
-    private final LearningRate learningRate;
-    private final DeviceChoice device;
-    private final long seed;
-    private final boolean regrowth;
-    private final InputScaling inputScaling;
-
-    private TrainingConfig(Builder b) {
-        this.model = b.model;
-        this.schedule = b.schedule;
-        this.pruningMode = b.pruningMode;
-        this.maskUpdateInterval = b.maskUpdateInterval;
-        this.optimizer = b.optimizer;
-        this.learningRate = b.learningRate;
-        this.device = b.device;
-        this.seed = b.seed;
-        this.regrowth = b.regrowth;
-        this.inputScaling = b.inputScaling;
+    /**
+     * Validates the configuration; {@link #builder()} is the readable way to give it, with defaults.
+     *
+     * @throws IllegalArgumentException naming the first invalid setting
+     */
+    public TrainingConfig {
+        checkArgument(model != null, "model is required: setModel(ModelSpec.parse(\"lenet-300-100\")), for example");
+        checkArgument(
+                schedule != null, "schedule is required: setSchedule(SparsitySchedule.constant(0)) for a dense model");
+        Objects.requireNonNull(pruningMode, "pruningMode");
+        Objects.requireNonNull(optimizer, "optimizer");
+        Objects.requireNonNull(learningRate, "learningRate");
+        Objects.requireNonNull(device, "device");
+        Objects.requireNonNull(inputScaling, "inputScaling");
+        checkArgument(maskUpdateInterval >= 1, "maskUpdateInterval must be >= 1 step, got %s", maskUpdateInterval);
+        checkArgument(
+                schedule.finalSparsity() <= pruningMode.maxSparsity() + 1e-12,
+                "pruning mode %s reaches at most sparsity %s, but the schedule's final sparsity is %s",
+                pruningMode,
+                pruningMode.maxSparsity(),
+                schedule.finalSparsity());
+        if (pruningMode.kind() == PruningMode.Kind.N_OF_M) {
+            for (int width : model.layerWidths()) {
+                checkArgument(
+                        width == model.outputs() || width % pruningMode.m() == 0,
+                        "N:M pruning with M=%s needs layer input widths divisible by M; model %s has a layer of width %s",
+                        pruningMode.m(),
+                        model,
+                        width);
+            }
+        }
     }
 
     /** Returns a builder. */
@@ -62,73 +95,17 @@ public final class TrainingConfig {
 
     /** Returns a builder initialised with this configuration. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.model = model;
-        b.schedule = schedule;
-        b.pruningMode = pruningMode;
-        b.maskUpdateInterval = maskUpdateInterval;
-        b.optimizer = optimizer;
-        b.learningRate = learningRate;
-        b.device = device;
-        b.seed = seed;
-        b.regrowth = regrowth;
-        b.inputScaling = inputScaling;
-        return b;
-    }
-
-    /** Returns the architecture. */
-    public ModelSpec model() {
-        return model;
-    }
-
-    /** Returns the sparsity schedule. */
-    public SparsitySchedule schedule() {
-        return schedule;
-    }
-
-    /** Returns the pruning granularity. */
-    public PruningMode pruningMode() {
-        return pruningMode;
-    }
-
-    /** Returns the number of steps between mask recomputations while the schedule prunes. */
-    public int maskUpdateInterval() {
-        return maskUpdateInterval;
-    }
-
-    /** Returns the optimizer. */
-    public OptimizerConfig optimizer() {
-        return optimizer;
-    }
-
-    /** Returns the learning-rate schedule (over the sparsity schedule's ticks). */
-    public LearningRate learningRate() {
-        return learningRate;
-    }
-
-    /** Returns where training runs. */
-    public DeviceChoice device() {
-        return device;
-    }
-
-    /** Returns the seed of the weight initialisation. */
-    public long seed() {
-        return seed;
-    }
-
-    /**
-     * Returns whether pruned weights keep receiving gradients while the schedule prunes, so that
-     * the next mask may bring them back (projected gradient descent, as cyclical pruning needs).
-     * When false, pruned weights get no gradient and stay zero: with a non-decreasing schedule the
-     * masks only shrink, which is gradual magnitude pruning as Zhu and Gupta run it.
-     */
-    public boolean regrowth() {
-        return regrowth;
-    }
-
-    /** Returns how features are scaled before the first layer. */
-    public InputScaling inputScaling() {
-        return inputScaling;
+        return builder()
+                .setModel(model)
+                .setSchedule(schedule)
+                .optPruningMode(pruningMode)
+                .optMaskUpdateInterval(maskUpdateInterval)
+                .optOptimizer(optimizer)
+                .optLearningRate(learningRate)
+                .optDevice(device)
+                .optSeed(seed)
+                .optRegrowth(regrowth)
+                .optInputScaling(inputScaling);
     }
 
     @Override
@@ -233,34 +210,17 @@ public final class TrainingConfig {
          * @throws IllegalArgumentException naming the first invalid setting
          */
         public TrainingConfig build() {
-            checkArgument(
-                    model != null, "model is required: setModel(ModelSpec.parse(\"lenet-300-100\")), for example");
-            checkArgument(
-                    schedule != null,
-                    "schedule is required: setSchedule(SparsitySchedule.constant(0)) for a dense model");
-            Objects.requireNonNull(pruningMode, "pruningMode");
-            Objects.requireNonNull(optimizer, "optimizer");
-            Objects.requireNonNull(learningRate, "learningRate");
-            Objects.requireNonNull(device, "device");
-            Objects.requireNonNull(inputScaling, "inputScaling");
-            checkArgument(maskUpdateInterval >= 1, "maskUpdateInterval must be >= 1 step, got %s", maskUpdateInterval);
-            checkArgument(
-                    schedule.finalSparsity() <= pruningMode.maxSparsity() + 1e-12,
-                    "pruning mode %s reaches at most sparsity %s, but the schedule's final sparsity is %s",
+            return new TrainingConfig(
+                    model,
+                    schedule,
                     pruningMode,
-                    pruningMode.maxSparsity(),
-                    schedule.finalSparsity());
-            if (pruningMode.kind() == PruningMode.Kind.N_OF_M) {
-                for (int width : model.layerWidths()) {
-                    checkArgument(
-                            width == model.outputs() || width % pruningMode.m() == 0,
-                            "N:M pruning with M=%s needs layer input widths divisible by M; model %s has a layer of width %s",
-                            pruningMode.m(),
-                            model,
-                            width);
-                }
-            }
-            return new TrainingConfig(this);
+                    maskUpdateInterval,
+                    optimizer,
+                    learningRate,
+                    device,
+                    seed,
+                    regrowth,
+                    inputScaling);
         }
     }
 }

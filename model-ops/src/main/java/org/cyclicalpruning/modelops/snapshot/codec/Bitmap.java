@@ -22,23 +22,27 @@ final class Bitmap {
     }
 
     static void check(Layout layout) {
-        String prefix = layout.prefix();
         int n = layout.n();
         int length = layout.support().remaining();
         checkArgument(
                 length == bytes(n),
                 "%sBITMAP support has %s bytes, expected ceil(%s / 8) = %s",
-                prefix,
+                layout.prefix(),
                 length,
                 n,
                 bytes(n));
         checkArgument(
                 (n & 7) == 0 || (layout.support().get(length - 1) & 0xFF) >>> (n & 7) == 0,
                 "%sBITMAP has bits set past the last element %s",
-                prefix,
+                layout.prefix(),
                 n - 1);
         long ones = Bits.popcount(layout.support(), 0);
-        checkArgument(ones == layout.nnz(), "%sBITMAP popcount %s does not match nnz %s", prefix, ones, layout.nnz());
+        checkArgument(
+                ones == layout.nnz(),
+                "%sBITMAP popcount %s does not match nnz %s",
+                layout.prefix(),
+                ones,
+                layout.nnz());
     }
 
     /** Set bits in 64-bit words; {@link #check} checked the popcount and padding, so no range checks. */

@@ -21,6 +21,10 @@ final class Bits {
      */
     abstract static class IndexReader {
         final Layout layout;
+        /** The elements read so far. */
+        int k;
+        /** The last index read; -1 before the first. */
+        long previous = -1;
 
         IndexReader(Layout layout) {
             this.layout = layout;
@@ -29,6 +33,19 @@ final class Bits {
         abstract int next();
 
         void finish() {}
+
+        /**
+         * Checks that an index decoded from a support whose encoding does not bound it lies in the
+         * tensor, and counts it as the next element's.
+         */
+        int inRange(long index) {
+            if (index >= layout.n()) {
+                throw layout.corrupt("support index %s (element %s) out of range [0, %s)", index, k, layout.n());
+            }
+            previous = index;
+            k++;
+            return (int) index;
+        }
     }
 
     /** The 8 bytes at {@code offset}, little-endian, zero-padded past the end of the buffer. */

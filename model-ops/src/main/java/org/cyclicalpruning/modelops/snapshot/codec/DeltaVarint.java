@@ -53,8 +53,6 @@ final class DeltaVarint {
     static final class Reader extends IndexReader {
         private final ByteBuffer bytes;
         private int position;
-        private int k;
-        private long previous = -1;
 
         Reader(Layout layout) {
             super(layout);
@@ -82,13 +80,7 @@ final class DeltaVarint {
                     break;
                 }
             }
-            long index = previous + 1 + gap;
-            if (index >= layout.n()) {
-                throw layout.corrupt("support index %s (element %s) out of range [0, %s)", index, k, layout.n());
-            }
-            previous = index;
-            k++;
-            return (int) index;
+            return inRange(previous + 1 + gap);
         }
 
         @Override

@@ -85,8 +85,6 @@ final class EliasFano {
         private long lowPosition;
         private int chunk;
         private long word;
-        private int k;
-        private long previous = -1;
 
         Reader(Layout layout) {
             super(layout);
@@ -115,12 +113,7 @@ final class EliasFano {
                                 + "must be strictly increasing",
                         index, k, previous);
             }
-            if (index >= layout.n()) {
-                throw layout.corrupt("support index %s (element %s) out of range [0, %s)", index, k, layout.n());
-            }
-            previous = index;
-            k++;
-            return (int) index;
+            return inRange(index);
         }
     }
 }

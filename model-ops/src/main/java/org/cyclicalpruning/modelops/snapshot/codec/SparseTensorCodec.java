@@ -208,16 +208,10 @@ public final class SparseTensorCodec {
      */
     public static int[] support(SparseTensor t) {
         Layout layout = layout(t);
-        int[] indices = new int[layout.nnz()];
         if (layout.encoding() == SupportEncoding.DENSE) {
-            float[] dense = denseValues(layout);
-            for (int i = 0, k = 0; k < indices.length; i++) {
-                if (dense[i] != 0f) {
-                    indices[k++] = i;
-                }
-            }
-            return indices;
+            return nonZeroIndices(denseValues(layout), layout.nnz());
         }
+        int[] indices = new int[layout.nnz()];
         IndexReader reader = reader(layout);
         for (int k = 0; k < indices.length; k++) {
             indices[k] = reader.next();
@@ -241,10 +235,9 @@ public final class SparseTensorCodec {
         float[] out = new float[layout.nnz()];
         if (layout.encoding() == SupportEncoding.DENSE) {
             float[] dense = denseValues(layout);
-            for (int i = 0, k = 0; k < out.length; i++) {
-                if (dense[i] != 0f) {
-                    out[k++] = dense[i];
-                }
+            int[] indices = nonZeroIndices(dense, out.length);
+            for (int k = 0; k < out.length; k++) {
+                out[k] = dense[indices[k]];
             }
         } else {
             layout.values().get(0, out, 0, out.length);
@@ -407,6 +400,17 @@ public final class SparseTensorCodec {
             dest[reader.next()] = values.get(k);
         }
         reader.finish();
+    }
+
+    /** Returns the indices of the {@code nnz} non-zero entries of {@code dense}, which has exactly that many. */
+    private static int[] nonZeroIndices(float[] dense, int nnz) {
+        int[] indices = new int[nnz];
+        for (int i = 0, k = 0; k < nnz; i++) {
+            if (dense[i] != 0f) {
+                indices[k++] = i;
+            }
+        }
+        return indices;
     }
 
     private static float[] denseValues(Layout layout) {
