@@ -16,6 +16,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.ObjIntConsumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import org.cyclicalpruning.modelops.model.InputStandardization;
@@ -168,23 +169,22 @@ public final class NpzExport {
     }
 
     private static void writeFloats(OutputStream out, float[] values) throws IOException {
-        ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
-            if (buffer.remaining() < Float.BYTES) {
-                flush(out, buffer);
-            }
-            buffer.putFloat(v);
-        }
-        flush(out, buffer);
+        writeChunked(out, values.length, Float.BYTES, (buffer, i) -> buffer.putFloat(values[i]));
     }
 
     private static void writeLongs(OutputStream out, int[] values) throws IOException {
+        writeChunked(out, values.length, Long.BYTES, (buffer, i) -> buffer.putLong(values[i]));
+    }
+
+    /** Writes {@code count} values of {@code bytes} bytes each, little-endian, a buffer of CHUNK bytes at a time. */
+    private static void writeChunked(OutputStream out, int count, int bytes, ObjIntConsumer<ByteBuffer> put)
+            throws IOException {
         ByteBuffer buffer = ByteBuffer.allocate(CHUNK).order(ByteOrder.LITTLE_ENDIAN);
-        for (int v : values) {
-            if (buffer.remaining() < Long.BYTES) {
+        for (int i = 0; i < count; i++) {
+            if (buffer.remaining() < bytes) {
                 flush(out, buffer);
             }
-            buffer.putLong(v);
+            put.accept(buffer, i);
         }
         flush(out, buffer);
     }

@@ -12,12 +12,10 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
  */
 public final class ServingModel implements Predictor {
     private final SparseModelSnapshot snapshot;
-    private final ModelSpec spec;
     private final SparsePredictor predictor;
 
     private ServingModel(SparseModelSnapshot snapshot, SparsePredictor predictor) {
         this.snapshot = snapshot;
-        this.spec = predictor.spec();
         this.predictor = predictor;
     }
 
@@ -49,7 +47,7 @@ public final class ServingModel implements Predictor {
 
     @Override
     public ModelSpec spec() {
-        return spec;
+        return predictor.spec();
     }
 
     /** Returns the snapshot (read only): metrics, schedule, tensors; for a {@link SnapshotPredictor} or an export. */
@@ -69,6 +67,6 @@ public final class ServingModel implements Predictor {
 
     @Override
     public String toString() {
-        return modelId() + " v" + version() + " (" + spec + ", sparsity " + snapshot.getSparsity() + ")";
+        return modelId() + " v" + version() + " (" + spec() + ", sparsity " + snapshot.getSparsity() + ")";
     }
 }

@@ -31,20 +31,17 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
  * {@link #close()} waits for calls in flight, so a model swapped out under load can be closed at
  * once; calls after it fail with {@link IllegalStateException}.
  */
-public final class SnapshotPredictor implements Predictor, AutoCloseable {
-    private final ModelSpec spec;
+public final class SnapshotPredictor extends StandardizingPredictor implements AutoCloseable {
     private final NDManager manager;
     private final Block block;
-    private final Optional<InputStandardization> scale;
     // read: a prediction in flight; write: close(). Keeps close() from freeing weights mid-call.
     private final ReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
     private SnapshotPredictor(ModelSpec spec, NDManager manager, Block block, Optional<InputStandardization> scale) {
-        this.spec = spec;
+        super(spec, scale);
         this.manager = manager;
         this.block = block;
-        this.scale = scale;
     }
 
     /**
@@ -91,18 +88,11 @@ public final class SnapshotPredictor implements Predictor, AutoCloseable {
     }
 
     @Override
-    public ModelSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public float[] predict(float[] features, int rows) {
-        SnapshotChecks.checkFeatures(spec, features, rows);
+    float[] forward(float[] in, int rows) {
         lifecycle.readLock().lock();
         try {
             checkState(!closed, "predictor of %s is closed", spec);
             try (NDManager call = manager.newSubManager()) {
-                float[] in = scale.isPresent() ? scale.get().apply(features) : features;
                 NDArray x = call.create(in, new Shape(rows, spec.inputs()));
                 // copy = false: the block reads the weights in place; a store per call keeps
                 // calls independent of each other

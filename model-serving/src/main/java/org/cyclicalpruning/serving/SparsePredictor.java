@@ -24,18 +24,15 @@ import org.cyclicalpruning.schemas.SparseTensor;
  *
  * <p>Immutable and thread-safe: any number of threads may predict at once.
  */
-public final class SparsePredictor implements Predictor {
-    private final ModelSpec spec;
+public final class SparsePredictor extends StandardizingPredictor {
     private final Layer[] layers;
-    private final Optional<InputStandardization> scale;
 
     /** One fully connected layer in compressed sparse rows. */
     private record Layer(int inputs, int outputs, int[] rowStart, int[] columns, float[] values, float[] bias) {}
 
     private SparsePredictor(ModelSpec spec, Layer[] layers, Optional<InputStandardization> scale) {
-        this.spec = spec;
+        super(spec, scale);
         this.layers = layers;
-        this.scale = scale;
     }
 
     /**
@@ -73,14 +70,7 @@ public final class SparsePredictor implements Predictor {
     }
 
     @Override
-    public ModelSpec spec() {
-        return spec;
-    }
-
-    @Override
-    public float[] predict(float[] features, int rows) {
-        SnapshotChecks.checkFeatures(spec, features, rows);
-        float[] x = scale.isPresent() ? scale.get().apply(features) : features;
+    float[] forward(float[] x, int rows) {
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
             boolean relu = l < layers.length - 1;
