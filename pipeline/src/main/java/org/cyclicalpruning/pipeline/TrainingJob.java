@@ -1,9 +1,9 @@
 package org.cyclicalpruning.pipeline;
 
-import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
@@ -85,9 +85,6 @@ public final class TrainingJob {
         pipeline.set(PipelineOptions.GENERIC_TYPES, false);
         env.configure(pipeline);
 
-        String bootstrap = config.get(JobOptions.BOOTSTRAP_SERVERS);
-        Map<String, String> kafka = config.get(JobOptions.KAFKA_PROPERTIES);
-        String transactionalIdPrefix = config.get(JobOptions.TRANSACTIONAL_ID_PREFIX);
         SingleOutputStreamOperator<ValidBatch> valid = env.fromSource(
                         source(config), watermarks(config), "training-batches")
                 .uid("kafka-source")
@@ -106,30 +103,28 @@ public final class TrainingJob {
         DataStream<DeadLetter> deadLetters =
                 valid.getSideOutput(DeadLetters.TAG).union(snapshots.getSideOutput(DeadLetters.TAG));
 
-        snapshots
-                .sinkTo(Sinks.snapshotTopic(
-                        bootstrap,
-                        kafka,
-                        config.get(JobOptions.SNAPSHOT_TOPIC),
-                        transactionalIdPrefix,
-                        config.get(JobOptions.MAX_SNAPSHOT_BYTES)))
-                .uid("snapshot-topic")
-                .name("snapshot-topic");
-        deadLetters
-                .sinkTo(Sinks.deadLetterTopic(
-                        bootstrap,
-                        kafka,
-                        config.get(JobOptions.DEAD_LETTER_TOPIC),
-                        transactionalIdPrefix,
-                        config.get(JobOptions.MAX_RECORD_BYTES)))
-                .uid("dead-letter-topic")
-                .name("dead-letter-topic");
+        Sinks.KafkaSettings kafka = new Sinks.KafkaSettings(
+                config.get(JobOptions.BOOTSTRAP_SERVERS),
+                config.get(JobOptions.KAFKA_PROPERTIES),
+                config.get(JobOptions.TRANSACTIONAL_ID_PREFIX));
+        sink(
+                snapshots,
+                Sinks.snapshotTopic(
+                        kafka, config.get(JobOptions.SNAPSHOT_TOPIC), config.get(JobOptions.MAX_SNAPSHOT_BYTES)),
+                "snapshot-topic");
+        sink(
+                deadLetters,
+                Sinks.deadLetterTopic(
+                        kafka, config.get(JobOptions.DEAD_LETTER_TOPIC), config.get(JobOptions.MAX_RECORD_BYTES)),
+                "dead-letter-topic");
         config.get(JobOptions.SNAPSHOT_DIR)
-                .ifPresent(dir -> snapshots
-                        .sinkTo(Sinks.snapshotFiles(dir))
-                        .uid("snapshot-files")
-                        .name("snapshot-files"));
+                .ifPresent(dir -> sink(snapshots, Sinks.snapshotFiles(dir), "snapshot-files"));
         return snapshots;
+    }
+
+    /** Connects a stream to a sink, named the same for its state (uid) and for people (name). */
+    private static <T> void sink(DataStream<T> stream, Sink<T> sink, String name) {
+        stream.sinkTo(sink).uid(name).name(name);
     }
 
     private static KafkaSource<Received> source(JobConfig config) {

@@ -12,11 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.pipeline.config.JobConfig;
@@ -28,33 +25,17 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Every class of bad input, mixed into a good stream: each lands in the dead-letter topic with
  * its reason, the job never restarts (it may not: restart-attempts is 0), and the models trained
  * on the good records are exactly those of a run without the bad ones.
  */
-class BadInputIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class BadInputIT extends KafkaJobTestBase {
     private static final int BATCHES = 60;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(
-            model(
-                    "clf",
-                    "logistic:" + JobFixtures.DIM,
-                    "cyclical(final=0.9, period=1s, cycles=inf)",
-                    "global",
-                    true,
-                    0.05),
+            JobFixtures.logistic("clf", "cyclical(final=0.9, period=1s, cycles=inf)"),
             model(
                     "reg",
                     "linear:" + JobFixtures.DIM,

@@ -41,20 +41,8 @@ class ClusterIT {
     private static final int BATCHES = 160;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(
-            model(
-                    "c1",
-                    "logistic:" + JobFixtures.DIM,
-                    "cyclical(final=0.9, period=1s, cycles=inf, ramp=0.5)",
-                    "global",
-                    true,
-                    0.05),
-            model(
-                    "c2",
-                    "mlp:" + JobFixtures.DIM + "-16-2",
-                    "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)",
-                    "global",
-                    true,
-                    0.05),
+            JobFixtures.logistic("c1", "cyclical(final=0.9, period=1s, cycles=inf, ramp=0.5)"),
+            JobFixtures.mlp("c2", "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)"),
             model("g3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=3s)", "global", false, 0.05));
 
     @TempDir
@@ -81,8 +69,7 @@ class ClusterIT {
         createTopics("in-kill", "out-kill");
         produce("in-kill", 0, BATCHES / 2);
         Path config = config("in-kill", "out-kill");
-        String job = run("job.sh", "submit", JOB_JAR.toString(), "--", "run", "--config", config.toString())
-                .trim();
+        String job = submit(List.of(), config);
         Topics.readUntil(bootstrap, "out-kill", l -> l.size() >= 3, Duration.ofSeconds(120));
         run("flink-cluster.sh", "kill-taskmanager");
         run("flink-cluster.sh", "start-taskmanager");
@@ -105,17 +92,7 @@ class ClusterIT {
         createTopics("in-sp", "out-sp");
         produce("in-sp", 0, BATCHES / 2);
         Path config = config("in-sp", "out-sp");
-        String first = run(
-                        "job.sh",
-                        "submit",
-                        JOB_JAR.toString(),
-                        "--",
-                        "run",
-                        "--config",
-                        config.toString(),
-                        "--set",
-                        "parallelism=1")
-                .trim();
+        String first = submit(List.of(), config, "parallelism=1");
         int before = boundariesBefore(
                 reference(config, "in-sp", "out-sp-first-half-ref"), JobFixtures.T0 + (BATCHES / 2 - 1) * STEP);
         Topics.readUntil(bootstrap, "out-sp", l -> l.size() >= before, Duration.ofSeconds(120));
@@ -123,19 +100,7 @@ class ClusterIT {
         assertThat(savepoint).startsWith("file:");
 
         produce("in-sp", BATCHES / 2, BATCHES);
-        String second = run(
-                        "job.sh",
-                        "submit",
-                        JOB_JAR.toString(),
-                        "--savepoint",
-                        savepoint,
-                        "--",
-                        "run",
-                        "--config",
-                        config.toString(),
-                        "--set",
-                        "parallelism=2")
-                .trim();
+        String second = submit(List.of("--savepoint", savepoint), config, "parallelism=2");
         Map<String, List<SparseModelSnapshot>> expected = reference(config, "in-sp", "out-sp-ref");
         // the resumed job reads on (its source is unbounded): it publishes the boundaries before the last batch
         int want = boundariesBefore(expected, JobFixtures.T0 + (BATCHES - 1) * STEP);
@@ -160,25 +125,14 @@ class ClusterIT {
     private static Map<String, List<SparseModelSnapshot>> reference(Path config, String input, String output)
             throws Exception {
         createTopics(null, output);
-        String job = run(
-                        "job.sh",
-                        "submit",
-                        JOB_JAR.toString(),
-                        "--",
-                        "run",
-                        "--config",
-                        config.toString(),
-                        "--set",
-                        "bounded=true",
-                        "--set",
-                        "parallelism=1",
-                        "--set",
-                        "snapshot-topic=" + output,
-                        "--set",
-                        "transactional-id-prefix=" + output,
-                        "--set",
-                        "group-id=" + output)
-                .trim();
+        String job = submit(
+                List.of(),
+                config,
+                "bounded=true",
+                "parallelism=1",
+                "snapshot-topic=" + output,
+                "transactional-id-prefix=" + output,
+                "group-id=" + output);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         String state;
         do {
@@ -283,6 +237,21 @@ class ClusterIT {
     }
 
     /** Runs a deploy script and returns its standard output; fails the test with its output if it fails. */
+    /**
+     * Submits the job jar, with {@code submitOptions} for {@code job.sh submit}, to run {@code config}
+     * with each of {@code settings} as a {@code --set}; returns the job's id.
+     */
+    private static String submit(List<String> submitOptions, Path config, String... settings) throws Exception {
+        List<String> args = new ArrayList<>(List.of("submit", JOB_JAR.toString()));
+        args.addAll(submitOptions);
+        args.addAll(List.of("--", "run", "--config", config.toString()));
+        for (String setting : settings) {
+            args.add("--set");
+            args.add(setting);
+        }
+        return run("job.sh", args.toArray(String[]::new)).trim();
+    }
+
     private static String run(String script, String... args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(DEPLOY.resolve(script).toString());

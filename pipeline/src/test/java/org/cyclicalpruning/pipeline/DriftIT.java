@@ -7,11 +7,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Metrics;
@@ -22,22 +19,12 @@ import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.pipeline.source.TrainingBatches;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The teacher's support moves mid-stream. Unending cycles clocked by event time find the new
  * support; GMP, whose mask froze before the drift, cannot.
  */
-class DriftIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class DriftIT extends KafkaJobTestBase {
     static final int BATCHES = 600;
     static final int ROWS = 32;
     static final long STEP = 20;

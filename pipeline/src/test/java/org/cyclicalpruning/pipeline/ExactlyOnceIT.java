@@ -10,12 +10,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
@@ -28,41 +25,19 @@ import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A TaskManager dies mid-stream after a completed checkpoint; the job recovers from it, and what a
  * read_committed consumer sees equals a failure-free run on the same input.
  */
-class ExactlyOnceIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class ExactlyOnceIT extends KafkaJobTestBase {
     private static final int BATCHES = 200;
     private static final long STEP = 50;
     private static final int NAN_BATCH = 37;
 
     private static final List<ModelDeclaration> MODELS = List.of(
-            model(
-                    "m1",
-                    "logistic:" + JobFixtures.DIM,
-                    "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)",
-                    "global",
-                    true,
-                    0.05),
-            model(
-                    "m2",
-                    "mlp:" + JobFixtures.DIM + "-16-2",
-                    "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)",
-                    "global",
-                    true,
-                    0.05),
+            JobFixtures.logistic("m1", "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)"),
+            JobFixtures.mlp("m2", "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)"),
             model("m3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=5s)", "global", false, 0.05));
 
     private static Map<String, SparseTeacher> teachers() {

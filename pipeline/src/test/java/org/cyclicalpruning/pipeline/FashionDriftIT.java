@@ -7,11 +7,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
@@ -23,7 +20,6 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Real data that drift: Fashion-MNIST images, as uint8 pixels, shift 6 pixels right and down after
@@ -31,16 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * standardised online. Cyclical pruning re-decides its mask every cycle and follows the shifted
  * images; GMP keeps the pixels it chose before.
  */
-class FashionDriftIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class FashionDriftIT extends KafkaJobTestBase {
     static final int BATCHES = 900;
     static final int ROWS = 64;
     static final long STEP = 50;

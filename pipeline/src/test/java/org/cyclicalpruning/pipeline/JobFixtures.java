@@ -29,6 +29,16 @@ public final class JobFixtures {
 
     private JobFixtures() {}
 
+    /** Returns a logistic regression on the fixtures' features: global pruning with regrowth, SGD at 0.05. */
+    public static ModelDeclaration logistic(String id, String schedule) {
+        return model(id, "logistic:" + DIM, schedule, "global", true, 0.05);
+    }
+
+    /** Returns an MLP with one hidden layer of 16 on the fixtures' features, trained like {@link #logistic}. */
+    public static ModelDeclaration mlp(String id, String schedule) {
+        return model(id, "mlp:" + DIM + "-16-2", schedule, "global", true, 0.05);
+    }
+
     public static ModelDeclaration model(
             String id, String spec, String schedule, String pruning, boolean regrowth, double lr) {
         return ModelDeclaration.newBuilder()

@@ -7,11 +7,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.pipeline.config.JobConfig;
@@ -19,19 +16,9 @@ import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The whole job on a real KRaft broker and a Flink MiniCluster: three models, two partitions, parallelism 2. */
-class StreamingJobIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class StreamingJobIT extends KafkaJobTestBase {
     @Test
     void threeModelsEmitSnapshotsAtTheirCycleEnds() throws Exception {
         String in = "batches-e2e";
@@ -41,20 +28,8 @@ class StreamingJobIT {
         int batches = 200;
         long step = 50;
         List<org.cyclicalpruning.schemas.ModelDeclaration> models = List.of(
-                model(
-                        "alpha",
-                        "logistic:" + JobFixtures.DIM,
-                        "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)",
-                        "global",
-                        true,
-                        0.05),
-                model(
-                        "beta",
-                        "logistic:" + JobFixtures.DIM,
-                        "cyclical(final=0.8, period=3s, cycles=2, ramp=0.6)",
-                        "global",
-                        true,
-                        0.05),
+                JobFixtures.logistic("alpha", "cyclical(final=0.9, period=2s, cycles=inf, ramp=0.5)"),
+                JobFixtures.logistic("beta", "cyclical(final=0.8, period=3s, cycles=2, ramp=0.6)"),
                 model(
                         "gamma",
                         "mlp:" + JobFixtures.DIM + "-16-2",

@@ -3,7 +3,6 @@ package org.cyclicalpruning.pipeline.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 import java.util.Objects;
-import java.util.function.Function;
 
 /**
  * One setting of the job, in the style of Flink's {@code ConfigOption}: its key, the keys it was
@@ -14,32 +13,18 @@ import java.util.function.Function;
  * @param <T> the value's type; optional settings use {@link java.util.Optional}
  */
 public final class JobOption<T> {
-    /** Turns a YAML value into the option's type, or throws naming the problem (not the key). */
-    @FunctionalInterface
-    interface Parser<T> {
-        T parse(JsonNode value);
-    }
-
     private final String key;
     private final List<String> deprecatedKeys;
+    private final ValueType<T> type;
     private final T defaultValue;
     private final String description;
-    private final Parser<T> parser;
-    private final Function<T, String> formatter;
 
-    JobOption(
-            String key,
-            List<String> deprecatedKeys,
-            T defaultValue,
-            String description,
-            Parser<T> parser,
-            Function<T, String> formatter) {
+    JobOption(String key, List<String> deprecatedKeys, ValueType<T> type, T defaultValue, String description) {
         this.key = key;
         this.deprecatedKeys = List.copyOf(deprecatedKeys);
+        this.type = type;
         this.defaultValue = Objects.requireNonNull(defaultValue, key);
         this.description = description;
-        this.parser = parser;
-        this.formatter = formatter;
     }
 
     /** Returns the key, hierarchical with dots: {@code kafka.bootstrap-servers}. */
@@ -64,7 +49,7 @@ public final class JobOption<T> {
 
     /** Returns {@code value} as the YAML text that sets it ({@code none} for an empty optional). */
     public String format(T value) {
-        return formatter.apply(value);
+        return type.formatter().apply(value);
     }
 
     /** Returns the default as {@link #format} writes it. */
@@ -82,17 +67,12 @@ public final class JobOption<T> {
      */
     T parse(JsonNode value, String where) {
         try {
-            return parser.parse(value);
+            return type.parser().parse(value);
         } catch (ConfigError e) {
             throw e;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(String.format("key '%s' %s", where, e.getMessage()), e);
         }
-    }
-
-    /** Returns a copy of this option that the given flat keys of earlier releases also set. */
-    JobOption<T> withDeprecatedKeys(String... keys) {
-        return new JobOption<>(key, List.of(keys), defaultValue, description, parser, formatter);
     }
 
     @Override

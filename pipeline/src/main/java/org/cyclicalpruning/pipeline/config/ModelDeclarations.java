@@ -38,7 +38,7 @@ final class ModelDeclarations {
 
     static List<ModelDeclaration> list(String where, JsonNode value) {
         List<ModelDeclaration> out = new ArrayList<>();
-        if (JobOptions.isNone(value)) {
+        if (ValueType.isNone(value)) {
             return out;
         }
         if (!value.isArray()) {
@@ -85,8 +85,7 @@ final class ModelDeclarations {
             d.setMaskInterval((int) (long) read(
                     where,
                     "mask-interval",
-                    () -> JobOptions.whole(
-                            node.get("mask-interval"), 1, Integer.MAX_VALUE, "a positive whole number")));
+                    () -> ValueType.whole(node.get("mask-interval"), 1, Integer.MAX_VALUE, "a positive whole number")));
         }
         if (node.hasNonNull("regrowth")) {
             String v = text(node, where, "regrowth");
@@ -122,7 +121,7 @@ final class ModelDeclarations {
             d.setSeed(read(
                     where,
                     "seed",
-                    () -> JobOptions.whole(node.get("seed"), Long.MIN_VALUE, Long.MAX_VALUE, "a whole number")));
+                    () -> ValueType.whole(node.get("seed"), Long.MIN_VALUE, Long.MAX_VALUE, "a whole number")));
         }
         if (node.hasNonNull("initial-weights")) {
             d.setInitialWeights(text(node, where, "initial-weights"));
@@ -143,7 +142,7 @@ final class ModelDeclarations {
     }
 
     private static String text(JsonNode node, String where, String key) {
-        return read(where, key, () -> JobOptions.scalar(node.get(key)));
+        return read(where, key, () -> ValueType.scalar(node.get(key)));
     }
 
     private static double number(JsonNode node, String where, String key) {

@@ -24,68 +24,44 @@ public final class Sinks {
     private Sinks() {}
 
     /**
-     * Returns the exactly-once sink of the snapshot topic, keyed by model id.
+     * What both Kafka sinks take from the job's configuration.
      *
      * @param bootstrapServers Kafka brokers
-     * @param kafkaProperties client properties (security settings)
-     * @param topic the compacted snapshot topic
+     * @param properties client properties (security settings)
      * @param transactionalIdPrefix unique per job on a cluster
+     */
+    public record KafkaSettings(
+            String bootstrapServers, Map<String, String> properties, String transactionalIdPrefix) {}
+
+    /**
+     * Returns the exactly-once sink of the snapshot topic, keyed by model id.
+     *
+     * @param kafka the brokers, client properties and transactional id prefix
+     * @param topic the compacted snapshot topic
      * @param maxSnapshotBytes the producer's {@code max.request.size}
      */
     public static KafkaSink<SparseModelSnapshot> snapshotTopic(
-            String bootstrapServers,
-            Map<String, String> kafkaProperties,
-            String topic,
-            String transactionalIdPrefix,
-            int maxSnapshotBytes) {
+            KafkaSettings kafka, String topic, int maxSnapshotBytes) {
         // Kafka's timestamp is left to the producer (time of writing): event times of replayed
         // history would make retention and compaction lag treat fresh snapshots as old
         KafkaRecordSerializationSchema<SparseModelSnapshot> serializer =
-                (snapshot, context, timestamp) -> new ProducerRecord<>(
-                        topic,
-                        null,
-                        null,
-                        snapshot.getModelId().getBytes(StandardCharsets.UTF_8),
-                        ModelSnapshots.toBytes(snapshot));
-        return KafkaSink.<SparseModelSnapshot>builder()
-                .setBootstrapServers(bootstrapServers)
-                .setKafkaProducerConfig(properties(kafkaProperties))
-                .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(transactionalIdPrefix + "-snapshots")
-                .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
-                // a large model's snapshot is megabytes: Kafka's 1 MB default would fail the job
-                .setProperty("max.request.size", String.valueOf(maxSnapshotBytes))
-                .build();
+                (snapshot, context, timestamp) -> keyed(topic, snapshot.getModelId(), ModelSnapshots.toBytes(snapshot));
+        // a large model's snapshot is megabytes: Kafka's 1 MB default would fail the job
+        return exactlyOnce(kafka, "-snapshots", serializer, maxSnapshotBytes);
     }
 
     /**
      * Returns the exactly-once sink of the dead-letter topic, keyed by model id where known.
      *
+     * @param kafka the brokers, client properties and transactional id prefix
+     * @param topic the dead-letter topic
      * @param maxRecordBytes the job's largest input record, which a dead letter may carry
      */
-    public static KafkaSink<DeadLetter> deadLetterTopic(
-            String bootstrapServers,
-            Map<String, String> kafkaProperties,
-            String topic,
-            String transactionalIdPrefix,
-            int maxRecordBytes) {
-        KafkaRecordSerializationSchema<DeadLetter> serializer = (letter, context, timestamp) -> new ProducerRecord<>(
-                topic,
-                null,
-                null,
-                letter.getModelId() == null ? null : letter.getModelId().getBytes(StandardCharsets.UTF_8),
-                DeadLetters.toBytes(letter));
-        return KafkaSink.<DeadLetter>builder()
-                .setBootstrapServers(bootstrapServers)
-                .setKafkaProducerConfig(properties(kafkaProperties))
-                .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
-                .setTransactionalIdPrefix(transactionalIdPrefix + "-dead-letters")
-                .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
-                // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
-                .setProperty("max.request.size", String.valueOf(DeadLetters.maxRecordSize(maxRecordBytes)))
-                .build();
+    public static KafkaSink<DeadLetter> deadLetterTopic(KafkaSettings kafka, String topic, int maxRecordBytes) {
+        KafkaRecordSerializationSchema<DeadLetter> serializer =
+                (letter, context, timestamp) -> keyed(topic, letter.getModelId(), DeadLetters.toBytes(letter));
+        // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
+        return exactlyOnce(kafka, "-dead-letters", serializer, DeadLetters.maxRecordSize(maxRecordBytes));
     }
 
     /**
@@ -102,6 +78,28 @@ public final class Sinks {
                         .withPartSuffix(".avro")
                         .build())
                 .build();
+    }
+
+    private static <T> KafkaSink<T> exactlyOnce(
+            KafkaSettings kafka,
+            String transactionalIdSuffix,
+            KafkaRecordSerializationSchema<T> serializer,
+            int maxRequestSize) {
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(kafka.bootstrapServers())
+                .setKafkaProducerConfig(properties(kafka.properties()))
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(kafka.transactionalIdPrefix() + transactionalIdSuffix)
+                .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
+                .setProperty("max.request.size", String.valueOf(maxRequestSize))
+                .build();
+    }
+
+    /** Returns a record with the producer's timestamp, keyed by a model id (none when it is unknown). */
+    private static ProducerRecord<byte[], byte[]> keyed(String topic, String modelId, byte[] value) {
+        return new ProducerRecord<>(
+                topic, null, null, modelId == null ? null : modelId.getBytes(StandardCharsets.UTF_8), value);
     }
 
     private static Properties properties(Map<String, String> kafkaProperties) {

@@ -48,34 +48,38 @@ public final class ModelStates {
             kept.add(bytes(trainer.masks().kept(m)));
             ever.add(bytes(trainer.masks().everPruned(m)));
         }
-        return ModelState.newBuilder()
+        ModelState.Builder state = ModelState.newBuilder()
                 .setDeclaration(declaration)
                 .setParams(params)
                 .setOptimizerTensorsPerParam(perParam)
                 .setOptimizer(optimizer)
                 .setKept(kept)
                 .setEverPruned(ever)
+                .setInputCount(trainer.inputStats().count())
+                .setInputMean(trainer.inputStats().mean())
+                .setInputM2(trainer.inputStats().m2())
                 .setSteps(trainer.steps())
                 .setSamples(trainer.samples())
                 .setAnchor(trainer.anchor())
                 .setLastMaskSparsity(trainer.lastMaskSparsity())
-                .setOptimizerUpdates(trainer.optimizerUpdates())
-                .setVersion(counters.version())
-                .setNextSnapshotAt(counters.nextSnapshotAt())
-                .setMaxEventTime(counters.maxEventTime())
-                .setStepsSinceSnapshot(counters.stepsSinceSnapshot())
-                .setLossSum(counters.lossSum())
-                .setCorrect(counters.correct())
-                .setSeen(counters.seen())
-                .setCycle(counters.cycle())
-                .setPhase(counters.phase().name())
-                .setTargetSparsity(counters.targetSparsity())
-                .setChurn(counters.churn())
-                .setRejected(counters.rejected())
-                .setInputCount(trainer.inputStats().count())
-                .setInputMean(trainer.inputStats().mean())
-                .setInputM2(trainer.inputStats().m2())
-                .build();
+                .setOptimizerUpdates(trainer.optimizerUpdates());
+        return withCounters(state, counters).build();
+    }
+
+    /** Sets the job's counters of the record, which {@link #counters} reads back. */
+    private static ModelState.Builder withCounters(ModelState.Builder state, ModelCounters c) {
+        return state.setVersion(c.version())
+                .setNextSnapshotAt(c.nextSnapshotAt())
+                .setMaxEventTime(c.maxEventTime())
+                .setStepsSinceSnapshot(c.stepsSinceSnapshot())
+                .setLossSum(c.lossSum())
+                .setCorrect(c.correct())
+                .setSeen(c.seen())
+                .setCycle(c.cycle())
+                .setPhase(c.phase().name())
+                .setTargetSparsity(c.targetSparsity())
+                .setChurn(c.churn())
+                .setRejected(c.rejected());
     }
 
     /**

@@ -2,6 +2,7 @@ package org.cyclicalpruning.pipeline.train;
 
 import ai.djl.ndarray.NDManager;
 import org.cyclicalpruning.modelops.schedule.Phase;
+import org.cyclicalpruning.modelops.schedule.SchedulePoint;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
@@ -23,17 +24,36 @@ final class HotModel implements AutoCloseable {
     long version;
     long nextSnapshotAt = Long.MAX_VALUE;
     long maxEventTime = Long.MIN_VALUE;
-    long stepsSinceSnapshot;
-    double lossSum;
-    long correct;
-    long seen;
-    long cycle;
-    Phase phase = Phase.PRUNE;
-    double targetSparsity;
+    Interval interval = new Interval(0, 0, 0, 0);
+    /** The schedule's target, phase and cycle at the last step. */
+    SchedulePoint point = new SchedulePoint(0, Phase.PRUNE, 0);
+
     long churn;
     long rejected;
     /** Whether this differs from what the keyed state holds. */
     boolean dirty;
+
+    /** What the current snapshot interval has seen; the snapshot at its end reports it. */
+    static final class Interval {
+        long steps;
+        double lossSum;
+        long correct;
+        long seen;
+
+        Interval(long steps, double lossSum, long correct, long seen) {
+            this.steps = steps;
+            this.lossSum = lossSum;
+            this.correct = correct;
+            this.seen = seen;
+        }
+
+        void add(double loss, long correctRows, int rows) {
+            lossSum += loss * rows;
+            correct += correctRows;
+            seen += rows;
+            steps++;
+        }
+    }
 
     private HotModel(ModelDefinition definition, TrainingConfig config, SparseTrainer trainer) {
         this.definition = definition;
@@ -61,13 +81,8 @@ final class HotModel implements AutoCloseable {
         m.version = c.version();
         m.nextSnapshotAt = c.nextSnapshotAt();
         m.maxEventTime = c.maxEventTime();
-        m.stepsSinceSnapshot = c.stepsSinceSnapshot();
-        m.lossSum = c.lossSum();
-        m.correct = c.correct();
-        m.seen = c.seen();
-        m.cycle = c.cycle();
-        m.phase = c.phase();
-        m.targetSparsity = c.targetSparsity();
+        m.interval = new Interval(c.stepsSinceSnapshot(), c.lossSum(), c.correct(), c.seen());
+        m.point = new SchedulePoint(c.targetSparsity(), c.phase(), c.cycle());
         m.churn = c.churn();
         m.rejected = c.rejected();
         return m;
@@ -84,13 +99,13 @@ final class HotModel implements AutoCloseable {
                 version,
                 nextSnapshotAt,
                 maxEventTime,
-                stepsSinceSnapshot,
-                lossSum,
-                correct,
-                seen,
-                cycle,
-                phase,
-                targetSparsity,
+                interval.steps,
+                interval.lossSum,
+                interval.correct,
+                interval.seen,
+                point.cycle(),
+                point.phase(),
+                point.sparsity(),
                 churn,
                 rejected);
         return ModelStates.write(definition.declaration(), trainer.exportState(), counters);

@@ -70,6 +70,17 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     private final TrainingSettings settings;
     private final ModelRegistry models;
 
+    /**
+     * Creates the operator.
+     *
+     * @param settings what it needs of the job's configuration besides the models
+     * @param models the models it may train
+     */
+    public ModelTrainingOperator(TrainingSettings settings, ModelRegistry models) {
+        this.settings = settings;
+        this.models = models;
+    }
+
     private transient ValueState<ModelState> state;
     private transient InternalTimerService<VoidNamespace> timers;
     private transient NDManager root;
@@ -81,17 +92,6 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     private transient Counter stateFlushes;
     private transient long firstStepNanos;
     private transient long lastStepNanos;
-
-    /**
-     * Creates the operator.
-     *
-     * @param settings what it needs of the job's configuration besides the models
-     * @param models the models it may train
-     */
-    public ModelTrainingOperator(TrainingSettings settings, ModelRegistry models) {
-        this.settings = settings;
-        this.models = models;
-    }
 
     @Override
     public void open() throws Exception {
@@ -151,13 +151,8 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         if (trainer.steps() == 1) {
             schedule(m, t);
         }
-        m.lossSum += r.loss() * b.rows;
-        m.correct += r.correct();
-        m.seen += b.rows;
-        m.stepsSinceSnapshot++;
-        m.cycle = r.point().cycle();
-        m.phase = r.point().phase();
-        m.targetSparsity = r.point().sparsity();
+        m.interval.add(r.loss(), r.correct(), b.rows);
+        m.point = r.point();
         if (r.maskUpdate() != null) {
             m.churn = r.maskUpdate().churn();
         }
@@ -173,12 +168,12 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
             return; // superseded: a batch crossed this boundary first
         }
         long watermark = timers.currentWatermark();
-        if (m.stepsSinceSnapshot > 0 && m.nextSnapshotAt != Long.MAX_VALUE) {
+        if (m.interval.steps > 0 && m.nextSnapshotAt != Long.MAX_VALUE) {
             emit(m, m.nextSnapshotAt);
         }
         if (watermark == Long.MAX_VALUE) {
             // end of a bounded input: publish what was trained since the last boundary, and stop
-            if (m.stepsSinceSnapshot > 0) {
+            if (m.interval.steps > 0) {
                 emit(m, Long.MAX_VALUE);
             }
             m.nextSnapshotAt = Long.MIN_VALUE;
@@ -286,25 +281,25 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setVersion(++m.version)
                 .setEventTime(eventTime)
                 .setReason(boundaries.reasonAt(m.config.schedule(), trainer.anchor(), boundary))
-                .setCycle(m.cycle)
-                .setPhase(m.phase.name())
+                .setCycle(m.point.cycle())
+                .setPhase(m.point.phase().name())
                 .setStep(trainer.steps())
                 .setSamples(trainer.samples())
                 .setSparsity(trainer.masks().sparsity())
-                .setTargetSparsity(m.targetSparsity)
+                .setTargetSparsity(m.point.sparsity())
                 .setSpec(spec.toAvro())
                 .setSchedule(m.config.schedule().toSpec())
-                .setLoss(m.seen == 0 ? Double.NaN : m.lossSum / m.seen)
-                .setAccuracy(spec.isClassifier() && m.seen > 0 ? (double) m.correct / m.seen : null)
+                .setLoss(m.interval.seen == 0 ? Double.NaN : m.interval.lossSum / m.interval.seen)
+                .setAccuracy(
+                        spec.isClassifier() && m.interval.seen > 0
+                                ? (double) m.interval.correct / m.interval.seen
+                                : null)
                 .setChurn(m.churn)
                 .setRecovered(trainer.masks().recoveredCount())
                 .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
                 .setInputScaling(ModelSnapshots.inputScaling(trainer.inputStandardization()))
                 .build();
-        m.lossSum = 0;
-        m.correct = 0;
-        m.seen = 0;
-        m.stepsSinceSnapshot = 0;
+        m.interval = new HotModel.Interval(0, 0, 0, 0);
         m.dirty = true;
         metrics(m.id()).snapshot(snapshot);
         output.collect(new StreamRecord<>(snapshot, eventTime));

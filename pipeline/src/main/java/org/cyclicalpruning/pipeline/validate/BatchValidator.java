@@ -110,12 +110,7 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
         v.uint8Divisor = divisor == null ? 0f : divisor;
         if (spec.isClassifier()) {
             List<Integer> labels = b.getLabels();
-            if (labels == null || labels.size() != rows) {
-                throw new Rejected(
-                        DeadLetterReason.LABEL_MISMATCH,
-                        "classifier " + b.getModelId() + " needs " + rows + " labels, got "
-                                + (labels == null ? "none" : labels.size()));
-            }
+            checkOnePerRow(labels, rows, "classifier " + b.getModelId(), "labels");
             v.labels = new int[(int) rows];
             int classes = spec.classes();
             for (int i = 0; i < rows; i++) {
@@ -129,12 +124,7 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
             }
         } else {
             List<Float> targets = b.getTargets();
-            if (targets == null || targets.size() != rows) {
-                throw new Rejected(
-                        DeadLetterReason.LABEL_MISMATCH,
-                        "regression " + b.getModelId() + " needs " + rows + " targets, got "
-                                + (targets == null ? "none" : targets.size()));
-            }
+            checkOnePerRow(targets, rows, "regression " + b.getModelId(), "targets");
             v.targets = new float[(int) rows];
             for (int i = 0; i < rows; i++) {
                 float t = targets.get(i);
@@ -186,6 +176,15 @@ public final class BatchValidator extends ProcessFunction<Received, ValidBatch> 
                 .orElseThrow(() -> new Rejected(
                         DeadLetterReason.UNKNOWN_MODEL,
                         "no model '" + modelId + "' is declared and no default-model is configured"));
+    }
+
+    /** Rejects a batch whose labels or targets are missing or not one per row. */
+    private static void checkOnePerRow(List<?> values, long rows, String model, String what) throws Rejected {
+        if (values == null || values.size() != rows) {
+            throw new Rejected(
+                    DeadLetterReason.LABEL_MISMATCH,
+                    model + " needs " + rows + " " + what + ", got " + (values == null ? "none" : values.size()));
+        }
     }
 
     private static byte[] packedFeatures(Object payload, int n) throws Rejected {
