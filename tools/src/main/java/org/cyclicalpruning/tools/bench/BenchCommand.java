@@ -23,6 +23,7 @@ import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.TrainingConfig;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -68,40 +69,6 @@ public final class BenchCommand implements Callable<Integer> {
                     "Interval of the fourth contender, which recomputes the mask every N steps (default: ${DEFAULT-VALUE}).")
     int maskInterval;
 
-    @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
-    boolean quick;
-
-    @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
-    Path out;
-
-    @Option(
-            names = "--pipeline-batches",
-            defaultValue = "1407",
-            description =
-                    "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
-    int pipelineBatches;
-
-    @Option(
-            names = "--pipeline-model",
-            description =
-                    "Model of the pipeline comparison (default: LeNet-300-100 on Fashion-MNIST; softmax:784x10 shows what the pipeline alone costs).")
-    String pipelineModel;
-
-    @Option(
-            names = "--pipeline-threads",
-            split = ",",
-            defaultValue = "1,0",
-            description =
-                    "The job's intra-op-threads in the pipeline comparison, each run side by side; 0 for PyTorch's default, against which the bare loop runs (default: ${DEFAULT-VALUE}).")
-    List<Integer> pipelineThreads;
-
-    @Option(
-            names = "--pipeline-rounds",
-            defaultValue = "3",
-            description =
-                    "Rounds of the pipeline comparison; each runs every contender once (default: ${DEFAULT-VALUE}).")
-    int pipelineRounds;
-
     @Option(
             names = "--size-models",
             split = ",",
@@ -110,21 +77,6 @@ public final class BenchCommand implements Callable<Integer> {
                     "Larger models for the pruning overhead by size, about 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
     List<String> sizeModels;
 
-    @Option(names = "--skip-sizes", description = "Leave out the pruning overhead of the larger models.")
-    boolean skipSizes;
-
-    @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
-    boolean skipGemm;
-
-    @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
-    boolean skipSnapshots;
-
-    @Option(names = "--skip-input-scaling", description = "Leave out the cost of standardising the inputs.")
-    boolean skipInputScaling;
-
-    @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
-    boolean skipManyModels;
-
     @Option(
             names = "--soak-minutes",
             defaultValue = "0",
@@ -132,37 +84,39 @@ public final class BenchCommand implements Callable<Integer> {
                     "Also train LeNet this many minutes and report the slope of RSS and of live native arrays (default: ${DEFAULT-VALUE}, off).")
     double soakMinutes;
 
-    @Option(
-            names = "--skip-pipeline",
-            description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
-    boolean skipPipeline;
+    @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
+    boolean quick;
 
-    @Option(
-            names = "--skip-checkpoints",
-            description = "Leave out checkpoint size, duration and recovery time by model size and state backend.")
-    boolean skipCheckpoints;
+    @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
+    Path out;
 
-    @Option(
-            names = "--checkpoint-models",
-            split = ",",
-            defaultValue = "lenet-300-100,mlp:784-1024-1024-10,mlp:784-2500-3000-10",
-            description =
-                    "Models of the checkpoint benchmark, about 0.27M, 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
-    List<String> checkpointModels;
+    @Option(names = "--skip-sizes", description = "Leave out the pruning overhead of the larger models.")
+    boolean skipSizes;
 
-    @Option(
-            names = "--state-backends",
-            split = ",",
-            defaultValue = "hashmap,rocksdb",
-            description = "Flink state backends of the checkpoint benchmark (default: ${DEFAULT-VALUE}).")
-    List<String> stateBackends;
+    @Option(names = "--skip-input-scaling", description = "Leave out the cost of standardising the inputs.")
+    boolean skipInputScaling;
+
+    @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
+    boolean skipSnapshots;
+
+    @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
+    boolean skipGemm;
+
+    @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
+    boolean skipManyModels;
+
+    @Mixin
+    PipelineBench.Options pipelineOptions;
+
+    @Mixin
+    CheckpointBench.Options checkpointOptions;
 
     @Override
     public Integer call() throws Exception {
         if (quick) {
             rounds = 4;
             roundSteps = 100;
-            pipelineBatches = Math.min(pipelineBatches, 400);
+            pipelineOptions.pipelineBatches = Math.min(pipelineOptions.pipelineBatches, 400);
         }
         ModelSpec spec = ModelSpec.parse(model);
         List<Batch> batches = batches(spec);
@@ -175,28 +129,8 @@ public final class BenchCommand implements Callable<Integer> {
         String everyInterval = "mask every " + maskInterval + " steps";
         contenders.put(everyInterval, config(spec, SparsitySchedule.constant(sparsity), maskInterval));
 
-        List<SparseTrainer> trainers = new ArrayList<>();
-        Map<String, Long> nanos = new LinkedHashMap<>();
-        try {
-            for (TrainingConfig c : contenders.values()) {
-                SparseTrainer t = SparseTrainer.create(c);
-                trainers.add(t);
-                run(t, batches, 0, roundSteps); // warm-up: JIT, allocator, first mask
-            }
-            contenders.keySet().forEach(k -> nanos.put(k, 0L));
-            List<String> names = new ArrayList<>(contenders.keySet());
-            for (int r = 0; r < rounds; r++) {
-                for (int i = 0; i < trainers.size(); i++) {
-                    // rotate who goes first so no contender always follows the same one
-                    int c = (i + r) % trainers.size();
-                    long start = System.nanoTime();
-                    run(trainers.get(c), batches, (long) r * roundSteps, roundSteps);
-                    nanos.merge(names.get(c), System.nanoTime() - start, Long::sum);
-                }
-            }
-        } finally {
-            trainers.forEach(SparseTrainer::close);
-        }
+        Map<String, Long> nanos =
+                inRounds(new ArrayList<>(contenders.keySet()), contenders, batches, rounds, roundSteps);
         long steps = (long) rounds * roundSteps;
         double base = nanos.get("no pruning") / (double) steps;
         System.out.printf(
@@ -354,9 +288,12 @@ public final class BenchCommand implements Callable<Integer> {
             Map<String, Object> rates = (Map<String, Object>) many.get("many_models_samples_per_second");
             rates.forEach((k, v) -> md.append(String.format(Locale.ROOT, "| %s | %.0f |%n", k, v)));
         }
-        if (!skipCheckpoints) {
-            Map<String, Object> ckpt =
-                    CheckpointBench.run(benchData(), checkpointModels, stateBackends, quick ? 150 : 300);
+        if (!checkpointOptions.skipCheckpoints) {
+            Map<String, Object> ckpt = CheckpointBench.run(
+                    benchData(),
+                    checkpointOptions.checkpointModels,
+                    checkpointOptions.stateBackends,
+                    quick ? 150 : 300);
             figures.putAll(ckpt);
             md.append(
                     "\n| model parameters / state backend | state MB | checkpoint ms | tasks running again after a lost TaskManager, ms | next checkpoint done, ms |\n|---|---:|---:|---:|---:|\n");
@@ -373,16 +310,16 @@ public final class BenchCommand implements Callable<Integer> {
                         ((Map<?, ?>) ckpt.get("recovery_next_checkpoint_ms")).get(k)));
             }
         }
-        if (!skipPipeline) {
+        if (!pipelineOptions.skipPipeline) {
             boolean fashion = FashionMnist.isAvailable(FashionMnist.defaultDir());
             DataOptions data = DataOptions.of(fashion ? "fashion-mnist" : "synthetic", fashion ? 128 : 32, 200);
             Map<String, Object> pipeline = PipelineBench.run(
                     data,
-                    pipelineBatches,
-                    pipelineModel != null ? pipelineModel : data.defaultSpec(),
+                    pipelineOptions.pipelineBatches,
+                    pipelineOptions.pipelineModel != null ? pipelineOptions.pipelineModel : data.defaultSpec(),
                     "10s",
-                    pipelineThreads,
-                    quick ? 1 : pipelineRounds);
+                    pipelineOptions.pipelineThreads,
+                    quick ? 1 : pipelineOptions.pipelineRounds);
             figures.putAll(pipeline);
             md.append(String.format(
                     Locale.ROOT,
@@ -429,8 +366,22 @@ public final class BenchCommand implements Callable<Integer> {
     /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */
     private Map<String, Long> compare(
             ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
-        List<Batch> batches = batches(spec);
         List<String> names = new ArrayList<>(new java.util.TreeMap<>(contenders).keySet());
+        return inRounds(names, contenders, batches(spec), rounds, roundSteps);
+    }
+
+    /**
+     * Trains the contenders, in the order of {@code names}, on the same batches: a warm-up of one
+     * round each (JIT, allocator, first mask), then {@code rounds} rounds in which who goes first
+     * rotates, so no contender always follows the same one. Returns the nanoseconds of each, in that
+     * order.
+     */
+    private static Map<String, Long> inRounds(
+            List<String> names,
+            Map<String, TrainingConfig> contenders,
+            List<Batch> batches,
+            int rounds,
+            int roundSteps) {
         List<SparseTrainer> trainers = new ArrayList<>();
         Map<String, Long> nanos = new LinkedHashMap<>();
         try {

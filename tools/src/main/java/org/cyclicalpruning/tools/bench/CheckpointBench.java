@@ -32,6 +32,7 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
+import picocli.CommandLine.Option;
 
 /**
  * Checkpoints of the job for models of about 0.27M, 2M and 10M parameters, on Flink's heap
@@ -43,6 +44,29 @@ import org.cyclicalpruning.tools.stream.StreamProducer;
  * checkpoints every second; the model trains on Fashion-MNIST (or random 784-feature batches).
  */
 final class CheckpointBench {
+    /** The options of the checkpoint benchmark. */
+    static final class Options {
+        @Option(
+                names = "--checkpoint-models",
+                split = ",",
+                defaultValue = "lenet-300-100,mlp:784-1024-1024-10,mlp:784-2500-3000-10",
+                description =
+                        "Models of the checkpoint benchmark, about 0.27M, 2M and 10M parameters (default: ${DEFAULT-VALUE}).")
+        List<String> checkpointModels;
+
+        @Option(
+                names = "--state-backends",
+                split = ",",
+                defaultValue = "hashmap,rocksdb",
+                description = "Flink state backends of the checkpoint benchmark (default: ${DEFAULT-VALUE}).")
+        List<String> stateBackends;
+
+        @Option(
+                names = "--skip-checkpoints",
+                description = "Leave out checkpoint size, duration and recovery time by model size and state backend.")
+        boolean skipCheckpoints;
+    }
+
     private static final long START = 1_767_225_600_000L;
 
     private CheckpointBench() {}
@@ -99,12 +123,11 @@ final class CheckpointBench {
                 }
             }
         }
-        Map<String, Object> figures = new LinkedHashMap<>();
-        figures.put("checkpoint_state_bytes", stateBytes);
-        figures.put("checkpoint_duration_ms", durationMs);
-        figures.put("recovery_tasks_running_ms", recoverMs);
-        figures.put("recovery_next_checkpoint_ms", resumeMs);
-        return figures;
+        return Figures.of(
+                Map.entry("checkpoint_state_bytes", stateBytes),
+                Map.entry("checkpoint_duration_ms", durationMs),
+                Map.entry("recovery_tasks_running_ms", recoverMs),
+                Map.entry("recovery_next_checkpoint_ms", resumeMs));
     }
 
     private record Result(double stateBytes, double durationMs, int checkpoints, double recoverMs, double resumeMs) {}

@@ -97,12 +97,11 @@ final class ManyModelsBench {
                     nativePerModel / 1e3,
                     tensorBytes / 1e3,
                     stateBytes / 1e3);
-            Map<String, Object> figures = new LinkedHashMap<>();
-            figures.put("heap_bytes_per_model", heapPerModel);
-            figures.put("native_bytes_per_model", nativePerModel);
-            figures.put("tensor_bytes_per_model", tensorBytes);
-            figures.put("state_bytes_per_model", stateBytes);
-            return figures;
+            return Figures.of(
+                    Map.entry("heap_bytes_per_model", heapPerModel),
+                    Map.entry("native_bytes_per_model", nativePerModel),
+                    Map.entry("tensor_bytes_per_model", tensorBytes),
+                    Map.entry("state_bytes_per_model", stateBytes));
         } finally {
             trainers.forEach(SparseTrainer::close);
         }

@@ -26,6 +26,7 @@ import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.tools.stream.DataOptions;
 import org.cyclicalpruning.tools.stream.StreamProducer;
+import picocli.CommandLine.Option;
 
 /**
  * The job's throughput against the bare {@code model-ops} training loop on the same prepared
@@ -40,6 +41,42 @@ import org.cyclicalpruning.tools.stream.StreamProducer;
  * keyed state, checkpoints, snapshot encoding and the exactly-once sinks) is in.
  */
 final class PipelineBench {
+    /** The options of the pipeline-vs-bare comparison. */
+    static final class Options {
+        @Option(
+                names = "--pipeline-batches",
+                defaultValue = "1407",
+                description =
+                        "Batches of the pipeline-vs-bare comparison: the demo's workload, 3 epochs of Fashion-MNIST (default: ${DEFAULT-VALUE}).")
+        int pipelineBatches;
+
+        @Option(
+                names = "--pipeline-model",
+                description =
+                        "Model of the pipeline comparison (default: LeNet-300-100 on Fashion-MNIST; softmax:784x10 shows what the pipeline alone costs).")
+        String pipelineModel;
+
+        @Option(
+                names = "--pipeline-threads",
+                split = ",",
+                defaultValue = "1,0",
+                description =
+                        "The job's intra-op-threads in the pipeline comparison, each run side by side; 0 for PyTorch's default, against which the bare loop runs (default: ${DEFAULT-VALUE}).")
+        List<Integer> pipelineThreads;
+
+        @Option(
+                names = "--pipeline-rounds",
+                defaultValue = "3",
+                description =
+                        "Rounds of the pipeline comparison; each runs every contender once (default: ${DEFAULT-VALUE}).")
+        int pipelineRounds;
+
+        @Option(
+                names = "--skip-pipeline",
+                description = "Leave out the pipeline-vs-bare comparison (it starts Kafka and Flink).")
+        boolean skipPipeline;
+    }
+
     private PipelineBench() {}
 
     static Map<String, Object> run(

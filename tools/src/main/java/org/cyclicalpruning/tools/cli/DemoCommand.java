@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.core.execution.JobClient;
@@ -51,10 +50,9 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "demo",
-        mixinStandardHelpOptions = true,
         description = "Start a Kafka broker and a local Flink in this process, stream data that drift, train a"
                 + " cyclical and a GMP model, print every snapshot.")
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand extends Subcommand {
     /** 2026-01-01T00:00:00Z: a fixed event time, so runs repeat exactly. */
     private static final long START = 1_767_225_600_000L;
 
@@ -72,6 +70,9 @@ final class DemoCommand implements Callable<Integer> {
                     + " ${DEFAULT-VALUE}: six 30-second cycles, 3.8 epochs).")
     int batches;
 
+    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
+    int parallelism;
+
     @Option(
             names = "--sparsity",
             description = "Both models' final sparsity (default: 0.98 on Fashion-MNIST, 0.95 on synthetic data).")
@@ -85,9 +86,6 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--plot", description = "Write a PNG of sparsity and accuracy against event time.")
     Path plot;
-
-    @Option(names = "--parallelism", defaultValue = "2", description = "Flink parallelism (default: ${DEFAULT-VALUE}).")
-    int parallelism;
 
     /** What the demo streams and how its two models are scheduled. */
     private record Scenario(
@@ -195,15 +193,7 @@ final class DemoCommand implements Callable<Integer> {
                                     + Instant.ofEpochMilli(START + b * 100) + ") every image is shifted 6 pixels right"
                                     + " and down")
                             .orElse(""));
-            double s = sparsity != null ? sparsity : 0.98;
-            return new Scenario(
-                    data,
-                    100,
-                    lr != null ? lr : 0.01,
-                    "cyclical(final=" + s + ", period=30s, cycles=inf, ramp=0.5)",
-                    "gradual(final=" + s + ", duration=60s)",
-                    "30s",
-                    "standardize(online)");
+            return scenario(data, 100, 0.98, "30s", "60s", "standardize(online)");
         }
         DataOptions data = DataOptions.of("synthetic-drift", 32, 200);
         data.batches = 600;
@@ -211,15 +201,30 @@ final class DemoCommand implements Callable<Integer> {
                         ? "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist); using "
                         : "dataset: ")
                 + "a synthetic sparse teacher whose support moves half-way: linear regression on 200 features");
-        double s = sparsity != null ? sparsity : 0.95;
+        return scenario(data, 20, 0.95, "2s", "4s", "none");
+    }
+
+    /**
+     * Returns the scenario of both models: a cyclical schedule whose cycles of {@code period} never
+     * end, ramping over half of each, against GMP ramping once over {@code gmpDuration}, with a
+     * snapshot every period.
+     */
+    private Scenario scenario(
+            DataOptions data,
+            long eventStep,
+            double defaultSparsity,
+            String period,
+            String gmpDuration,
+            String scaling) {
+        double s = sparsity != null ? sparsity : defaultSparsity;
         return new Scenario(
                 data,
-                20,
+                eventStep,
                 lr != null ? lr : 0.01,
-                "cyclical(final=" + s + ", period=2s, cycles=inf, ramp=0.5)",
-                "gradual(final=" + s + ", duration=4s)",
-                "2s",
-                "none");
+                "cyclical(final=" + s + ", period=" + period + ", cycles=inf, ramp=0.5)",
+                "gradual(final=" + s + ", duration=" + gmpDuration + ")",
+                period,
+                scaling);
     }
 
     private static ModelDeclaration model(String id, String spec, String schedule, boolean regrowth, Scenario s) {

@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
+import java.util.Optional;
+import java.util.function.BiConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -22,106 +23,173 @@ import org.cyclicalpruning.tools.experiment.Reports;
 import org.cyclicalpruning.tools.experiment.RunResult;
 import org.cyclicalpruning.tools.experiment.Study;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IModelTransformer;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** Compares dense training, gradual magnitude pruning and cyclical pruning with equal budgets. */
 @Command(
         name = "experiment",
-        mixinStandardHelpOptions = true,
+        modelTransformer = ExperimentCommand.SettingOptions.class,
         description = {
             "Compare dense, GMP and cyclical pruning with the same step budget, data order and initialisation.",
             "Fashion-MNIST defaults are the reference setting of the README: LeNet-300-100, 12 epochs, batch 128,"
-                    + " SGD momentum 0.9, lr 0.05 cosine, inputs standardised, ramps over 70%, mask every 50 steps.",
-            "On fashion-mnist-drift the images shift 6 pixels at 80% of the stream and test_accuracy is measured on"
+                    + " SGD momentum 0.9, lr 0.05 cosine, inputs standardised, ramps over 70%%, mask every 50 steps.",
+            "On fashion-mnist-drift the images shift 6 pixels at 80%% of the stream and test_accuracy is measured on"
                     + " the shifted test set at the end; the rate is a stream's: constant 0.01."
         })
-final class ExperimentCommand implements Callable<Integer> {
-    @Option(
-            names = "--dataset",
-            defaultValue = "fashion-mnist",
-            description =
-                    "fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
-    String dataset;
-
-    @Option(names = "--data-dir", description = "Fashion-MNIST IDX directory (default: the Debian package's).")
-    Path dataDir;
-
-    @Option(names = "--epochs", description = "Fashion-MNIST budget in epochs (default: 12).")
-    Integer epochs;
-
-    @Option(names = "--steps", description = "Synthetic budget in batches (default: 3000).")
-    Integer steps;
-
-    @Option(names = "--batch-size", description = "Rows per batch (default: 128).")
-    Integer batchSize;
-
-    @Option(names = "--seed", split = ",", description = "Seed(s), one run each (default: 1; 1,2,3 synthetic).")
-    List<Long> seeds;
-
-    @Option(names = "--sparsities", split = ",", description = "Targets (default: 0.9,0.95,0.98,0.99; 0.98 synthetic).")
-    List<Double> sparsities;
-
-    @Option(
-            names = "--methods",
-            split = ",",
-            description = "dense, gmp, gmp-regrowth, cyclical (default: per dataset).")
-    List<String> methods;
-
-    @Option(names = "--cycles", description = "Cyclical: cycles in the pruning window (default: 3; 12 synthetic).")
-    Integer cycles;
-
-    @Option(names = "--ramp-fraction", description = "Share of a cycle (or GMP's window) ramping (default: 0.7; 0.75).")
-    Double rampFraction;
-
-    @Option(names = "--first-sparsity", description = "Cyclical: sparsity the first cycle starts at (default: 0).")
-    Double firstSparsity;
-
-    @Option(names = "--restart-sparsity", description = "Cyclical: sparsity later cycles restart at (default: 0).")
-    Double restartSparsity;
-
-    @Option(names = "--lr-restart", description = "Cyclical: restart the cosine learning rate at every cycle.")
-    boolean lrRestart;
-
-    @Option(names = "--mask-interval", description = "Steps between mask updates while pruning (default: 50; 1).")
-    Integer maskInterval;
-
-    @Option(names = "--pretrain-fraction", description = "Share of the budget trained dense first (default: 0).")
-    Double pretrainFraction;
-
-    @Option(names = "--drift-at", description = "Drifting data: where the data change (default: 0.8; 0.5 synthetic).")
-    Double driftAt;
-
-    @Option(names = "--drift", description = "fashion-mnist-drift: shift, shift(N) or permute (default: shift).")
-    String drift;
-
-    @Option(
-            names = "--pruning",
-            description = "global, per-layer, erk, first-denser or N:M such as 2:4 (default: global).")
-    String pruning;
-
-    @Option(names = "--optimizer", description = "sgd (momentum 0.9) or adam (default: sgd; adam synthetic).")
-    String optimizer;
-
-    @Option(names = "--lr", description = "Base learning rate (default: 0.05 cosine; 0.01 on fashion-mnist-drift).")
-    Double lr;
-
-    @Option(names = "--lr-schedule", description = "constant or cosine (default: cosine; constant on streams).")
-    String lrSchedule;
-
-    @Option(names = "--input-scaling", description = "none, standardize or online (default: standardize on images).")
-    String inputScaling;
-
-    @Option(names = "--gmp-regrowth", description = "Run GMP as gmp-regrowth (pruned weights get gradients).")
-    boolean gmpRegrowth;
-
-    @Option(names = "--correlation", description = "Synthetic: decoy correlation (default: 0.9).")
-    Double correlation;
+final class ExperimentCommand extends Subcommand {
+    /**
+     * The options that each override one setting of the dataset's defaults, in the order they are
+     * applied; one that is not given leaves its setting alone.
+     */
+    private static final List<SettingOption<?>> SETTINGS = List.of(
+            SettingOption.of(
+                    "--optimizer",
+                    "optimizer",
+                    String.class,
+                    "sgd (momentum 0.9) or adam (default: sgd; adam synthetic).",
+                    (b, v) -> b.optimizer(parseOptimizer(v))),
+            SettingOption.of(
+                    "--epochs",
+                    "epochs",
+                    Integer.class,
+                    "Fashion-MNIST budget in epochs (default: 12).",
+                    ExperimentSettings.Builder::epochs),
+            SettingOption.of(
+                    "--steps",
+                    "steps",
+                    Integer.class,
+                    "Synthetic budget in batches (default: 3000).",
+                    ExperimentSettings.Builder::steps),
+            SettingOption.of(
+                    "--batch-size",
+                    "batchSize",
+                    Integer.class,
+                    "Rows per batch (default: 128).",
+                    ExperimentSettings.Builder::batchSize),
+            SettingOption.list(
+                    "--seed",
+                    "seeds",
+                    Long.class,
+                    "Seed(s), one run each (default: 1; 1,2,3 synthetic).",
+                    ExperimentSettings.Builder::seeds),
+            SettingOption.list(
+                    "--sparsities",
+                    "sparsities",
+                    Double.class,
+                    "Targets (default: 0.9,0.95,0.98,0.99; 0.98 synthetic).",
+                    ExperimentSettings.Builder::sparsities),
+            SettingOption.list(
+                    "--methods",
+                    "methods",
+                    String.class,
+                    "dense, gmp, gmp-regrowth, cyclical (default: per dataset).",
+                    ExperimentSettings.Builder::methods),
+            SettingOption.of(
+                    "--cycles",
+                    "cycles",
+                    Integer.class,
+                    "Cyclical: cycles in the pruning window (default: 3; 12 synthetic).",
+                    ExperimentSettings.Builder::cycles),
+            SettingOption.of(
+                    "--ramp-fraction",
+                    "rampFraction",
+                    Double.class,
+                    "Share of a cycle (or GMP's window) ramping (default: 0.7; 0.75).",
+                    ExperimentSettings.Builder::rampFraction),
+            SettingOption.of(
+                    "--first-sparsity",
+                    "firstSparsity",
+                    Double.class,
+                    "Cyclical: sparsity the first cycle starts at (default: 0).",
+                    ExperimentSettings.Builder::firstSparsity),
+            SettingOption.of(
+                    "--restart-sparsity",
+                    "restartSparsity",
+                    Double.class,
+                    "Cyclical: sparsity later cycles restart at (default: 0).",
+                    ExperimentSettings.Builder::restartSparsity),
+            SettingOption.of(
+                    "--mask-interval",
+                    "maskInterval",
+                    Integer.class,
+                    "Steps between mask updates while pruning (default: 50; 1).",
+                    ExperimentSettings.Builder::maskInterval),
+            SettingOption.of(
+                    "--pretrain-fraction",
+                    "pretrainFraction",
+                    Double.class,
+                    "Share of the budget trained dense first (default: 0).",
+                    ExperimentSettings.Builder::pretrainFraction),
+            SettingOption.of(
+                    "--drift-at",
+                    "driftAt",
+                    Double.class,
+                    "Drifting data: where the data change (default: 0.8; 0.5 synthetic).",
+                    ExperimentSettings.Builder::driftFraction),
+            SettingOption.of(
+                    "--drift",
+                    "drift",
+                    String.class,
+                    "fashion-mnist-drift: shift, shift(N) or permute (default: shift).",
+                    ExperimentSettings.Builder::drift),
+            SettingOption.of(
+                    "--pruning",
+                    "pruning",
+                    String.class,
+                    "global, per-layer, erk, first-denser or N:M such as 2:4 (default: global).",
+                    (b, v) -> b.pruningMode(PruningMode.parse(v))),
+            SettingOption.of(
+                    "--lr",
+                    "lr",
+                    Double.class,
+                    "Base learning rate (default: 0.05 cosine; 0.01 on fashion-mnist-drift).",
+                    ExperimentSettings.Builder::learningRate),
+            SettingOption.of(
+                    "--lr-schedule",
+                    "lrSchedule",
+                    String.class,
+                    "constant or cosine (default: cosine; constant on streams).",
+                    (b, v) -> b.lrSchedule(parseLrSchedule(v))),
+            SettingOption.of(
+                    "--input-scaling",
+                    "inputScaling",
+                    String.class,
+                    "none, standardize or online (default: standardize on images).",
+                    (b, v) -> b.inputScaling(Scaling.parse(v))),
+            SettingOption.of(
+                    "--correlation",
+                    "correlation",
+                    Double.class,
+                    "Synthetic: decoy correlation (default: 0.9).",
+                    ExperimentSettings.Builder::correlation),
+            SettingOption.of(
+                    "--curve-points",
+                    "curvePoints",
+                    Integer.class,
+                    "Points per run on the plot (default: 30).",
+                    ExperimentSettings.Builder::curvePoints),
+            SettingOption.of(
+                    "--lr-restart",
+                    "lrRestart",
+                    Boolean.class,
+                    "Cyclical: restart the cosine learning rate at every cycle.",
+                    ExperimentSettings.Builder::lrRestart));
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--curve-points", description = "Points per run on the plot (default: 30).")
-    Integer curvePoints;
+    @Option(names = "--data-dir", description = "Fashion-MNIST IDX directory (default: the Debian package's).")
+    Path dataDir;
+
+    @Option(names = "--study", description = "Run the study of what lets cyclical pruning beat GMP (see the README).")
+    boolean study;
+
+    @Option(names = "--gmp-regrowth", description = "Run GMP as gmp-regrowth (pruned weights get gradients).")
+    boolean gmpRegrowth;
 
     @Option(names = "--csv", description = "Write results as CSV to this file.")
     Path csv;
@@ -129,8 +197,15 @@ final class ExperimentCommand implements Callable<Integer> {
     @Option(names = "--plot", description = "Write a PNG plot of sparsity and quality against steps.")
     Path plot;
 
-    @Option(names = "--study", description = "Run the study of what lets cyclical pruning beat GMP (see the README).")
-    boolean study;
+    @Option(
+            names = "--dataset",
+            defaultValue = "fashion-mnist",
+            description =
+                    "fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
+    String dataset;
+
+    @Spec
+    CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
@@ -185,70 +260,8 @@ final class ExperimentCommand implements Callable<Integer> {
         if (study) {
             Study.defaults(b);
         }
-        if (optimizer != null) {
-            b.optimizer(parseOptimizer(optimizer));
-        }
-        if (epochs != null) {
-            b.epochs(epochs);
-        }
-        if (steps != null) {
-            b.steps(steps);
-        }
-        if (batchSize != null) {
-            b.batchSize(batchSize);
-        }
-        if (seeds != null) {
-            b.seeds(seeds);
-        }
-        if (sparsities != null) {
-            b.sparsities(sparsities);
-        }
-        if (methods != null) {
-            b.methods(methods);
-        }
-        if (cycles != null) {
-            b.cycles(cycles);
-        }
-        if (rampFraction != null) {
-            b.rampFraction(rampFraction);
-        }
-        if (firstSparsity != null) {
-            b.firstSparsity(firstSparsity);
-        }
-        if (restartSparsity != null) {
-            b.restartSparsity(restartSparsity);
-        }
-        if (maskInterval != null) {
-            b.maskInterval(maskInterval);
-        }
-        if (pretrainFraction != null) {
-            b.pretrainFraction(pretrainFraction);
-        }
-        if (driftAt != null) {
-            b.driftFraction(driftAt);
-        }
-        if (drift != null) {
-            b.drift(drift);
-        }
-        if (pruning != null) {
-            b.pruningMode(PruningMode.parse(pruning));
-        }
-        if (lr != null) {
-            b.learningRate(lr);
-        }
-        if (lrSchedule != null) {
-            b.lrSchedule(parseLrSchedule(lrSchedule));
-        }
-        if (inputScaling != null) {
-            b.inputScaling(Scaling.parse(inputScaling));
-        }
-        if (correlation != null) {
-            b.correlation(correlation);
-        }
-        if (curvePoints != null) {
-            b.curvePoints(curvePoints);
-        }
-        ExperimentSettings s = b.lrRestart(lrRestart).build();
+        SETTINGS.forEach(option -> option.applyIfGiven(spec, b));
+        ExperimentSettings s = b.build();
         if (gmpRegrowth) {
             s = s.toBuilder()
                     .methods(s.methods().stream()
@@ -279,6 +292,61 @@ final class ExperimentCommand implements Callable<Integer> {
                 return LearningRate.Kind.COSINE;
             default:
                 throw new IllegalArgumentException("--lr-schedule must be constant or cosine, got '" + text + "'");
+        }
+    }
+
+    /**
+     * An option that sets one field of the settings: picocli reads it like an annotated field
+     * named {@code field}, of type {@code type} (or a comma-separated list of it).
+     */
+    private record SettingOption<T>(
+            String name,
+            String field,
+            Class<?> type,
+            Optional<Class<?>> listOf,
+            String description,
+            BiConsumer<ExperimentSettings.Builder, T> setting) {
+        static <T> SettingOption<T> of(
+                String name,
+                String field,
+                Class<T> type,
+                String description,
+                BiConsumer<ExperimentSettings.Builder, T> setting) {
+            return new SettingOption<>(name, field, type, Optional.empty(), description, setting);
+        }
+
+        static <E> SettingOption<List<E>> list(
+                String name,
+                String field,
+                Class<E> type,
+                String description,
+                BiConsumer<ExperimentSettings.Builder, List<E>> setting) {
+            return new SettingOption<>(name, field, List.class, Optional.of(type), description, setting);
+        }
+
+        OptionSpec spec() {
+            OptionSpec.Builder option = OptionSpec.builder(name)
+                    .paramLabel("<" + field + ">")
+                    .type(type)
+                    .description(description);
+            listOf.ifPresent(element -> option.auxiliaryTypes(element).splitRegex(","));
+            return option.build();
+        }
+
+        void applyIfGiven(CommandSpec command, ExperimentSettings.Builder b) {
+            T value = command.findOption(name).getValue();
+            if (value != null) {
+                setting.accept(b, value);
+            }
+        }
+    }
+
+    /** Adds {@link #SETTINGS} to the command's options. */
+    static final class SettingOptions implements IModelTransformer {
+        @Override
+        public CommandSpec transform(CommandSpec command) {
+            SETTINGS.forEach(option -> command.addOption(option.spec()));
+            return command;
         }
     }
 }

@@ -43,16 +43,16 @@ final class ExportCommand implements Callable<Integer> {
             description = "The archive to write (replaced if it exists).")
     Path out;
 
-    @Option(
-            names = "--sparse",
-            description = "Write values, int64 flat row-major indices and shape per tensor instead of dense arrays.")
-    boolean sparse;
+    @Option(names = "--version", paramLabel = "V", description = "Export this version instead of the latest.")
+    Long version;
 
     @Option(names = "--model", description = "The model to export; needed when the input holds several.")
     String model;
 
-    @Option(names = "--version", paramLabel = "V", description = "Export this version instead of the latest.")
-    Long version;
+    @Option(
+            names = "--sparse",
+            description = "Write values, int64 flat row-major indices and shape per tensor instead of dense arrays.")
+    boolean sparse;
 
     // no mixinStandardHelpOptions: its -V/--version would take the name --version needs here
     @Option(

@@ -9,7 +9,6 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.cyclicalpruning.kafka.Topics;
@@ -24,10 +23,9 @@ import picocli.CommandLine.Option;
 /** Lists and describes snapshots from the snapshot topic or from the file sink's folder. */
 @Command(
         name = "inspect",
-        mixinStandardHelpOptions = true,
         description =
                 "List snapshots (one line each) from the snapshot topic or from snapshot files, and describe the latest per model.")
-final class InspectCommand implements Callable<Integer> {
+final class InspectCommand extends Subcommand {
     static final class Source {
         @Option(
                 names = "--dir",
@@ -52,15 +50,15 @@ final class InspectCommand implements Callable<Integer> {
     @Option(names = "--model", description = "Only this model.")
     String model;
 
-    @Option(names = "--describe", description = "Also print each model's latest snapshot tensor by tensor.")
-    boolean describe;
-
     @Option(
             names = "--quality",
             description = "Add each snapshot's quality on held-out data of the stream the data options describe"
                     + " (repeat produce's flags): support recall on synthetic data, test accuracy on Fashion-MNIST"
                     + " (on the shifted test set once the stream has drifted).")
     boolean quality;
+
+    @Option(names = "--describe", description = "Also print each model's latest snapshot tensor by tensor.")
+    boolean describe;
 
     @Option(names = "--recall", hidden = true, description = "The name --quality had on synthetic data.")
     boolean recall;

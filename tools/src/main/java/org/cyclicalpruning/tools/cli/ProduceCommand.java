@@ -5,7 +5,6 @@ import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.Topics;
@@ -19,10 +18,9 @@ import picocli.CommandLine.Option;
 /** Streams Fashion-MNIST or synthetic data into the input topic as TrainingBatch records. */
 @Command(
         name = "produce",
-        mixinStandardHelpOptions = true,
         description =
                 "Stream Fashion-MNIST or synthetic batches into a topic as TrainingBatch records, with event times.")
-final class ProduceCommand implements Callable<Integer> {
+final class ProduceCommand extends Subcommand {
     @Option(
             names = "--bootstrap-servers",
             defaultValue = "localhost:9092",

@@ -1,7 +1,6 @@
 package org.cyclicalpruning.tools.cli;
 
 import java.util.Locale;
-import java.util.concurrent.Callable;
 import org.cyclicalpruning.modelops.schedule.SchedulePoint;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedules;
@@ -10,8 +9,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Prints a sparsity schedule as a table, so a configuration can be checked before a run. */
-@Command(name = "schedule", mixinStandardHelpOptions = true, description = "Print a sparsity schedule from its spec.")
-final class ScheduleCommand implements Callable<Integer> {
+@Command(name = "schedule", description = "Print a sparsity schedule from its spec.")
+final class ScheduleCommand extends Subcommand {
     @Parameters(index = "0", description = "The schedule, e.g. 'cyclical(final=0.9, period=1000, cycles=3)'.")
     String spec;
 

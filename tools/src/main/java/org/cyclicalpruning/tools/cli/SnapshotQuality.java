@@ -2,6 +2,7 @@ package org.cyclicalpruning.tools.cli;
 
 import java.util.Locale;
 import java.util.Optional;
+import java.util.function.Function;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.data.ImageDrift;
@@ -17,26 +18,18 @@ import org.cyclicalpruning.tools.stream.DataOptions;
  * of {@code demo}'s and {@code inspect}'s lines: support recall against a synthetic teacher, or
  * test accuracy on Fashion-MNIST's test set as the data are at the snapshot's last sample (shifted
  * once the stream has drifted).
+ *
+ * @param name the column's name
+ * @param figure the figure for one snapshot, or "" where it does not apply
  */
-interface SnapshotQuality {
-    /** Returns the column's name. */
-    String name();
+record SnapshotQuality(String name, Function<SparseModelSnapshot, String> figure) {
+    /** No figure. */
+    static final SnapshotQuality NONE = new SnapshotQuality("", s -> "");
 
     /** Returns the figure for one snapshot, or "" where it does not apply. */
-    String of(SparseModelSnapshot s);
-
-    /** No figure. */
-    SnapshotQuality NONE = new SnapshotQuality() {
-        @Override
-        public String name() {
-            return "";
-        }
-
-        @Override
-        public String of(SparseModelSnapshot s) {
-            return "";
-        }
-    };
+    String of(SparseModelSnapshot s) {
+        return figure.apply(s);
+    }
 
     /** Returns the figure that fits the stream {@code data} describes. */
     static SnapshotQuality of(DataOptions data) {
@@ -52,42 +45,26 @@ interface SnapshotQuality {
 
     /** The share of the teacher's support (the one in force at the snapshot's last sample) the model kept. */
     static SnapshotQuality supportRecall(SparseTeacher teacher) {
-        return new SnapshotQuality() {
-            @Override
-            public String name() {
-                return "recall";
+        return new SnapshotQuality("recall", s -> {
+            if (!s.getSpec().getHidden().isEmpty()
+                    || s.getSpec().getInputs() != teacher.config().dimension()) {
+                return "";
             }
-
-            @Override
-            public String of(SparseModelSnapshot s) {
-                if (!s.getSpec().getHidden().isEmpty()
-                        || s.getSpec().getInputs() != teacher.config().dimension()) {
-                    return "";
-                }
-                int[] support = teacher.support(Math.max(0, s.getSamples() - 1));
-                return String.format(
-                        Locale.ROOT, "%.2f", Metrics.supportRecall(ModelSnapshots.decodeTensors(s)[0], support));
-            }
-        };
+            int[] support = teacher.support(Math.max(0, s.getSamples() - 1));
+            return String.format(
+                    Locale.ROOT, "%.2f", Metrics.supportRecall(ModelSnapshots.decodeTensors(s)[0], support));
+        });
     }
 
     /** Accuracy on {@code before} until the stream's sample {@code driftSample}, on {@code after} from then on. */
     static SnapshotQuality testAccuracy(Dataset before, Dataset after, long driftSample) {
-        return new SnapshotQuality() {
-            @Override
-            public String name() {
-                return "test acc";
+        return new SnapshotQuality("test acc", s -> {
+            if (s.getSpec().getInputs() != before.dim()) {
+                return "";
             }
-
-            @Override
-            public String of(SparseModelSnapshot s) {
-                if (s.getSpec().getInputs() != before.dim()) {
-                    return "";
-                }
-                Dataset test = s.getSamples() > driftSample ? after : before;
-                return String.format(Locale.ROOT, "%.4f", accuracy(s, test));
-            }
-        };
+            Dataset test = s.getSamples() > driftSample ? after : before;
+            return String.format(Locale.ROOT, "%.4f", accuracy(s, test));
+        });
     }
 
     /** Returns the accuracy of a snapshot on a labelled dataset. */

@@ -6,10 +6,15 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.cyclicalpruning.tools.experiment.Reports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import picocli.CommandLine;
 
 /** Runs the real command line end to end (real DJL training on synthetic data). */
@@ -61,26 +66,26 @@ class CommandLineTest {
                 .isEqualTo("PNG");
     }
 
-    @Test
-    void badSettingFailsFastNamingTheOption() {
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.newCommandLine();
-        cli.setErr(new PrintWriter(err));
-
-        int code = cli.execute("experiment", "--dataset", "synthetic", "--sparsities", "1.5");
-
-        assertThat(code).isEqualTo(2);
-        assertThat(err.toString()).contains("--sparsities").contains("1.5");
+    static Stream<Arguments> badExperiments() {
+        return Stream.of(
+                Arguments.of(List.of("--dataset", "synthetic", "--sparsities", "1.5"), List.of("--sparsities", "1.5")),
+                Arguments.of(
+                        List.of("--dataset", "cifar"),
+                        List.of("cifar", "fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift")));
     }
 
-    @Test
-    void unknownDatasetIsNamed() {
+    /** A bad setting fails fast, with the usage error code, naming the option or the value. */
+    @ParameterizedTest
+    @MethodSource("badExperiments")
+    void badExperimentFailsNamingTheProblem(List<String> args, List<String> named) {
         StringWriter err = new StringWriter();
         CommandLine cli = Main.newCommandLine();
         cli.setErr(new PrintWriter(err));
+        List<String> command = new ArrayList<>(List.of("experiment"));
+        command.addAll(args);
 
-        assertThat(cli.execute("experiment", "--dataset", "cifar")).isEqualTo(2);
-        assertThat(err.toString()).contains("cifar").contains("fashion-mnist, synthetic or synthetic-drift");
+        assertThat(cli.execute(command.toArray(String[]::new))).isEqualTo(2);
+        assertThat(err.toString()).contains(named);
     }
 
     @Test
