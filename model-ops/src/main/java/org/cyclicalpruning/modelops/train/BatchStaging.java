@@ -20,6 +20,8 @@ final class BatchStaging {
     private float[] byteTable;
     private float byteTableDivisor = Float.NaN;
     private InputStandardization byteTableScale;
+    // the staged floats on the heap while they are standardised or summed
+    private float[] scratch;
 
     /** Returns the staged {@code values} floats (native order, positioned at 0). */
     ByteBuffer floats(float[] values) {
@@ -99,24 +101,37 @@ final class BatchStaging {
     }
 
     /** Standardises the staged floats in place: {@code x <- (x - mean) / std}. */
-    static void standardize(ByteBuffer staged, int values, InputStandardization scale) {
-        FloatBuffer x = staged.asFloatBuffer();
+    void standardize(ByteBuffer staged, int values, InputStandardization scale) {
+        // on a heap copy: element access to a direct buffer does not vectorise, the bulk copies
+        // and this loop do (the same float arithmetic as InputStandardization.apply)
+        float[] x = heapCopy(staged, values);
+        float mean = scale.mean();
+        float std = scale.std();
         for (int i = 0; i < values; i++) {
-            x.put(i, scale.apply(x.get(i)));
+            x[i] = (x[i] - mean) / std;
         }
+        staged.asFloatBuffer().put(0, x, 0, values);
     }
 
     /** Returns the sum and the sum of squares of the staged floats, in double. */
-    static double[] sums(ByteBuffer staged, int values) {
-        FloatBuffer x = staged.asFloatBuffer();
+    double[] sums(ByteBuffer staged, int values) {
+        float[] x = heapCopy(staged, values);
         double sum = 0;
         double squares = 0;
         for (int i = 0; i < values; i++) {
-            double v = x.get(i);
+            double v = x[i];
             sum += v;
             squares += v * v;
         }
         return new double[] {sum, squares};
+    }
+
+    private float[] heapCopy(ByteBuffer staged, int values) {
+        if (scratch == null || scratch.length < values) {
+            scratch = new float[values];
+        }
+        staged.asFloatBuffer().get(0, scratch, 0, values);
+        return scratch;
     }
 
     /** Returns a view of {@code values} floats of the buffer, growing it when needed. */

@@ -43,7 +43,7 @@ record Evaluator(
             try (NDManager scope = manager.newSubManager()) {
                 ByteBuffer staged = staging.floats(batch.features());
                 if (scale != null) {
-                    BatchStaging.standardize(staged, batch.features().length, scale);
+                    staging.standardize(staged, batch.features().length, scale);
                 }
                 NDArray x = scope.create(staged, new Shape(batch.rows(), batch.dim()), DataType.FLOAT32);
                 NDArray y = objective.labels(batch.rows(), batch.labels(), batch.targets(), scope);

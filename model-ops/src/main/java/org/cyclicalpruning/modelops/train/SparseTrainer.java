@@ -443,12 +443,12 @@ public final class SparseTrainer implements AutoCloseable {
     private InputStats standardize(ByteBuffer x, int values) {
         InputStats seen = inputStats;
         if (scaling.mode() == InputScaling.Mode.ONLINE) {
-            double[] sums = BatchStaging.sums(x, values);
+            double[] sums = staging.sums(x, values);
             seen = inputStats.plus(values, sums[0], sums[1]);
         }
         InputStandardization scale = scaleOf(seen);
         if (scale != null) {
-            BatchStaging.standardize(x, values, scale);
+            staging.standardize(x, values, scale);
         }
         return seen;
     }
