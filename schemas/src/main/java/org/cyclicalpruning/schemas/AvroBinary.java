@@ -3,10 +3,13 @@ package org.cyclicalpruning.schemas;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
@@ -49,22 +52,30 @@ public final class AvroBinary {
      * @throws IllegalArgumentException if the bytes are not one such record, or hold more after it
      */
     public static <T extends SpecificRecord> T fromBytes(byte[] bytes, Class<T> type) {
+        Schema schema = SpecificData.get().getSchema(type);
+        // Avro sizes strings, bytes and arrays by the lengths written in the record, so a few hostile
+        // bytes can claim gigabytes: walk the record first with Avro's skip, which checks every
+        // length against the bytes that are there and allocates nothing; after it nothing decoded
+        // can be larger than the record itself
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, null);
-        T record;
+        boolean end;
         try {
-            record = new SpecificDatumReader<>(type).read(null, decoder);
+            GenericDatumReader.skip(schema, decoder);
+            end = decoder.isEnd();
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
                     String.format("not a %s in Avro binary: %s", type.getSimpleName(), e), e);
         }
-        try {
-            if (!decoder.isEnd()) {
-                throw new IllegalArgumentException(String.format(
-                        "trailing bytes after the %s in a value of %s bytes", type.getSimpleName(), bytes.length));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        if (!end) {
+            throw new IllegalArgumentException(String.format(
+                    "trailing bytes after the %s in a value of %s bytes", type.getSimpleName(), bytes.length));
         }
-        return record;
+        decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
+        try {
+            return new SpecificDatumReader<>(type).read(null, decoder);
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException(
+                    String.format("not a %s in Avro binary: %s", type.getSimpleName(), e), e);
+        }
     }
 }
