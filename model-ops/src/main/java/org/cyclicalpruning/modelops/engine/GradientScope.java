@@ -34,6 +34,17 @@ public final class GradientScope implements AutoCloseable {
         }
     }
 
+    /**
+     * Zeroes the gradients of {@code parameters} in place. PyTorch adds every backward pass into
+     * them; the fused optimizer updates zero them once used, so a step rolled back before its
+     * update must do it, or its gradients would reach the next step.
+     */
+    public static void zeroGradients(NDArray... parameters) {
+        for (NDArray p : parameters) {
+            JniUtils.zeroGrad((PtNDArray) p);
+        }
+    }
+
     @Override
     public void close() {
         JniUtils.setGradMode(false);

@@ -23,10 +23,13 @@ public enum DeviceChoice {
      * @throws IllegalStateException if {@code GPU} was asked for and DJL finds none
      */
     public Device resolve() {
+        if (this == CPU) {
+            // no GPU probe: DJL's looks for libcudart through JNA, whose cleaner thread then keeps
+            // the first job's class loader alive for the life of a TaskManager
+            return Device.cpu();
+        }
         int gpus = Engine.getInstance().getGpuCount();
         switch (this) {
-            case CPU:
-                return Device.cpu();
             case GPU:
                 if (gpus == 0) {
                     throw new IllegalStateException("device=gpu was requested but DJL's "

@@ -69,6 +69,14 @@ public final class SparseTrainer implements AutoCloseable {
     private long steps;
     private long samples;
     private long anchor = Long.MIN_VALUE;
+
+    /**
+     * Steps whose gradient norm (of any one tensor) is larger, or not a number, are rolled back: no
+     * sane step comes near it, and one that passed would leave weights that only produce
+     * non-finite losses from then on.
+     */
+    public static final float MAX_GRADIENT_NORM = 1e18f;
+
     private long optimizerUpdates;
     private final InputScaling scaling;
     private final InputStandardization givenScale;
@@ -315,7 +323,8 @@ public final class SparseTrainer implements AutoCloseable {
             long eventTimeMillis,
             ByteBuffer features,
             InputStats seen) {
-        long ticks = ticks(eventTimeMillis);
+        long stepAnchor = anchor == Long.MIN_VALUE ? eventTimeMillis : anchor;
+        long ticks = ticks(eventTimeMillis, stepAnchor);
         SchedulePoint point = schedule.at(ticks);
         double lr = config.learningRate().at(ticks);
         boolean frozen = !point.phase().updatesMask();
@@ -330,9 +339,20 @@ public final class SparseTrainer implements AutoCloseable {
                 loss = lossArray.getFloat();
                 if (!Float.isFinite(loss)) {
                     // rolled back before backward: no gradient exists and no weight has moved
-                    return new StepResult(false, loss, 0, rows, point, lr, null);
+                    return new StepResult(StepResult.Outcome.NON_FINITE_LOSS, loss, 0, rows, point, lr, null);
                 }
                 gradients.backward(lossArray);
+            }
+            NDArray[] grads = new NDArray[params.length];
+            for (int p = 0; p < params.length; p++) {
+                grads[p] = params[p].getGradient();
+                grads[p].attach(scope);
+            }
+            if (!finite(grads)) {
+                // a finite loss can still come with an overflowing gradient (extreme but finite inputs);
+                // applied, it would wreck the weights for good and publish them
+                GradientScope.zeroGradients(params);
+                return new StepResult(StepResult.Outcome.NON_FINITE_GRADIENT, loss, 0, rows, point, lr, null);
             }
             long correct = objective.correct(out, y);
             optimizerUpdates++;
@@ -341,8 +361,7 @@ public final class SparseTrainer implements AutoCloseable {
                 masks.syncFloatMasks();
             }
             for (int p = 0; p < params.length; p++) {
-                NDArray grad = params[p].getGradient();
-                grad.attach(scope);
+                NDArray grad = grads[p];
                 int mask = layout.maskIndex(p);
                 if (gradientsMasked && mask >= 0) {
                     masks.maskGradient(mask, grad);
@@ -366,7 +385,8 @@ public final class SparseTrainer implements AutoCloseable {
             steps++;
             samples += rows;
             inputStats = seen;
-            return new StepResult(true, loss, correct, rows, point, lr, maskUpdate);
+            anchor = stepAnchor;
+            return new StepResult(StepResult.Outcome.TRAINED, loss, correct, rows, point, lr, maskUpdate);
         }
     }
 
@@ -465,20 +485,34 @@ public final class SparseTrainer implements AutoCloseable {
         }
     }
 
-    private long ticks(long eventTimeMillis) {
-        if (anchor == Long.MIN_VALUE) {
-            // the anchor is kept for every clock: streams time their snapshots from it
-            anchor = eventTimeMillis;
-        }
+    /**
+     * Returns the schedule's clock for a step at {@code eventTimeMillis}. The anchor (the first
+     * accepted step's event time) is kept for every clock: streams time their snapshots from it.
+     */
+    private long ticks(long eventTimeMillis, long stepAnchor) {
         switch (schedule.clock()) {
             case BATCHES:
                 return steps;
             case SAMPLES:
                 return samples;
             default:
-                // late data from before the anchor counts as the anchor: schedules start at 0
-                return Math.max(0, eventTimeMillis - anchor);
+                // late data from before the anchor counts as the anchor: schedules start at 0;
+                // saturating, so that no pair of timestamps can overflow into the past
+                long elapsed = eventTimeMillis - stepAnchor;
+                boolean overflowed = ((eventTimeMillis ^ stepAnchor) & (eventTimeMillis ^ elapsed)) < 0;
+                return overflowed ? (eventTimeMillis < 0 ? 0 : Long.MAX_VALUE) : Math.max(0, elapsed);
         }
+    }
+
+    /** Returns true if every gradient's norm is at most {@link #MAX_GRADIENT_NORM} (so none is NaN). */
+    private static boolean finite(NDArray[] grads) {
+        for (NDArray grad : grads) {
+            // one reduction per tensor, no temporary: cheap beside the step
+            if (!(grad.norm().getFloat() <= MAX_GRADIENT_NORM)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void load(TrainerState state) {

@@ -7,7 +7,7 @@ import org.cyclicalpruning.modelops.schedule.SchedulePoint;
 /**
  * What one training step did.
  *
- * @param accepted false when the loss was not finite and the step was rolled back (no change)
+ * @param outcome whether the step was taken, or why it was rolled back (then nothing changed)
  * @param loss the batch loss before the update
  * @param correct predictions that were right before the update (prequential, test-then-train);
  *     0 for regression
@@ -17,13 +17,31 @@ import org.cyclicalpruning.modelops.schedule.SchedulePoint;
  * @param maskUpdate what the mask recomputation did, or null when the mask was not recomputed
  */
 public record StepResult(
-        boolean accepted,
+        Outcome outcome,
         double loss,
         long correct,
         int samples,
         SchedulePoint point,
         double learningRate,
         MaskUpdate maskUpdate) {
+
+    /** Whether a step was taken. */
+    public enum Outcome {
+        /** The weights were updated. */
+        TRAINED,
+        /** The loss was not finite; rolled back before backward. */
+        NON_FINITE_LOSS,
+        /**
+         * A gradient's norm was not finite or beyond {@link SparseTrainer#MAX_GRADIENT_NORM}, as a
+         * finite but extreme input can cause; rolled back before the update.
+         */
+        NON_FINITE_GRADIENT
+    }
+
+    /** Returns true if the weights were updated. */
+    public boolean accepted() {
+        return outcome == Outcome.TRAINED;
+    }
 
     /** Returns the mask recomputation of this step, if there was one. */
     public Optional<MaskUpdate> mask() {

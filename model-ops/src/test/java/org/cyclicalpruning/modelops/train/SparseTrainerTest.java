@@ -161,10 +161,46 @@ class SparseTrainerTest {
 
             StepResult result = trainer.step(poisoned, 1);
 
-            assertThat(result.accepted()).isFalse();
+            assertThat(result.outcome()).isEqualTo(StepResult.Outcome.NON_FINITE_LOSS);
             assertThat(trainer.weights()).isDeepEqualTo(before);
             assertThat(trainer.steps()).isEqualTo(1);
             assertThat(trainer.step(randomBatch(random, 8, 4, 3), 2).accepted()).isTrue();
+        }
+    }
+
+    @Test
+    void aStepWithAnExtremeGradientIsRolledBackAndSetsNoAnchor() {
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(4, new int[] {8}, 3))
+                .setSchedule(SparsitySchedule.constant(0.5))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom random = new SplittableRandom(5);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            float[][] before = trainer.weights();
+            Batch extreme = randomBatch(random, 8, 4, 3);
+            java.util.Arrays.fill(extreme.features(), 1e20f);
+
+            StepResult result = trainer.step(extreme, 7_000);
+
+            assertThat(result.outcome()).isEqualTo(StepResult.Outcome.NON_FINITE_GRADIENT);
+            assertThat(Float.isFinite((float) result.loss()))
+                    .as("the loss itself was finite")
+                    .isTrue();
+            assertThat(trainer.weights()).isDeepEqualTo(before);
+            assertThat(trainer.steps()).isZero();
+            assertThat(trainer.anchor())
+                    .as("only an accepted step anchors the schedule")
+                    .isEqualTo(Long.MIN_VALUE);
+
+            StepResult next = trainer.step(randomBatch(random, 8, 4, 3), 9_000);
+            assertThat(next.accepted()).isTrue();
+            assertThat(trainer.anchor()).isEqualTo(9_000);
+            for (float[] tensor : trainer.weights()) {
+                for (float v : tensor) {
+                    assertThat(Float.isFinite(v)).isTrue();
+                }
+            }
         }
     }
 
