@@ -30,6 +30,16 @@ import org.cyclicalpruning.schemas.SparseTensor;
 public final class ModelSnapshots {
     private ModelSnapshots() {}
 
+    /** The system property that raises or lowers {@link #MAX_PARAMETERS}. */
+    public static final String MAX_PARAMETERS_PROPERTY = "cyclicalpruning.max-snapshot-parameters";
+
+    /**
+     * The most parameters a snapshot's spec may have for {@link #checkedSpec} to accept it: 2^27
+     * (512 MB of float32), unless the system property {@value #MAX_PARAMETERS_PROPERTY} says
+     * otherwise.
+     */
+    public static final long MAX_PARAMETERS = Long.getLong(MAX_PARAMETERS_PROPERTY, 1L << 27);
+
     /**
      * Encodes a model's parameters, each tensor in its smallest encoding.
      *
@@ -66,6 +76,17 @@ public final class ModelSnapshots {
     public static ModelSpec checkedSpec(SparseModelSnapshot snapshot) {
         checkArgument(snapshot != null, "snapshot must not be null");
         ModelSpec spec = ModelSpec.fromAvro(snapshot.getSpec());
+        // a reader decodes every tensor to dense arrays: a spec of a few bytes must not make it
+        // allocate gigabytes
+        checkArgument(
+                spec.parameterCount() <= MAX_PARAMETERS,
+                "snapshot of %s v%s has spec %s of %s parameters, more than the %s a reader takes (system property %s)",
+                snapshot.getModelId(),
+                snapshot.getVersion(),
+                spec,
+                spec.parameterCount(),
+                MAX_PARAMETERS,
+                MAX_PARAMETERS_PROPERTY);
         ModelLayout layout = spec.layout();
         List<SparseTensor> tensors = snapshot.getTensors();
         String model = snapshot.getModelId() + " v" + snapshot.getVersion();

@@ -66,4 +66,31 @@ class ModelSnapshotsTest {
         s.setTensors(List.of(tensors.get(1), tensors.get(0)));
         assertThatThrownBy(() -> ModelSnapshots.decodeTensors(s)).hasMessageContaining("expected 'layer0.weight'");
     }
+
+    /** A record whose first field, the model id, claims 2^31 - 1 bytes of string. */
+    static byte[] gigabyteLengthClaim() {
+        return new byte[] {(byte) 0xFE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 'a'};
+    }
+
+    /** A well-formed snapshot, a few hundred bytes, whose spec has about 800 million parameters. */
+    static byte[] hugeSpec() {
+        SparseModelSnapshot s =
+                snapshot(ModelSpec.linear(4), new float[][] {{1, 0, 0, 2}, {0.5f}}, new int[][] {{1, 4}, {1}});
+        s.setSpec(ModelSpec.mlp(1, new int[] {268_435_456}, 2).toAvro());
+        return ModelSnapshots.toBytes(s);
+    }
+
+    @Test
+    void lengthClaimsAndSpecsBeyondTheRecordAreRefusedBeforeAllocating() {
+        assertThatThrownBy(() -> ModelSnapshots.fromBytes(gigabyteLengthClaim()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SparseModelSnapshot");
+        byte[] huge = hugeSpec();
+        assertThat(huge.length).isLessThan(1000);
+        SparseModelSnapshot decoded = ModelSnapshots.fromBytes(huge);
+        assertThatThrownBy(() -> ModelSnapshots.checkedSpec(decoded))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining(String.valueOf(ModelSnapshots.MAX_PARAMETERS));
+        assertThatThrownBy(() -> ModelSnapshots.decodeTensors(decoded)).isInstanceOf(IllegalArgumentException.class);
+    }
 }
