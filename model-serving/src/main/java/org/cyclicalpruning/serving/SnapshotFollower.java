@@ -269,8 +269,11 @@ public final class SnapshotFollower implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.warn("swap listener failed for {}", current, e);
             }
-        } catch (RuntimeException e) {
-            skip(record, e.getMessage());
+        } catch (RuntimeException | OutOfMemoryError | StackOverflowError e) {
+            // whatever a record holds, the follower goes on with the next one: decoding bounds every
+            // allocation by the record's size and ModelSnapshots.MAX_PARAMETERS, so an error here is
+            // the record's, not the JVM's
+            skip(record, e.toString());
         }
     }
 

@@ -74,6 +74,12 @@ class SnapshotFollowerIT {
     void servesTheLatestVersionSwapsInNewerOnesAndSkipsGarbage() throws Exception {
         send(0, "mlp", ModelSnapshots.toBytes(mlp(1)));
         send(0, "mlp", new byte[] {1, 2, 3}); // not a snapshot
+        // a model id claiming 2 GB, then a valid record of a few hundred bytes whose spec has a
+        // billion parameters: a reader that sized anything from them would die
+        send(0, "mlp", new byte[] {(byte) 0xFE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F, 'a'});
+        org.cyclicalpruning.schemas.SparseModelSnapshot huge = mlp(2);
+        huge.setSpec(ModelSpec.mlp(1, new int[] {268_435_456}, 2).toAvro());
+        send(0, "mlp", ModelSnapshots.toBytes(huge));
         send(0, "mlp", ModelSnapshots.toBytes(mlp(2)));
         for (long v = 1; v <= 3; v++) {
             send(1, "lr", ModelSnapshots.toBytes(lr(v)));
@@ -94,8 +100,8 @@ class SnapshotFollowerIT {
                     .contains(3L);
             assertThat(follower.modelIds()).containsExactlyInAnyOrder("mlp", "lr");
             assertThat(follower.skippedRecords())
-                    .as("the garbage record before mlp v2")
-                    .isEqualTo(1);
+                    .as("the three hostile records before mlp v2")
+                    .isEqualTo(3);
             assertThat(follower.latest("nobody")).isEmpty();
             assertThat(follower.awaitVersion("mlp", 3, Duration.ofMillis(300))).isEmpty();
 
@@ -115,7 +121,7 @@ class SnapshotFollowerIT {
             // a late older version is ignored; the garbage after it shows it has been read
             send(0, "mlp", ModelSnapshots.toBytes(mlp(1)));
             send(0, "mlp", new byte[0]);
-            waitUntil(() -> follower.skippedRecords() == 2);
+            waitUntil(() -> follower.skippedRecords() == 4);
             assertThat(follower.latest("mlp")).containsSame(v3);
             assertThat(follower.isRunning()).isTrue();
 
