@@ -40,6 +40,7 @@ public final class RunCommand implements Callable<Integer> {
         if (JobMain.runsStandalone()) {
             job = job.forLocalRun(); // a local Flink has no cluster configuration to take the folder from
         }
+        TopicCheck.requireTopics(job);
         System.out.println("starting " + job);
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(job));

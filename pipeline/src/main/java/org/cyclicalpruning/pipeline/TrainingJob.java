@@ -25,16 +25,17 @@ import org.cyclicalpruning.pipeline.sink.Sinks;
 import org.cyclicalpruning.pipeline.source.Received;
 import org.cyclicalpruning.pipeline.source.TrainingBatchDeserializer;
 import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
-import org.cyclicalpruning.pipeline.validate.BatchValidator;
+import org.cyclicalpruning.pipeline.validate.DeadLetterRouter;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.pipeline.validate.ValidBatch;
 import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /**
- * The streaming job: Kafka {@code TrainingBatch}es → validation (bad records to the dead-letter
- * topic) → keyed by model id → {@link ModelTrainingOperator} → snapshots to a compacted Kafka
- * topic (exactly once) and, optionally, to Avro files.
+ * The streaming job: Kafka {@code TrainingBatch}es, decoded and checked in the source (bad records
+ * to the dead-letter topic, before they can move a watermark) → keyed by model id → {@link
+ * ModelTrainingOperator} → snapshots to a compacted Kafka topic (exactly once) and, optionally, to
+ * Avro files.
  *
  * <pre>{@code
  * JobConfig config = JobConfig.load(Path.of("job.yaml"));
@@ -88,7 +89,7 @@ public final class TrainingJob {
         SingleOutputStreamOperator<ValidBatch> valid = env.fromSource(
                         source(config), watermarks(config), "training-batches")
                 .uid("kafka-source")
-                .process(new BatchValidator(config.limits(), config.models()))
+                .process(new DeadLetterRouter())
                 .uid("validate")
                 .name("validate");
 
@@ -106,7 +107,7 @@ public final class TrainingJob {
         Sinks.KafkaSettings kafka = new Sinks.KafkaSettings(
                 config.get(JobOptions.BOOTSTRAP_SERVERS),
                 config.get(JobOptions.KAFKA_PROPERTIES),
-                config.get(JobOptions.TRANSACTIONAL_ID_PREFIX));
+                config.transactionalIdPrefix());
         sink(
                 snapshots,
                 Sinks.snapshotTopic(
@@ -139,7 +140,7 @@ public final class TrainingJob {
                 .setTopics(config.get(JobOptions.INPUT_TOPIC))
                 .setGroupId(config.get(JobOptions.GROUP_ID))
                 .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
-                .setDeserializer(new TrainingBatchDeserializer(config.get(JobOptions.MAX_RECORD_BYTES)))
+                .setDeserializer(new TrainingBatchDeserializer(config.limits(), config.models()))
                 .setProperties(consumer)
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");
@@ -153,9 +154,13 @@ public final class TrainingJob {
     }
 
     private static WatermarkStrategy<Received> watermarks(JobConfig config) {
-        return WatermarkStrategy.<Received>forBoundedOutOfOrderness(config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
-                .withTimestampAssigner((r, recordTimestamp) -> r.eventTime())
-                .withIdleness(config.get(JobOptions.IDLENESS));
+        WatermarkStrategy<Received> strategy = WatermarkStrategy.<Received>forBoundedOutOfOrderness(
+                        config.get(JobOptions.MAX_OUT_OF_ORDERNESS))
+                .withTimestampAssigner((r, recordTimestamp) -> r.eventTime());
+        // A bounded run reads every partition to a fixed end, so none needs skipping; skipping one
+        // that is merely slow (idleness is processing time) would make its records late and the
+        // run's snapshots depend on timing instead of on its input.
+        return config.get(JobOptions.BOUNDED) ? strategy : strategy.withIdleness(config.get(JobOptions.IDLENESS));
     }
 
     private static OffsetsInitializer startingOffsets(StartingOffsets which) {

@@ -94,6 +94,16 @@ public final class JobConfig {
         return values.containsKey(option.key()) ? (T) values.get(option.key()) : option.defaultValue();
     }
 
+    /**
+     * Returns the prefix of the sinks' transactional ids: the configured one, else the group id and
+     * the snapshot topic, which jobs reading as different groups or writing different topics do
+     * not share.
+     */
+    public String transactionalIdPrefix() {
+        return get(JobOptions.TRANSACTIONAL_ID_PREFIX)
+                .orElseGet(() -> get(JobOptions.GROUP_ID) + "-" + get(JobOptions.SNAPSHOT_TOPIC));
+    }
+
     /** Returns a copy with one option changed. */
     public <T> JobConfig with(JobOption<T> option, T value) {
         return toBuilder().set(option, value).build();
@@ -107,7 +117,12 @@ public final class JobConfig {
     /** Returns what the source and the validator check records against. */
     public ValidationLimits limits() {
         return new ValidationLimits(
-                get(JobOptions.MAX_BATCH_ROWS), get(JobOptions.MAX_BATCH_VALUES), get(JobOptions.MAX_RECORD_BYTES));
+                get(JobOptions.MAX_BATCH_ROWS),
+                get(JobOptions.MAX_BATCH_VALUES),
+                get(JobOptions.MAX_RECORD_BYTES),
+                get(JobOptions.MAX_MODEL_ID_BYTES),
+                get(JobOptions.MAX_EVENT_TIME_SKEW).toMillis(),
+                get(JobOptions.MAX_ABS_VALUE));
     }
 
     /** Returns what the training operator needs besides the models. */
@@ -116,7 +131,9 @@ public final class JobConfig {
                 get(JobOptions.HOT_MODELS),
                 get(JobOptions.DEVICE),
                 get(JobOptions.INTRA_OP_THREADS),
-                get(JobOptions.SNAPSHOT_INTERVAL).map(d -> d.toMillis()).orElse(0L));
+                get(JobOptions.SNAPSHOT_INTERVAL).map(d -> d.toMillis()).orElse(0L),
+                get(JobOptions.MAX_MODELS),
+                get(JobOptions.PARALLELISM));
     }
 
     /**

@@ -40,12 +40,14 @@ public final class JobOptions {
             "cyclical-pruning",
             "Consumer group of the source; offsets are committed on checkpoints, for monitoring only.");
 
-    public static final JobOption<String> TRANSACTIONAL_ID_PREFIX = option(
+    public static final JobOption<Optional<String>> TRANSACTIONAL_ID_PREFIX = option(
             "kafka.transactional-id-prefix",
             "transactional-id-prefix",
-            ValueType.STRING,
-            "cyclical-pruning",
-            "Prefix of the exactly-once sinks' Kafka transactional ids; unique per job on a cluster.");
+            ValueType.OPTIONAL_STRING,
+            Optional.empty(),
+            "Prefix of the exactly-once sinks' Kafka transactional ids, which two jobs on one Kafka cluster"
+                    + " must not share (they would fence each other); none: kafka.group-id and topics.snapshots"
+                    + " joined by '-'.");
 
     public static final JobOption<String> INPUT_TOPIC = option(
             "topics.input",
@@ -94,7 +96,7 @@ public final class JobOptions {
             "idleness",
             ValueType.POSITIVE_DURATION,
             Duration.ofSeconds(30),
-            "After this long without records a partition stops holding the watermark back.");
+            "After this long without records a partition stops holding the watermark back (not in bounded runs).");
 
     public static final JobOption<Integer> PARALLELISM =
             option("parallelism", ValueType.POSITIVE_INT, 1, "Parallelism of every operator.");
@@ -176,6 +178,35 @@ public final class JobOptions {
             "Larger records are dead-lettered before decoding; the dead letter keeps their first this many"
                     + " bytes.");
 
+    public static final JobOption<Integer> MAX_MODEL_ID_BYTES = option(
+            "limits.max-model-id-bytes",
+            ValueType.POSITIVE_INT,
+            256,
+            "Batches whose model id is empty or longer than this many bytes of UTF-8 are dead-lettered"
+                    + " (BAD_MODEL_ID).");
+
+    public static final JobOption<Duration> MAX_EVENT_TIME_SKEW = option(
+            "limits.max-event-time-skew",
+            ValueType.NON_NEGATIVE_DURATION,
+            Duration.ofHours(1),
+            "Batches whose event time is negative, or further ahead of their Kafka record's timestamp (the"
+                    + " time it was written) than this, are dead-lettered (EVENT_TIME_OUT_OF_RANGE), so that"
+                    + " a mistaken clock cannot move a model's schedule or the watermark for good.");
+
+    public static final JobOption<Double> MAX_ABS_VALUE = option(
+            "limits.max-abs-value",
+            ValueType.POSITIVE_DOUBLE,
+            1e6,
+            "Batches with a feature or target of larger magnitude (for uint8 features: 255 / uint8Divisor)"
+                    + " are dead-lettered (VALUE_OUT_OF_RANGE): float32 training cannot take them.");
+
+    public static final JobOption<Integer> MAX_MODELS = option(
+            "limits.max-models",
+            ValueType.POSITIVE_INT,
+            1000,
+            "With a default-model, batches that would create more than this many models in the job are"
+                    + " dead-lettered (TOO_MANY_MODELS); declared models do not count.");
+
     public static final JobOption<Integer> HOT_MODELS = option(
             "training.hot-models",
             "hot-models",
@@ -233,6 +264,10 @@ public final class JobOptions {
             MAX_BATCH_ROWS,
             MAX_BATCH_VALUES,
             MAX_RECORD_BYTES,
+            MAX_MODEL_ID_BYTES,
+            MAX_EVENT_TIME_SKEW,
+            MAX_ABS_VALUE,
+            MAX_MODELS,
             HOT_MODELS,
             DEVICE,
             INTRA_OP_THREADS,

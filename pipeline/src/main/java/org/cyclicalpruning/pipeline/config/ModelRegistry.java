@@ -109,6 +109,11 @@ public final class ModelRegistry implements Serializable {
         return Optional.of(d);
     }
 
+    /** Returns whether the id is declared itself, rather than created by the default declaration. */
+    public boolean isDeclared(String modelId) {
+        return declared.containsKey(modelId);
+    }
+
     /** Returns the declared models, in declaration order. */
     public Collection<ModelDeclaration> declared() {
         return Collections.unmodifiableCollection(declared.values());

@@ -44,6 +44,10 @@ record ValueType<T>(Parser<T> parser, Function<T, String> formatter) {
     static final ValueType<Long> POSITIVE_LONG =
             new ValueType<>(v -> whole(v, 1, Long.MAX_VALUE, "a positive whole number"), String::valueOf);
 
+    static final ValueType<Double> POSITIVE_DOUBLE = new ValueType<>(
+            ValueType::positiveFinite,
+            d -> d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf(d.longValue()) : String.valueOf(d));
+
     static final ValueType<Duration> POSITIVE_DURATION = new ValueType<>(v -> durationOf(v, true), Durations::format);
 
     static final ValueType<Duration> NON_NEGATIVE_DURATION =
@@ -114,6 +118,20 @@ record ValueType<T>(Parser<T> parser, Function<T, String> formatter) {
             throw new IllegalArgumentException("must be true or false, got '" + t + "'");
         }
         return Boolean.parseBoolean(t);
+    }
+
+    private static double positiveFinite(JsonNode v) {
+        String t = scalar(v);
+        double d;
+        try {
+            d = Double.parseDouble(t);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("must be a positive number, got '" + t + "'");
+        }
+        if (!(d > 0) || Double.isInfinite(d)) {
+            throw new IllegalArgumentException("must be a positive finite number, got " + t);
+        }
+        return d;
     }
 
     static long whole(JsonNode v, long min, long max, String what) {

@@ -15,12 +15,17 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.pipeline.config.ModelRegistry;
+import org.cyclicalpruning.pipeline.config.ValidationLimits;
+import org.cyclicalpruning.pipeline.validate.BatchValidator;
+import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
 /**
- * Decodes Kafka records into {@link TrainingBatch}es without ever failing the job: a record that
- * is not a batch becomes a {@link Received} carrying the reason and its bytes.
+ * Decodes Kafka records into {@link TrainingBatch}es and checks them ({@link BatchValidator})
+ * without ever failing the job: a record that is not a good batch becomes a {@link Received}
+ * carrying the cause and its bytes. Checking here, in the source, before timestamps are assigned,
+ * is what keeps rejected records from moving watermarks.
  *
  * <p>A hostile record must not make the job allocate much: Avro sizes arrays and strings by the
  * counts written in the record, so the record is first walked with Avro's skip, which checks every
@@ -38,13 +43,20 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
     private static final List<String> EARLIER_WRITERS = List.of("0.1.0");
 
     private final int maxRecordBytes;
+    private final BatchValidator validator;
     private transient SpecificDatumReader<TrainingBatch> reader;
     private transient List<SpecificDatumReader<TrainingBatch>> earlierReaders;
     private transient BinaryDecoder decoder;
 
-    /** @param maxRecordBytes larger record values are rejected before decoding */
-    public TrainingBatchDeserializer(int maxRecordBytes) {
-        this.maxRecordBytes = maxRecordBytes;
+    /**
+     * Creates the deserializer.
+     *
+     * @param limits the bounds records are checked against
+     * @param models the models batches may train
+     */
+    public TrainingBatchDeserializer(ValidationLimits limits, ModelRegistry models) {
+        this.maxRecordBytes = limits.maxRecordBytes();
+        this.validator = new BatchValidator(limits, models);
     }
 
     @Override
@@ -54,26 +66,46 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         r.partition = record.partition();
         r.offset = record.offset();
         byte[] value = record.value();
-        if (value == null || value.length == 0) {
-            fail(r, value, DeadLetterReason.NOT_AVRO, "empty record value");
-        } else if (value.length > maxRecordBytes) {
-            // the dead letter keeps a bounded prefix (the whole record stays at its offset in the
-            // input topic), so that it fits the dead-letter topic
-            fail(
-                    r,
-                    Arrays.copyOf(value, maxRecordBytes),
-                    DeadLetterReason.BATCH_TOO_LARGE,
-                    "record of " + value.length + " bytes exceeds max-record-bytes " + maxRecordBytes
-                            + "; this dead letter holds its first " + maxRecordBytes + " bytes");
-        } else {
-            r.raw = value; // what a dead letter carries if validation rejects the batch
-            try {
-                r.batch = decode(value);
-            } catch (IOException | RuntimeException e) {
-                fail(r, value, DeadLetterReason.NOT_AVRO, "not a TrainingBatch in Avro binary: " + e);
+        try {
+            if (value == null || value.length == 0) {
+                fail(r, value, DeadLetterCause.NOT_AVRO, "empty record value");
+            } else if (value.length > maxRecordBytes) {
+                // the dead letter keeps a bounded prefix (the whole record stays at its offset in the
+                // input topic), so that it fits the dead-letter topic
+                fail(
+                        r,
+                        Arrays.copyOf(value, maxRecordBytes),
+                        DeadLetterCause.BATCH_TOO_LARGE,
+                        "record of " + value.length + " bytes exceeds limits.max-record-bytes " + maxRecordBytes
+                                + "; this dead letter holds its first " + maxRecordBytes + " bytes");
+            } else {
+                check(record, value, r);
             }
+        } catch (RuntimeException e) {
+            // a record that makes the checks themselves fail must not fail the job either
+            fail(r, value, DeadLetterCause.INTERNAL_ERROR, "checking the record failed: " + e);
         }
         out.collect(r);
+    }
+
+    private void check(ConsumerRecord<byte[], byte[]> record, byte[] value, Received r) {
+        TrainingBatch batch;
+        try {
+            batch = decode(value);
+        } catch (IOException | RuntimeException e) {
+            fail(r, value, DeadLetterCause.NOT_AVRO, "not a TrainingBatch in Avro binary: " + e);
+            return;
+        }
+        try {
+            r.batch = validator.validate(
+                    batch,
+                    new BatchValidator.Origin(
+                            record.topic(), record.partition(), record.offset(), record.key(), record.timestamp()));
+        } catch (BatchValidator.Rejected e) {
+            // the record's own bytes, as read: re-encoding it would size a buffer from its claims
+            r.modelId = batch.getModelId();
+            fail(r, value, e.cause(), e.getMessage());
+        }
     }
 
     /**
@@ -135,8 +167,9 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         }
     }
 
-    private static void fail(Received r, byte[] value, DeadLetterReason reason, String message) {
-        r.failure = reason;
+    private static void fail(Received r, byte[] value, DeadLetterCause cause, String message) {
+        r.batch = null;
+        r.failure = cause;
         r.message = message;
         r.raw = value == null ? new byte[0] : value;
     }

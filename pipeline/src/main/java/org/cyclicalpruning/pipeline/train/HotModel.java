@@ -70,9 +70,11 @@ final class HotModel implements AutoCloseable {
         return m;
     }
 
-    static HotModel restore(ModelState s, DeviceChoice device, NDManager parent) {
-        // the declaration the model was created from wins over a changed config
-        ModelDefinition definition = ModelDefinition.of(s.getDeclaration());
+    /**
+     * Loads a model from its state, to train under {@code definition} (the declaration in force
+     * now, whose architecture and optimizer the caller has checked against the stored one).
+     */
+    static HotModel restore(ModelState s, ModelDefinition definition, DeviceChoice device, NDManager parent) {
         TrainingConfig config = definition.trainingConfig(device);
         SparseTrainer trainer = SparseTrainer.restore(
                 config, ModelStates.trainerState(s, config.model().layout()), parent);

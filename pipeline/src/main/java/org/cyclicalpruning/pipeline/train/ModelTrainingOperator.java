@@ -2,17 +2,22 @@ package org.cyclicalpruning.pipeline.train;
 
 import ai.djl.ndarray.NDManager;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
@@ -30,11 +35,14 @@ import org.cyclicalpruning.pipeline.config.ModelDefinition;
 import org.cyclicalpruning.pipeline.config.ModelRegistry;
 import org.cyclicalpruning.pipeline.config.TrainingSettings;
 import org.cyclicalpruning.pipeline.source.TrainingBatches;
+import org.cyclicalpruning.pipeline.validate.DeadLetterRouter.DeadLetterCounters;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.pipeline.validate.ValidBatch;
-import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.ModelState;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Trains every model of its key group, one batch at a time, and emits a {@link
@@ -53,10 +61,21 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
  * whose stream went quiet). Both give the same snapshot, so a replay after a failure emits the
  * same versions with the same contents. The schedule's clock never runs backwards: a late batch
  * trains at the latest event time seen.
+ *
+ * <p><b>No batch fails the task.</b> A batch whose step is refused (a non-finite loss, gradients
+ * out of range), that would create a model beyond {@code limits.max-models}, or on which training
+ * throws, goes to {@link DeadLetters#TAG} with its cause; the model is as it was before it.
+ *
+ * <p><b>Declarations may change across a restore.</b> A restored model trains under the declaration
+ * in force now (learning rate, schedule, regrowth, ...; the differences are logged), keeping its
+ * weights, masks and optimizer state; one whose architecture or optimizer changed, which its state
+ * cannot carry over to, fails the job at start, naming the model and both declarations.
  */
 public final class ModelTrainingOperator extends AbstractStreamOperator<SparseModelSnapshot>
         implements OneInputStreamOperator<ValidBatch, SparseModelSnapshot>, Triggerable<String, VoidNamespace> {
     private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(ModelTrainingOperator.class);
+    private static final String STATE_NAME = "model";
 
     /** Metric (counter): nanoseconds spent inside training steps, per subtask. */
     public static final String TRAINING_TIME_NANOS = "trainingTimeNanos";
@@ -92,11 +111,19 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     private transient Counter stateFlushes;
     private transient long firstStepNanos;
     private transient long lastStepNanos;
+    private transient DeadLetterCounters deadLetters;
+    /** Models of this subtask that the default declaration created. */
+    private transient int defaultModels;
 
     @Override
     public void open() throws Exception {
         super.open();
-        state = getRuntimeContext().getState(new ValueStateDescriptor<>("model", new AvroTypeInfo<>(ModelState.class)));
+        ClassLoader jobLoader = getRuntimeContext().getUserCodeClassLoader();
+        getRuntimeContext()
+                .registerUserCodeClassLoaderReleaseHookIfAbsent(
+                        "cyclical-pruning-unpin-threads", () -> UnpinThreads.run(jobLoader));
+        state = getRuntimeContext()
+                .getState(new ValueStateDescriptor<>(STATE_NAME, new AvroTypeInfo<>(ModelState.class)));
         timers = getInternalTimerService("snapshot-boundaries", VoidNamespaceSerializer.INSTANCE, this);
         root = NDManager.newBaseManager();
         if (settings.intraOpThreads() > 0) {
@@ -112,24 +139,90 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         group.gauge(TRAINING_SPAN_NANOS, (Gauge<Long>) () -> lastStepNanos - firstStepNanos);
         stateFlushNanos = group.counter(STATE_FLUSH_TIME_NANOS);
         stateFlushes = group.counter(STATE_FLUSHES);
+        deadLetters = new DeadLetterCounters(group);
+        checkRestoredModels();
+    }
+
+    /**
+     * Goes over the models restored into this subtask: fails the job, without restarts, if a
+     * model's architecture or optimizer changed; logs what else changed; counts the models the
+     * default declaration created, for {@code limits.max-models}.
+     */
+    private void checkRestoredModels() throws Exception {
+        List<String> ids;
+        try (Stream<String> keys = this.<String>getKeyedStateBackend().getKeys(STATE_NAME, VoidNamespace.INSTANCE)) {
+            ids = keys.collect(Collectors.toList());
+        }
+        List<String> incompatible = new ArrayList<>();
+        for (String id : ids) {
+            setCurrentKey(id);
+            ModelState stored = state.value();
+            if (stored == null) {
+                continue;
+            }
+            if (!models.isDeclared(id)) {
+                defaultModels++;
+            }
+            Optional<ModelDefinition> now = models.lookup(id);
+            if (now.isEmpty()) {
+                LOG.warn(
+                        "model '{}' has state but is no longer declared and no default-model is configured: its"
+                                + " batches are dead-lettered (UNKNOWN_MODEL) and its state is kept",
+                        id);
+                continue;
+            }
+            DeclarationChange change =
+                    DeclarationChange.of(stored.getDeclaration(), now.get().declaration());
+            change.incompatibility().ifPresent(incompatible::add);
+            change.logged()
+                    .ifPresent(text -> LOG.info("model '{}' restored under a changed declaration: {}", id, text));
+        }
+        if (!incompatible.isEmpty()) {
+            throw new SuppressRestartsException(new IllegalStateException("the state of " + incompatible.size()
+                    + " model(s) cannot train under the new configuration"
+                    + " (give such a model a new id, or start without its state): "
+                    + String.join("; ", incompatible.subList(0, Math.min(10, incompatible.size())))));
+        }
     }
 
     @Override
     public void processElement(StreamRecord<ValidBatch> element) throws Exception {
         ValidBatch b = element.getValue();
-        HotModel m = hotModel(b.modelId);
-        if (m == null) {
-            // declared when validated, gone now (the config changed under a restore): keep the batch
-            deadLetter(b, DeadLetterReason.UNKNOWN_MODEL, "model '" + b.modelId + "' is no longer declared");
+        try {
+            train(b);
+        } catch (RuntimeException e) {
+            // a batch that makes training throw must not fail the task: it is kept as a dead letter,
+            // and the model goes on from where it was
+            LOG.warn("training model '{}' failed on {}/{}@{}", b.modelId, b.topic, b.partition, b.offset, e);
+            deadLetter(b, DeadLetterCause.INTERNAL_ERROR, "training failed on this batch: " + e);
+        }
+    }
+
+    private void train(ValidBatch b) throws Exception {
+        Optional<HotModel> found = hotModel(b.modelId, true);
+        if (found.isEmpty()) {
+            if (models.lookup(b.modelId).isEmpty()) {
+                // declared when validated, gone now (the config changed under a restore): keep the batch
+                deadLetter(b, DeadLetterCause.UNKNOWN_MODEL, "model '" + b.modelId + "' is no longer declared");
+            } else {
+                deadLetter(
+                        b,
+                        DeadLetterCause.TOO_MANY_MODELS,
+                        "the default model would create more than limits.max-models " + settings.maxModels()
+                                + " models (" + settings.maxModelsPerSubtask() + " per subtask)");
+            }
             return;
         }
+        HotModel m = found.get();
         long t = Math.max(b.eventTime, m.maxEventTime);
         SparseTrainer trainer = m.trainer;
-        if (trainer.steps() > 0 && t >= m.nextSnapshotAt) {
-            timers.deleteEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
-            emit(m, m.nextSnapshotAt);
-            schedule(m, t);
-        }
+        // A batch past the next boundary publishes the model as it was before it, as the timer
+        // would; taken now, published only once the batch has trained, so that a batch refused
+        // below (its loss or gradient not finite) changes nothing. As the timer does, a boundary no
+        // batch trained before publishes nothing: a replay, whichever of the two reaches the
+        // boundary first, publishes the same snapshots.
+        boolean crossing = trainer.steps() > 0 && t >= m.nextSnapshotAt;
+        SparseModelSnapshot due = crossing && m.interval.steps > 0 ? snapshotAt(m, m.nextSnapshotAt) : null;
         long began = System.nanoTime();
         if (firstStepNanos == 0) {
             firstStepNanos = began;
@@ -145,8 +238,23 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
             m.rejected++;
             m.dirty = true;
             mm.rejected();
-            deadLetter(b, DeadLetterReason.NON_FINITE_LOSS, "loss was " + r.loss() + "; the update was rolled back");
+            if (r.outcome() == StepResult.Outcome.NON_FINITE_LOSS) {
+                deadLetter(b, DeadLetterCause.NON_FINITE_LOSS, "loss was " + r.loss() + "; the update was rolled back");
+            } else {
+                deadLetter(
+                        b,
+                        DeadLetterCause.NON_FINITE_UPDATE,
+                        "a gradient's norm was not finite or beyond " + SparseTrainer.MAX_GRADIENT_NORM + " (loss "
+                                + r.loss() + "); the update was rolled back");
+            }
             return;
+        }
+        if (crossing) {
+            timers.deleteEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
+            if (due != null) {
+                publish(m, due);
+            }
+            schedule(m, t);
         }
         if (trainer.steps() == 1) {
             schedule(m, t);
@@ -163,10 +271,11 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
 
     @Override
     public void onEventTime(InternalTimer<String, VoidNamespace> timer) throws Exception {
-        HotModel m = hotModel(timer.getKey());
-        if (m == null || timer.getTimestamp() != m.nextSnapshotAt) {
+        Optional<HotModel> found = hotModel(timer.getKey(), false);
+        if (found.isEmpty() || timer.getTimestamp() != found.get().nextSnapshotAt) {
             return; // superseded: a batch crossed this boundary first
         }
+        HotModel m = found.get();
         long watermark = timers.currentWatermark();
         if (m.interval.steps > 0 && m.nextSnapshotAt != Long.MAX_VALUE) {
             emit(m, m.nextSnapshotAt);
@@ -204,10 +313,14 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     @Override
     public void close() throws Exception {
         try {
-            for (HotModel m : hot.values()) {
-                m.close();
+            // a task cancelled while it initialises is closed without open() having run to the
+            // end: an exception here would be one in Flink's cancellation, which kills the TaskManager
+            if (hot != null) {
+                for (HotModel m : hot.values()) {
+                    m.close();
+                }
+                hot.clear();
             }
-            hot.clear();
             if (root != null) {
                 root.close();
             }
@@ -232,25 +345,43 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         }
     }
 
-    /** Returns the model of the current key, loading or creating it; null if it is unknown. */
-    private HotModel hotModel(String modelId) throws Exception {
+    /**
+     * Returns the model of the current key, loading it from state or, if {@code mayCreate},
+     * creating it; empty if it is unknown, or if creating it would exceed {@code limits.max-models}.
+     */
+    private Optional<HotModel> hotModel(String modelId, boolean mayCreate) throws Exception {
         HotModel m = hot.get(modelId);
         if (m != null) {
-            return m;
+            return Optional.of(m);
         }
         ModelState stored = state.value();
         if (stored != null) {
-            m = HotModel.restore(stored, settings.device(), root);
+            // the declaration in force now, checked at start against the stored one; the stored one
+            // for a model no longer declared (its timers still publish what it trained)
+            ModelDefinition definition =
+                    models.lookup(modelId).orElseGet(() -> ModelDefinition.of(stored.getDeclaration()));
+            m = HotModel.restore(stored, definition, settings.device(), root);
+            if (!definition.declaration().equals(stored.getDeclaration()) && m.trainer.steps() > 0) {
+                // the schedule may have changed: its next boundary is the new schedule's
+                schedule(m, m.maxEventTime);
+            }
         } else {
             Optional<ModelDefinition> d = models.lookup(modelId);
-            if (d.isEmpty()) {
-                return null;
+            if (d.isEmpty() || !mayCreate) {
+                return Optional.empty();
+            }
+            boolean fromDefault = !models.isDeclared(modelId);
+            if (fromDefault && defaultModels >= settings.maxModelsPerSubtask()) {
+                return Optional.empty();
             }
             m = HotModel.create(d.get(), settings.device(), root);
+            if (fromDefault) {
+                defaultModels++;
+            }
         }
         evictFor(modelId);
         hot.put(modelId, m);
-        return m;
+        return Optional.of(m);
     }
 
     private void evictFor(String modelId) throws Exception {
@@ -273,12 +404,17 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     }
 
     private void emit(HotModel m, long boundary) {
+        publish(m, snapshotAt(m, boundary));
+    }
+
+    /** Returns the model as it stands, as the snapshot of {@code boundary}, without publishing it. */
+    private SparseModelSnapshot snapshotAt(HotModel m, long boundary) {
         SparseTrainer trainer = m.trainer;
         ModelSpec spec = trainer.config().model();
         long eventTime = boundary == Long.MAX_VALUE ? m.maxEventTime : boundary;
-        SparseModelSnapshot snapshot = SparseModelSnapshot.newBuilder()
+        return SparseModelSnapshot.newBuilder()
                 .setModelId(m.id())
-                .setVersion(++m.version)
+                .setVersion(m.version + 1)
                 .setEventTime(eventTime)
                 .setReason(boundaries.reasonAt(m.config.schedule(), trainer.anchor(), boundary))
                 .setCycle(m.point.cycle())
@@ -299,17 +435,23 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
                 .setInputScaling(ModelSnapshots.inputScaling(trainer.inputStandardization()))
                 .build();
+    }
+
+    private void publish(HotModel m, SparseModelSnapshot snapshot) {
+        m.version = snapshot.getVersion();
         m.interval = new HotModel.Interval(0, 0, 0, 0);
         m.dirty = true;
         metrics(m.id()).snapshot(snapshot);
-        output.collect(new StreamRecord<>(snapshot, eventTime));
+        output.collect(new StreamRecord<>(snapshot, snapshot.getEventTime()));
     }
 
-    private void deadLetter(ValidBatch b, DeadLetterReason reason, String message) {
+    private void deadLetter(ValidBatch b, DeadLetterCause cause, String message) {
+        // a checked batch: its sizes are within the limits, so re-encoding it is bounded
         byte[] raw = TrainingBatches.toBytes(b.toRecord());
+        deadLetters.count(cause);
         output.collect(
                 DeadLetters.TAG,
-                new StreamRecord<>(DeadLetters.of(b.topic, b.partition, b.offset, b.modelId, reason, message, raw)));
+                new StreamRecord<>(DeadLetters.of(b.topic, b.partition, b.offset, b.modelId, cause, message, raw)));
     }
 
     private ModelMetrics metrics(String modelId) {

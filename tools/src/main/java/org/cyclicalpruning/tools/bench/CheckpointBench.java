@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
@@ -145,7 +146,7 @@ final class CheckpointBench {
                 .set(JobOptions.INPUT_TOPIC, topic)
                 .set(JobOptions.SNAPSHOT_TOPIC, topic + "-out")
                 .set(JobOptions.DEAD_LETTER_TOPIC, topic + "-dead")
-                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, topic)
+                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of(topic))
                 .set(JobOptions.GROUP_ID, topic)
                 .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1))
                 .set(JobOptions.RESTART_ATTEMPTS, 5)

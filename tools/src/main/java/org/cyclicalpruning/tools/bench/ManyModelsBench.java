@@ -142,7 +142,7 @@ final class ManyModelsBench {
                         .set(JobOptions.INPUT_TOPIC, in)
                         .set(JobOptions.SNAPSHOT_TOPIC, "snapshots-" + models)
                         .set(JobOptions.DEAD_LETTER_TOPIC, "dead-" + models)
-                        .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "many-" + models)
+                        .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of("many-" + models))
                         .set(JobOptions.BOUNDED, true)
                         .set(JobOptions.PARALLELISM, 1)
                         .set(JobOptions.RESTART_ATTEMPTS, 0)

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -154,7 +155,7 @@ final class PipelineBench {
                     .forLocalRun();
             // JIT for Flink's and Kafka's code
             runJob(config.toBuilder()
-                    .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-warm-up")
+                    .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of("bench-warm-up"))
                     .set(JobOptions.GROUP_ID, "bench-warm-up")
                     .build());
             // every contender once per round, the order rotating: load from elsewhere on a shared
@@ -174,7 +175,7 @@ final class PipelineBench {
                     try (ThreadCpu cpu = new ThreadCpu()) {
                         runJob(config.toBuilder()
                                 .set(JobOptions.INTRA_OP_THREADS, c)
-                                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + run)
+                                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of("bench-" + run))
                                 .set(JobOptions.GROUP_ID, "bench-" + run)
                                 .build());
                         cpuByGroup.put(c, cpu.secondsByGroup());
