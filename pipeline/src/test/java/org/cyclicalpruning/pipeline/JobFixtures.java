@@ -1,10 +1,14 @@
 package org.cyclicalpruning.pipeline;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -20,6 +24,7 @@ import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.OptimizerDeclaration;
 import org.cyclicalpruning.schemas.OptimizerKind;
+import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /** Data and config builders shared by the job's integration tests. */
@@ -68,7 +73,7 @@ public final class JobFixtures {
                 .set(JobOptions.IDLENESS, Duration.ofSeconds(1))
                 .set(JobOptions.RESTART_ATTEMPTS, 3)
                 .set(JobOptions.RESTART_DELAY, Duration.ofMillis(100))
-                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, "it-" + System.nanoTime())
+                .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of("it-" + System.nanoTime()))
                 .models(models)
                 .build();
     }
@@ -148,5 +153,70 @@ public final class JobFixtures {
             out.add(DeadLetters.fromBytes(r.value()));
         }
         return out;
+    }
+
+    /**
+     * Reads a snapshot topic of one partition until every model has published a snapshot after
+     * event time {@code last}, and returns each model's snapshots up to {@code last} in the order
+     * they were published. The later snapshots are the positive signal that nothing more is coming
+     * for the earlier boundaries: a duplicate would have been published before them.
+     */
+    public static Map<String, List<SparseModelSnapshot>> snapshotsUpTo(
+            String bootstrap, String topic, Collection<String> modelIds, long last, Duration timeout) {
+        List<SparseModelSnapshot> all = new ArrayList<>();
+        Topics.readUntil(
+                bootstrap,
+                topic,
+                records -> {
+                    all.clear();
+                    records.forEach(r -> all.add(ModelSnapshots.fromBytes(r.value())));
+                    return modelIds.stream()
+                            .allMatch(id ->
+                                    all.stream().anyMatch(s -> s.getModelId().equals(id) && s.getEventTime() > last));
+                },
+                timeout);
+        for (String id : modelIds) {
+            assertThat(all)
+                    .as("model %s published after event time %s within %s", id, last, timeout)
+                    .anyMatch(s -> s.getModelId().equals(id) && s.getEventTime() > last);
+        }
+        Map<String, List<SparseModelSnapshot>> out = new TreeMap<>();
+        for (SparseModelSnapshot s : all) {
+            if (s.getEventTime() <= last) {
+                out.computeIfAbsent(s.getModelId(), k -> new ArrayList<>()).add(s);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Asserts that each model's snapshots are versions 1, 2, 3, ... and equal, byte for byte, the
+     * first ones {@code expected} has of that model.
+     */
+    public static void assertSameBytes(
+            Map<String, List<SparseModelSnapshot>> actual, Map<String, List<SparseModelSnapshot>> expected) {
+        assertThat(actual.keySet()).isEqualTo(expected.keySet());
+        for (Map.Entry<String, List<SparseModelSnapshot>> e : actual.entrySet()) {
+            List<SparseModelSnapshot> got = e.getValue();
+            assertThat(got.size()).isLessThanOrEqualTo(expected.get(e.getKey()).size());
+            for (int v = 0; v < got.size(); v++) {
+                assertThat(got.get(v).getVersion()).as("no gap, no duplicate").isEqualTo(v + 1L);
+                assertThat(ModelSnapshots.toBytes(got.get(v)))
+                        .as("%s v%s", e.getKey(), v + 1)
+                        .isEqualTo(
+                                ModelSnapshots.toBytes(expected.get(e.getKey()).get(v)));
+            }
+        }
+    }
+
+    /** Returns how many snapshots of {@code snapshots} fall at boundaries up to {@code last} (not at the end of input). */
+    public static int boundariesUpTo(Map<String, List<SparseModelSnapshot>> snapshots, long last) {
+        int n = 0;
+        for (List<SparseModelSnapshot> list : snapshots.values()) {
+            n += (int) list.stream()
+                    .filter(s -> s.getReason() != SnapshotReason.END_OF_INPUT && s.getEventTime() <= last)
+                    .count();
+        }
+        return n;
     }
 }

@@ -110,6 +110,18 @@ class JobConfigTest {
     }
 
     @Test
+    void jobsThatReadOrWriteDifferentlyGetTransactionalIdsOfTheirOwn() {
+        assertThat(JobConfig.parse(MODEL).transactionalIdPrefix()).isEqualTo("cyclical-pruning-model-snapshots");
+        assertThat(JobConfig.parse(MODEL + "kafka.group-id: team-b\ntopics.snapshots: b-snapshots\n")
+                        .transactionalIdPrefix())
+                .isEqualTo("team-b-b-snapshots");
+        assertThat(JobConfig.parse(MODEL + "transactional-id-prefix: cyclical-pruning\n")
+                        .transactionalIdPrefix())
+                .as("a 0.1.0 job keeps its prefix by setting it")
+                .isEqualTo("cyclical-pruning");
+    }
+
+    @Test
     void aLocalRunGetsACheckpointFolderUnlessOneIsConfigured() {
         JobConfig local = JobConfig.parse(MODEL).forLocalRun();
         assertThat(local.get(JobOptions.CHECKPOINT_DIR).orElseThrow()).startsWith("file:");

@@ -5,30 +5,57 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
+import org.cyclicalpruning.pipeline.JobFixtures;
+import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.Test;
 
 class TrainingBatchDeserializerTest {
+    private static final long NOW = 1_750_000_000_000L;
 
     private static Received deserialize(byte[] value, int maxRecordBytes) {
-        List<Received> out = new ArrayList<>();
-        new TrainingBatchDeserializer(maxRecordBytes)
-                .deserialize(new ConsumerRecord<>("t", 1, 42L, null, value), new Collector<>() {
-                    @Override
-                    public void collect(Received r) {
-                        out.add(r);
-                    }
+        return deserialize(value, maxRecordBytes, null, -1);
+    }
 
-                    @Override
-                    public void close() {}
-                });
+    private static Received deserialize(byte[] value, int maxRecordBytes, String key, long timestamp) {
+        JobConfig config = JobConfig.builder()
+                .set(JobOptions.MAX_RECORD_BYTES, maxRecordBytes)
+                .models(List.of(JobFixtures.model("m", "softmax:2x2", "constant(0.5)", "global", true, 0.1)))
+                .build();
+        List<Received> out = new ArrayList<>();
+        ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>(
+                "t",
+                1,
+                42L,
+                timestamp,
+                TimestampType.CREATE_TIME,
+                -1,
+                -1,
+                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                value,
+                new RecordHeaders(),
+                Optional.empty());
+        new TrainingBatchDeserializer(config.limits(), config.models()).deserialize(record, new Collector<>() {
+            @Override
+            public void collect(Received r) {
+                out.add(r);
+            }
+
+            @Override
+            public void close() {}
+        });
         assertThat(out).hasSize(1);
         return out.get(0);
     }
@@ -56,7 +83,7 @@ class TrainingBatchDeserializerTest {
         long before = threads.getCurrentThreadAllocatedBytes();
         Received r = deserialize(hostile, 1 << 20);
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
-        assertThat(r.failure).isEqualTo(DeadLetterReason.NOT_AVRO);
+        assertThat(r.failure).isEqualTo(DeadLetterCause.NOT_AVRO);
         assertThat(r.raw).isEqualTo(hostile);
         assertThat(allocated).as("bytes allocated to reject it").isLessThan(1 << 20);
     }
@@ -73,11 +100,11 @@ class TrainingBatchDeserializerTest {
                 .setLabels(List.of(1))
                 .build();
         byte[] bytes = TrainingBatches.toBytes(b);
-        assertThat(deserialize(bytes, 1 << 20).batch).isEqualTo(b);
+        assertThat(deserialize(bytes, 1 << 20).batch.toRecord()).isEqualTo(b);
         byte[] trailing = java.util.Arrays.copyOf(bytes, bytes.length + 3);
-        assertThat(deserialize(trailing, 1 << 20).failure).isEqualTo(DeadLetterReason.NOT_AVRO);
+        assertThat(deserialize(trailing, 1 << 20).failure).isEqualTo(DeadLetterCause.NOT_AVRO);
         Received tooBig = deserialize(bytes, bytes.length - 1);
-        assertThat(tooBig.failure).isEqualTo(DeadLetterReason.BATCH_TOO_LARGE);
+        assertThat(tooBig.failure).isEqualTo(DeadLetterCause.BATCH_TOO_LARGE);
         assertThat(tooBig.message).contains("max-record-bytes");
         assertThat(tooBig.raw)
                 .as("a bounded prefix, so the dead letter fits its topic")
@@ -107,10 +134,10 @@ class TrainingBatchDeserializerTest {
         Received r = deserialize(bytes.toByteArray(), 1 << 20);
 
         assertThat(r.failure).isNull();
-        assertThat(r.batch.getModelId()).isEqualTo("m");
-        assertThat(r.batch.getSequence()).isEqualTo(3);
-        assertThat(r.batch.getLabels()).containsExactly(1);
-        assertThat(r.batch.getUint8Divisor()).isNull();
+        assertThat(r.batch.modelId).isEqualTo("m");
+        assertThat(r.batch.sequence).isEqualTo(3);
+        assertThat(r.batch.labels).containsExactly(1);
+        assertThat(r.batch.uint8Divisor).isZero();
     }
 
     @Test
@@ -126,6 +153,48 @@ class TrainingBatchDeserializerTest {
                 .setUint8Divisor(255f)
                 .build();
         Received r = deserialize(TrainingBatches.toBytes(b), 1 << 20);
-        assertThat(r.batch).isEqualTo(b);
+        assertThat(r.batch.toRecord()).isEqualTo(b);
+    }
+
+    private static TrainingBatch batch(long eventTime) {
+        return TrainingBatch.newBuilder()
+                .setModelId("m")
+                .setSequence(1)
+                .setEventTime(eventTime)
+                .setRows(1)
+                .setDim(2)
+                .setFeatures(ByteBuffer.wrap(new byte[8]))
+                .setLabels(List.of(1))
+                .build();
+    }
+
+    @Test
+    void aBatchKeyedByAnotherIdIsRejectedOneWithoutAKeyIsNot() {
+        byte[] bytes = TrainingBatches.toBytes(batch(NOW));
+        assertThat(deserialize(bytes, 1 << 20, "m", NOW).failure).isNull();
+        assertThat(deserialize(bytes, 1 << 20, null, NOW).failure).isNull();
+        Received r = deserialize(bytes, 1 << 20, "other", NOW);
+        assertThat(r.failure).isEqualTo(DeadLetterCause.KEY_MISMATCH);
+        assertThat(r.modelId).isEqualTo("m");
+        assertThat(r.eventTime()).as("a rejected record moves no watermark").isEqualTo(Long.MIN_VALUE);
+    }
+
+    @Test
+    void eventTimesAreCheckedAgainstTheRecordsKafkaTimestamp() {
+        long hour = 3_600_000L;
+        assertThat(deserialize(TrainingBatches.toBytes(batch(NOW + hour)), 1 << 20, "m", NOW).failure)
+                .as("exactly the default skew ahead")
+                .isNull();
+        assertThat(deserialize(TrainingBatches.toBytes(batch(NOW - 365 * 24 * hour)), 1 << 20, "m", NOW).failure)
+                .as("history is fine")
+                .isNull();
+        for (long bad : new long[] {NOW + hour + 1, NOW * 1000, Long.MAX_VALUE, -1, Long.MIN_VALUE}) {
+            Received r = deserialize(TrainingBatches.toBytes(batch(bad)), 1 << 20, "m", NOW);
+            assertThat(r.failure).as("event time %s", bad).isEqualTo(DeadLetterCause.EVENT_TIME_OUT_OF_RANGE);
+            assertThat(r.message).contains("event time");
+        }
+        assertThat(deserialize(TrainingBatches.toBytes(batch(NOW * 1000)), 1 << 20, "m", -1).failure)
+                .as("without a Kafka timestamp only negative times are refused")
+                .isNull();
     }
 }

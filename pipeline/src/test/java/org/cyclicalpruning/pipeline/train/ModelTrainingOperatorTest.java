@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.cyclicalpruning.pipeline.JobFixtures.model;
 
 import java.time.Duration;
@@ -10,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.functions.KeySelector;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.execution.SuppressRestartsException;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.cyclicalpruning.modelops.data.Batch;
@@ -21,6 +23,7 @@ import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.pipeline.validate.ValidBatch;
 import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.DeadLetterReason;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.SnapshotReason;
@@ -52,13 +55,66 @@ class ModelTrainingOperatorTest {
 
     private static KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> harness()
             throws Exception {
+        return harness(CONFIG, null);
+    }
+
+    /** A harness for the operator of {@code config}, restored from {@code checkpoint} if it is not null. */
+    private static KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> harness(
+            JobConfig config, OperatorSubtaskState checkpoint) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                        new ModelTrainingOperator(config.training(), config.models()),
                         (KeySelector<ValidBatch, String>) b -> b.modelId,
                         Types.STRING);
+        if (checkpoint != null) {
+            h.initializeState(checkpoint);
+        }
         h.open();
         return h;
+    }
+
+    /** Returns {@link #CONFIG} with model b declared as {@code b}. */
+    private static JobConfig withModelB(ModelDeclaration b) {
+        return CONFIG.toBuilder()
+                .models(List.of(CONFIG.models().declared().iterator().next(), b))
+                .build();
+    }
+
+    private static ModelDeclaration modelB() {
+        return CONFIG.models().declared().stream()
+                .filter(d -> d.getModelId().equals("b"))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    private static OperatorSubtaskState checkpointAfter(int batches) throws Exception {
+        try (var h = harness()) {
+            feed(h, 0, batches);
+            h.prepareSnapshotPreBarrier(1);
+            return h.snapshot(1, 1);
+        }
+    }
+
+    private static List<DeadLetter> deadLetters(
+            KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h) {
+        ConcurrentLinkedQueue<StreamRecord<DeadLetter>> dead = h.getSideOutput(DeadLetters.TAG);
+        return dead == null
+                ? List.of()
+                : dead.stream().map(StreamRecord::getValue).toList();
+    }
+
+    /** Feeds batches 0 to 19, with {@code extra} for model b after batch 9, and returns what was published. */
+    private static List<SparseModelSnapshot> runWith(ValidBatch extra, List<DeadLetter> dead) throws Exception {
+        try (var h = harness()) {
+            feed(h, 0, 10);
+            if (extra != null) {
+                h.processElement(new StreamRecord<>(extra, extra.eventTime));
+            }
+            feed(h, 10, 20);
+            h.processWatermark(Long.MAX_VALUE);
+            dead.addAll(deadLetters(h));
+            return h.extractOutputValues();
+        }
     }
 
     private static ValidBatch batch(String id, int i) {
@@ -228,6 +284,163 @@ class ModelTrainingOperatorTest {
         assertThat(outputs.get(0))
                 .extracting(SparseModelSnapshot::getReason)
                 .contains(SnapshotReason.CYCLE_END, SnapshotReason.INTERVAL);
+        assertThat(outputs.get(1)).containsExactlyElementsOf(outputs.get(0));
+    }
+
+    @Test
+    void aBatchOnWhichTrainingThrowsIsDeadLetteredAndTheModelGoesOnAsWithoutIt() throws Exception {
+        List<DeadLetter> none = new java.util.ArrayList<>();
+        List<SparseModelSnapshot> clean = runWith(null, none);
+        // a batch that skipped the validator and lies about its size: the step throws
+        ValidBatch lying = batch("b", 10);
+        lying.features = java.util.Arrays.copyOf(lying.features, 8);
+        List<DeadLetter> dead = new java.util.ArrayList<>();
+        List<SparseModelSnapshot> mixed = runWith(lying, dead);
+        assertThat(none).isEmpty();
+        assertThat(dead).singleElement().satisfies(d -> {
+            assertThat(d.getCause()).isEqualTo(DeadLetterCause.INTERNAL_ERROR);
+            assertThat(d.getMessage()).contains("training failed on this batch");
+        });
+        assertThat(mixed).containsExactlyElementsOf(clean);
+    }
+
+    @Test
+    void aTaskCancelledBeforeItOpenedClosesCleanly() throws Exception {
+        // what a redeploy does to a task still initialising: Flink closes the operator without
+        // open(), and an exception there would kill the TaskManager
+        var h = new KeyedOneInputStreamOperatorTestHarness<>(
+                new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                (KeySelector<ValidBatch, String>) b -> b.modelId,
+                Types.STRING);
+        h.setup();
+        h.initializeState((OperatorSubtaskState) null);
+        h.close();
+    }
+
+    @Test
+    void aRefusedBatchFarPastTheNextBoundaryPublishesNothingEarly() throws Exception {
+        // a refused batch of b stamped long after its next boundary (as one from another partition
+        // can arrive): had it published b's snapshot before training, b's later batches below that
+        // boundary would miss from it
+        List<SparseModelSnapshot> clean = runWith(null, new java.util.ArrayList<>());
+        ValidBatch refused = batch("b", 10);
+        refused.eventTime = JobFixtures.T0 + 25 * STEP;
+        refused.targets[0] = 3e38f; // finite; its square is not
+        List<DeadLetter> dead = new java.util.ArrayList<>();
+        List<SparseModelSnapshot> mixed = runWith(refused, dead);
+        assertThat(dead)
+                .singleElement()
+                .satisfies(d -> assertThat(d.getCause()).isEqualTo(DeadLetterCause.NON_FINITE_LOSS));
+        assertThat(mixed).containsExactlyElementsOf(clean);
+    }
+
+    @Test
+    void gradientsOutOfRangeAreRolledBackAndLeaveNothingBehind() throws Exception {
+        List<SparseModelSnapshot> clean = runWith(null, new java.util.ArrayList<>());
+        ValidBatch huge = batch("b", 10);
+        java.nio.ByteBuffer packed = java.nio.ByteBuffer.wrap(huge.features).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < huge.rows * huge.dim; k++) {
+            packed.putFloat(4 * k, 1e16f); // beyond the validator's limit: a finite loss, an enormous gradient
+        }
+        List<DeadLetter> dead = new java.util.ArrayList<>();
+        List<SparseModelSnapshot> mixed = runWith(huge, dead);
+        assertThat(dead)
+                .singleElement()
+                .satisfies(d -> assertThat(d.getCause()).isEqualTo(DeadLetterCause.NON_FINITE_UPDATE));
+        assertThat(mixed)
+                .as("no gradient of the refused step reaches a later one")
+                .containsExactlyElementsOf(clean);
+    }
+
+    @Test
+    void aRestoredModelTrainsUnderItsNewLearningRateAndSchedule() throws Exception {
+        OperatorSubtaskState checkpoint = checkpointAfter(13);
+        ModelDeclaration faster = ModelDeclaration.newBuilder(modelB())
+                .setSchedule("cyclical(final=0.5, period=2s, cycles=inf)")
+                .setOptimizer(org.cyclicalpruning.schemas.OptimizerDeclaration.newBuilder(modelB().getOptimizer())
+                        .setLearningRate(0.05)
+                        .build())
+                .build();
+        List<SparseModelSnapshot> unchanged;
+        try (var h = harness(CONFIG, checkpoint)) {
+            feed(h, 13, 30);
+            h.processWatermark(Long.MAX_VALUE);
+            unchanged = h.extractOutputValues();
+        }
+        List<SparseModelSnapshot> changed;
+        try (var h = harness(withModelB(faster), checkpoint)) {
+            feed(h, 13, 30);
+            h.processWatermark(Long.MAX_VALUE);
+            changed = h.extractOutputValues();
+        }
+        List<SparseModelSnapshot> b =
+                changed.stream().filter(x -> x.getModelId().equals("b")).toList();
+        assertThat(b).isNotEmpty();
+        assertThat(b).allSatisfy(x -> assertThat(x.getSchedule()).contains("final=0.5"));
+        assertThat(b.get(b.size() - 1).getStep()).as("it kept its steps").isEqualTo(30);
+        assertThat(b.get(b.size() - 1).getTensors())
+                .as("a new rate trains differently")
+                .isNotEqualTo(unchanged.stream()
+                        .filter(x -> x.getModelId().equals("b"))
+                        .reduce((x, y) -> y)
+                        .orElseThrow()
+                        .getTensors());
+        assertThat(changed.stream().filter(x -> x.getModelId().equals("a")).toList())
+                .as("the other model is as it was")
+                .containsExactlyElementsOf(unchanged.stream()
+                        .filter(x -> x.getModelId().equals("a"))
+                        .toList());
+    }
+
+    @Test
+    void aModelWhoseArchitectureChangedFailsTheJobAtStartWithoutRestarts() throws Exception {
+        OperatorSubtaskState checkpoint = checkpointAfter(5);
+        ModelDeclaration other = ModelDeclaration.newBuilder(modelB())
+                .setSpec("mlp:" + JobFixtures.DIM + "-4-2")
+                .build();
+        assertThatThrownBy(() -> harness(withModelB(other), checkpoint).close())
+                .isInstanceOf(SuppressRestartsException.class)
+                .hasStackTraceContaining(
+                        "model 'b': spec was linear:" + JobFixtures.DIM + ", is now mlp:" + JobFixtures.DIM + "-4-2");
+    }
+
+    @Test
+    void theDefaultModelCreatesNoMoreThanMaxModels() throws Exception {
+        JobConfig config = CONFIG.toBuilder()
+                .set(JobOptions.DEFAULT_MODEL, Optional.of(modelB()))
+                .set(JobOptions.MAX_MODELS, 2)
+                .build();
+        try (var h = harness(config, null)) {
+            for (String id : List.of("b", "n1", "n2", "n3", "n1")) {
+                ValidBatch v = batch("b", 0);
+                v.modelId = id;
+                h.processElement(new StreamRecord<>(v, v.eventTime));
+            }
+            assertThat(deadLetters(h)).singleElement().satisfies(d -> {
+                assertThat(d.getCause()).isEqualTo(DeadLetterCause.TOO_MANY_MODELS);
+                assertThat(d.getModelId()).isEqualTo("n3");
+            });
+        }
+    }
+
+    @Test
+    void aBoundaryNoBatchTrainedBeforePublishesNothingWhicheverReachesItFirst() throws Exception {
+        List<List<SparseModelSnapshot>> outputs = new java.util.ArrayList<>();
+        for (boolean watermarkFirst : new boolean[] {true, false}) {
+            try (var h = harness()) {
+                for (int i = 0; i < 5; i++) {
+                    ValidBatch v = batch("b", i);
+                    h.processElement(new StreamRecord<>(v, v.eventTime));
+                }
+                if (watermarkFirst) {
+                    h.processWatermark(JobFixtures.T0 + 700); // publishes the boundary at 700
+                }
+                ValidBatch late = batch("b", 15); // at 1500: past the boundaries at 700 and 1400
+                h.processElement(new StreamRecord<>(late, late.eventTime));
+                outputs.add(h.extractOutputValues());
+            }
+        }
+        assertThat(outputs.get(0)).hasSize(1);
         assertThat(outputs.get(1)).containsExactlyElementsOf(outputs.get(0));
     }
 }

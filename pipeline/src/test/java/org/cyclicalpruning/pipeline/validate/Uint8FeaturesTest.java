@@ -9,9 +9,8 @@ import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.pipeline.JobFixtures;
 import org.cyclicalpruning.pipeline.config.JobConfig;
-import org.cyclicalpruning.pipeline.source.Received;
 import org.cyclicalpruning.pipeline.source.TrainingBatches;
-import org.cyclicalpruning.schemas.DeadLetterReason;
+import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.Test;
 
@@ -30,13 +29,6 @@ class Uint8FeaturesTest {
         return new Batch(x, 2, 4, new int[] {0, 2}, null);
     }
 
-    private static Received received(TrainingBatch b) {
-        Received r = new Received();
-        r.batch = b;
-        r.topic = "in";
-        return r;
-    }
-
     @Test
     void byteValuedFeaturesTravelAsOneBytePerValueAndComeBackAsTheSameFloats() throws Exception {
         Batch batch = pixels();
@@ -48,7 +40,7 @@ class Uint8FeaturesTest {
         assertThat(TrainingBatches.toBytes(record).length)
                 .isEqualTo(TrainingBatches.toBytes(TrainingBatches.packed("pix", 1, 1000, batch)).length - 3 * 8 + 4);
 
-        ValidBatch v = VALIDATOR.validate(received(record));
+        ValidBatch v = VALIDATOR.validate(record, BatchValidator.Origin.of("in"));
 
         assertThat(v.uint8Divisor).isEqualTo(255f);
         assertThat(v.toBatch().features()).containsExactly(batch.features());
@@ -72,31 +64,31 @@ class Uint8FeaturesTest {
         TrainingBatch shortBytes = TrainingBatch.newBuilder(good)
                 .setFeatures(ByteBuffer.wrap(new byte[7]))
                 .build();
-        assertRejected(shortBytes, DeadLetterReason.SHAPE_MISMATCH, "uint8 features hold 7 bytes, rows x dim needs 8");
+        assertRejected(shortBytes, DeadLetterCause.SHAPE_MISMATCH, "uint8 features hold 7 bytes, rows x dim needs 8");
 
         TrainingBatch floatsAsBytes = TrainingBatch.newBuilder(TrainingBatches.packed("pix", 1, 1000, pixels()))
                 .setUint8Divisor(255f)
                 .build();
-        assertRejected(floatsAsBytes, DeadLetterReason.SHAPE_MISMATCH, "uint8 features hold 32 bytes");
+        assertRejected(floatsAsBytes, DeadLetterCause.SHAPE_MISMATCH, "uint8 features hold 32 bytes");
 
         TrainingBatch array = TrainingBatch.newBuilder(good)
                 .setFeatures(List.of(0f, 0f, 0f, 0f, 0f, 0f, 0f, 0f))
                 .build();
-        assertRejected(array, DeadLetterReason.SHAPE_MISMATCH, "must be bytes");
+        assertRejected(array, DeadLetterCause.SHAPE_MISMATCH, "must be bytes");
 
         for (float divisor : new float[] {0f, Float.NaN, Float.POSITIVE_INFINITY}) {
             assertRejected(
                     TrainingBatch.newBuilder(good).setUint8Divisor(divisor).build(),
-                    DeadLetterReason.NON_FINITE_VALUE,
+                    DeadLetterCause.NON_FINITE_VALUE,
                     "uint8Divisor is " + divisor);
         }
     }
 
-    private static void assertRejected(TrainingBatch b, DeadLetterReason reason, String message) {
-        assertThatThrownBy(() -> VALIDATOR.validate(received(b)))
+    private static void assertRejected(TrainingBatch b, DeadLetterCause cause, String message) {
+        assertThatThrownBy(() -> VALIDATOR.validate(b, BatchValidator.Origin.of("in")))
                 .isInstanceOfSatisfying(
                         BatchValidator.Rejected.class,
-                        e -> assertThat(e.reason()).isEqualTo(reason))
+                        e -> assertThat(e.cause()).isEqualTo(cause))
                 .hasMessageContaining(message);
     }
 }
