@@ -7,11 +7,8 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.pipeline.config.JobConfig;
@@ -19,7 +16,6 @@ import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Three models through one subtask that keeps one of them in native memory at a time
@@ -27,16 +23,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * another, while checkpoints come and go: it publishes, byte for byte, what a subtask that keeps
  * them all publishes.
  */
-class EvictionIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(1)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class EvictionIT extends KafkaJobTestBase {
     private static final int BATCHES = 80;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(

@@ -22,13 +22,10 @@ import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -43,7 +40,6 @@ import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -53,16 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * what a run without the hostile records publishes. Run with a default model and a snapshot
  * folder (what made long ids fatal), and once without a default model, for unknown ids.
  */
-class HostileInputIT {
-    @RegisterExtension
-    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1)
-            .setNumberSlotsPerTaskManager(2)
-            .build());
-
-    @RegisterExtension
-    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
-
+class HostileInputIT extends KafkaJobTestBase {
     private static final int BATCHES = 60;
     private static final int HOSTILE_AT = BATCHES / 2;
     private static final long STEP = 50;
