@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Follow the snapshot topic from Python and predict with NumPy.
+
+Reads only committed records (the job writes snapshots in Kafka transactions), decodes them with
+the project's Avro schemas and keeps the newest version of one model. Every support encoding of
+SparseTensor is decoded here with NumPy, and the model's input standardisation is applied, so the
+outputs match the Java predictors.
+
+Needs Debian's python3-confluent-kafka, python3-avro and python3-numpy.
+
+    python3 examples/python/follow_snapshots.py --bootstrap localhost:9092 --model cyclical \\
+        --features x.f32 --rows 4
+
+prints one JSON line: the model's id, version, sparsity, how many records were skipped, and the
+outputs for the float32 little-endian features in --features (rows x inputs), if given.
+"""
+
+import argparse
+import io
+import json
+import pathlib
+import sys
+import time
+import uuid
+
+import avro.io
+import avro.schema
+import numpy as np
+from confluent_kafka import Consumer, KafkaError
+
+SCHEMAS = pathlib.Path(__file__).resolve().parents[2] / "schemas" / "src" / "main" / "avro"
+
+
+def snapshot_schema(folder):
+    """SparseModelSnapshot, with the named types it refers to parsed first into the same names."""
+    names = avro.schema.Names()
+    for name in ("ModelSpec", "SparseTensor"):
+        avro.schema.make_avsc_object(json.loads((folder / f"{name}.avsc").read_text()), names)
+    return avro.schema.make_avsc_object(
+        json.loads((folder / "SparseModelSnapshot.avsc").read_text()), names)
+
+
+def bits_of(data):
+    """The bits of a byte string, least significant bit of each byte first."""
+    return np.unpackbits(np.frombuffer(data, dtype=np.uint8), bitorder="little")
+
+
+def support(tensor, n):
+    """The sorted indices of the tensor's non-zero entries."""
+    encoding, m, data = tensor["encoding"], tensor["nnz"], tensor["support"]
+    if encoding == "DENSE":
+        return np.arange(n)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
+    if encoding == "BITMAP":
+        return np.flatnonzero(bits_of(data)[:n])
+    if encoding == "DELTA_VARINT":
+        out, index, gap, shift = [], -1, 0, 0
+        for byte in data:
+            gap |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                index += gap + 1
+                out.append(index)
+                gap, shift = 0, 0
+        return np.array(out, dtype=np.int64)
+    if encoding == "ELIAS_FANO":
+        low_bits = (n // m).bit_length() - 1
+        bits = bits_of(data)
+        weights = np.left_shift(np.int64(1), np.arange(low_bits, dtype=np.int64))
+        low = bits[: m * low_bits].reshape(m, low_bits).astype(np.int64) @ weights if low_bits else 0
+        high = np.flatnonzero(bits[m * low_bits:])[:m] - np.arange(m)
+        return (high << low_bits) | low
+    raise ValueError(f"unknown support encoding {encoding}")
+
+
+def dense(tensor):
+    """The tensor as a dense float32 array of its shape."""
+    shape = tuple(tensor["shape"])
+    n = int(np.prod(shape))
+    values = np.frombuffer(tensor["values"], dtype="<f4")
+    out = np.zeros(n, dtype=np.float32)
+    out[support(tensor, n)] = values
+    return out.reshape(shape)
+
+
+class Model:
+    """A snapshot ready to predict: y = W x + b per layer, ReLU between layers."""
+
+    def __init__(self, snapshot):
+        self.snapshot = snapshot
+        tensors = [dense(t) for t in snapshot["tensors"]]
+        self.layers = list(zip(tensors[0::2], tensors[1::2]))
+        scaling = snapshot.get("inputScaling")
+        self.scale = (np.float32(scaling["mean"][0]), np.float32(scaling["std"][0])) if scaling else None
+
+    def predict(self, x):
+        x = np.asarray(x, dtype=np.float32)
+        if self.scale:
+            x = (x - self.scale[0]) / self.scale[1]
+        for i, (w, b) in enumerate(self.layers):
+            x = (x.astype(np.float64) @ w.T.astype(np.float64) + b).astype(np.float32)
+            if i < len(self.layers) - 1:
+                x = np.maximum(x, np.float32(0))
+        return x
+
+
+def follow(args):
+    schema = snapshot_schema(pathlib.Path(args.schemas))
+    consumer = Consumer({
+        "bootstrap.servers": args.bootstrap,
+        "group.id": f"python-follower-{uuid.uuid4()}",
+        "isolation.level": "read_committed",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+    })
+    consumer.subscribe([args.topic])
+    latest, skipped = None, 0
+    deadline = time.monotonic() + args.timeout
+    try:
+        while time.monotonic() < deadline:
+            if latest is not None and latest["version"] >= args.min_version:
+                break
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    raise RuntimeError(message.error().str())
+                continue
+            try:
+                decoder = avro.io.BinaryDecoder(io.BytesIO(message.value() or b""))
+                snapshot = avro.io.DatumReader(schema).read(decoder)
+            except Exception:  # any record that is not a snapshot is skipped, as the Java follower does
+                skipped += 1
+                continue
+            if snapshot["modelId"] == args.model and (latest is None or snapshot["version"] > latest["version"]):
+                latest = snapshot
+    finally:
+        consumer.close()
+    if latest is None:
+        print(json.dumps({"model": args.model, "found": False, "skipped": skipped}))
+        return 1
+    result = {
+        "model": latest["modelId"],
+        "found": True,
+        "version": latest["version"],
+        "sparsity": latest["sparsity"],
+        "encodings": sorted({t["encoding"] for t in latest["tensors"]}),
+        "skipped": skipped,
+    }
+    if args.features:
+        model = Model(latest)
+        inputs = model.layers[0][0].shape[1]
+        x = np.fromfile(args.features, dtype="<f4").reshape(args.rows, inputs)
+        result["outputs"] = model.predict(x).tolist()
+    print(json.dumps(result))
+    return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bootstrap", default="localhost:9092")
+    parser.add_argument("--topic", default="model-snapshots")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--schemas", default=str(SCHEMAS), help="folder of the project's .avsc files")
+    parser.add_argument("--min-version", type=int, default=1, help="wait until this version has been read")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds to wait")
+    parser.add_argument("--features", help="float32 little-endian features, rows x inputs")
+    parser.add_argument("--rows", type=int, default=1)
+    return follow(parser.parse_args())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

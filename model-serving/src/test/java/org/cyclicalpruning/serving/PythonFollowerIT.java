@@ -1,0 +1,140 @@
+package org.cyclicalpruning.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.schemas.SparseTensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The Python example of the README ({@code examples/python/follow_snapshots.py}, Debian's
+ * confluent-kafka, Avro and NumPy) against a real broker: it reads only committed snapshots,
+ * decodes every support encoding and predicts what the Java predictor predicts.
+ */
+class PythonFollowerIT {
+    @RegisterExtension
+    static final EmbeddedKafkaExtension KAFKA = new EmbeddedKafkaExtension();
+
+    private static final Path SCRIPT = Path.of("..", "examples", "python", "follow_snapshots.py")
+            .toAbsolutePath()
+            .normalize();
+    private static final ModelSpec SPEC = ModelSpec.mlp(400, new int[] {64, 32}, 3);
+    private static final int ROWS = 5;
+
+    /** Layers pruned to 50%, 99% and 90%, so that the cheapest encodings differ from tensor to tensor. */
+    private static SparseModelSnapshot snapshot(long version) {
+        float[][] half = TestSnapshots.params(SPEC, 0.5, version);
+        float[][] most = TestSnapshots.params(SPEC, 0.99, version);
+        float[][] ninety = TestSnapshots.params(SPEC, 0.9, version);
+        float[][] params = {half[0], half[1], most[2], most[3], ninety[4], ninety[5]};
+        return TestSnapshots.snapshot("mlp", version, SPEC, params);
+    }
+
+    @Test
+    void pythonReadsOnlyCommittedSnapshotsDecodesEveryEncodingAndPredictsAsJavaDoes(@TempDir Path dir)
+            throws Exception {
+        String topic = "snapshots-for-python";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        SparseModelSnapshot v2 = snapshot(2);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", KAFKA.bootstrapServers(),
+                "transactional.id", "python-follower-it",
+                "key.serializer", StringSerializer.class.getName(),
+                "value.serializer", ByteArraySerializer.class.getName()))) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot(1))));
+            producer.send(new ProducerRecord<>(topic, "mlp", new byte[] {1, 2, 3}));
+            producer.commitTransaction();
+            // a version the job never committed (a failed checkpoint): read_committed never sees it
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot(9))));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(v2)));
+            producer.commitTransaction();
+        }
+        Set<String> encodings = new TreeSet<>();
+        for (SparseTensor t : v2.getTensors()) {
+            encodings.add(t.getEncoding().name());
+        }
+        assertThat(encodings).as("the encodings the script must decode").hasSizeGreaterThanOrEqualTo(3);
+
+        float[] x = TestSnapshots.features(ROWS, SPEC.inputs(), 7);
+        Path features = dir.resolve("x.f32");
+        ByteBuffer bytes = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(x);
+        Files.write(features, bytes.array());
+
+        JsonNode result = runScript(
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                topic,
+                "--model",
+                "mlp",
+                "--min-version",
+                "2",
+                "--features",
+                features.toString(),
+                "--rows",
+                String.valueOf(ROWS));
+
+        assertThat(result.get("version").asLong()).as("v9 was aborted").isEqualTo(2);
+        assertThat(result.get("skipped").asInt()).isEqualTo(1);
+        Set<String> decoded = new TreeSet<>();
+        result.get("encodings").forEach(e -> decoded.add(e.asText()));
+        assertThat(decoded).isEqualTo(encodings);
+        float[] expected = SparsePredictor.of(v2).predict(x, ROWS);
+        JsonNode outputs = result.get("outputs");
+        assertThat(outputs.size()).isEqualTo(ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            for (int c = 0; c < SPEC.outputs(); c++) {
+                double want = expected[r * SPEC.outputs() + c];
+                assertThat(outputs.get(r).get(c).asDouble())
+                        .as("row %s, output %s", r, c)
+                        .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(want))));
+            }
+        }
+    }
+
+    private static JsonNode runScript(String... args) throws Exception {
+        // Debian's interpreter, which has Debian's packages, before whatever else is on the path
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        List<String> command = new java.util.ArrayList<>(List.of(python, SCRIPT.toString()));
+        command.addAll(List.of(args));
+        Process p = new ProcessBuilder(command).redirectErrorStream(false).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as("%s%n%s", out, err).isZero();
+        return new ObjectMapper().readTree(out.trim());
+    }
+}
