@@ -17,17 +17,20 @@ import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.serving.NpzExport;
+import org.cyclicalpruning.serving.OnnxExport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** Writes one snapshot from the file sink's Avro files as a NumPy archive. */
+/** Writes one snapshot from the file sink's Avro files as a NumPy archive or an ONNX model. */
 @Command(
         name = "export",
         description = "Write a snapshot as a NumPy .npz archive (one .npy per tensor, or values and flat indices with"
-                + " --sparse, plus meta.json). Takes the latest snapshot unless --version is given.")
+                + " --sparse, plus meta.json) or, with --format onnx, as an ONNX model (Gemm and Relu, dense"
+                + " initializers, id, version, schedule and sparsity in metadata_props). Takes the latest snapshot"
+                + " unless --version is given.")
 final class ExportCommand implements Callable<Integer> {
     @Parameters(
             index = "0",
@@ -39,8 +42,8 @@ final class ExportCommand implements Callable<Integer> {
     @Option(
             names = "--out",
             required = true,
-            paramLabel = "FILE.npz",
-            description = "The archive to write (replaced if it exists).")
+            paramLabel = "FILE",
+            description = "The .npz archive or .onnx model to write (replaced if it exists).")
     Path out;
 
     @Option(names = "--version", paramLabel = "V", description = "Export this version instead of the latest.")
@@ -48,6 +51,9 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--model", description = "The model to export; needed when the input holds several.")
     String model;
+
+    @Option(names = "--format", defaultValue = "npz", description = "npz or onnx (default: ${DEFAULT-VALUE}).")
+    String format;
 
     @Option(
             names = "--sparse",
@@ -73,10 +79,34 @@ final class ExportCommand implements Callable<Integer> {
         }
         Path parent = out.toAbsolutePath().getParent();
         Files.createDirectories(parent);
+        PrintWriter printer = command.commandLine().getOut();
+        switch (format.trim().toLowerCase(Locale.ROOT)) {
+            case "npz":
+                break;
+            case "onnx":
+                if (sparse) {
+                    throw new IllegalArgumentException("--sparse is for npz; ONNX models get dense initializers");
+                }
+                OnnxExport.write(snapshot, out);
+                printer.printf(
+                        Locale.ROOT,
+                        "wrote %s (%d bytes, ONNX): %s v%d, %s, sparsity %.4f, input '%s', output '%s'%n",
+                        out,
+                        Files.size(out),
+                        snapshot.getModelId(),
+                        snapshot.getVersion(),
+                        ModelSpec.fromAvro(snapshot.getSpec()),
+                        snapshot.getSparsity(),
+                        OnnxExport.INPUT,
+                        OnnxExport.OUTPUT);
+                printer.flush();
+                return 0;
+            default:
+                throw new IllegalArgumentException("--format must be npz or onnx, got '" + format + "'");
+        }
         NpzExport.Layout layout = sparse ? NpzExport.Layout.SPARSE : NpzExport.Layout.DENSE;
         List<String> entries = NpzExport.write(snapshot, layout, out);
 
-        PrintWriter printer = command.commandLine().getOut();
         printer.printf(
                 Locale.ROOT,
                 "wrote %s (%d bytes, %s layout): %s v%d, %s, sparsity %.4f, step %d, event time %s%n",

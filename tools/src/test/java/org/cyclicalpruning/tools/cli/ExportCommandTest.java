@@ -129,6 +129,30 @@ class ExportCommandTest {
     }
 
     @Test
+    void formatOnnxWritesAModelOfGemmAndReluNamedAfterTheSnapshot(@TempDir Path dir) throws Exception {
+        Path avro = writeAvro(dir.resolve("part-0.avro"), mlp(1), mlp(2));
+        Path onnx = dir.resolve("mlp.onnx");
+
+        Result r = export(avro.toString(), "--out", onnx.toString(), "--format", "onnx");
+
+        assertThat(r.code).as(r.err).isZero();
+        assertThat(r.out).contains("ONNX").contains("mlp v2");
+        ai.onnx.proto.OnnxMl.ModelProto model = ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(onnx));
+        assertThat(model.getGraph().getNodeList())
+                .extracting(ai.onnx.proto.OnnxMl.NodeProto::getOpType)
+                .containsExactly("Gemm", "Relu", "Gemm", "Identity"); // the last names the output
+        assertThat(model.getMetadataPropsList())
+                .anySatisfy(p -> assertThat(p.getKey() + "=" + p.getValue()).isEqualTo("model_id=mlp"))
+                .anySatisfy(p -> assertThat(p.getKey() + "=" + p.getValue()).isEqualTo("version=2"));
+        assertError(
+                export(avro.toString(), "--out", onnx.toString(), "--model", "mlp", "--format", "onnx", "--sparse"),
+                "--sparse is for npz");
+        assertError(
+                export(avro.toString(), "--out", onnx.toString(), "--format", "tflite"),
+                "--format must be npz or onnx");
+    }
+
+    @Test
     void badArgumentsSayWhatToFix(@TempDir Path dir) throws Exception {
         Path avro = writeAvro(dir.resolve("part-0.avro"), mlp(1), lr(1));
         String out = dir.resolve("x.npz").toString();

@@ -1,0 +1,72 @@
+package org.cyclicalpruning.serving;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import java.nio.FloatBuffer;
+import java.util.Map;
+import org.cyclicalpruning.modelops.model.InputStandardization;
+import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.junit.jupiter.api.Test;
+
+/** Exported models run in ONNX Runtime and compute what the DJL predictor computes. */
+class OnnxExportTest {
+    private static final int ROWS = 6;
+
+    @Test
+    void anMlpWithInputScalingRunsInOnnxRuntimeAsInDjl() throws Exception {
+        SparseModelSnapshot s = TestSnapshots.snapshot("mlp", 4, ModelSpec.parse("mlp:30-16-8-3"), 0.9, 11);
+        s.setInputScaling(ModelSnapshots.inputScaling(java.util.Optional.of(new InputStandardization(0.3f, 0.7f))));
+        assertRunsAsDjl(s);
+    }
+
+    @Test
+    void linearAndLogisticModelsRunAsInDjl() throws Exception {
+        assertRunsAsDjl(TestSnapshots.snapshot("linear", 1, ModelSpec.linear(12), 0.5, 3));
+        assertRunsAsDjl(TestSnapshots.snapshot("logistic", 2, ModelSpec.logistic(12), 0.75, 5));
+    }
+
+    @Test
+    void metadataNamesTheSnapshot() throws Exception {
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 7, ModelSpec.parse("mlp:10-4-2"), 0.5, 1);
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(OnnxExport.toBytes(s), new OrtSession.SessionOptions())) {
+            Map<String, String> meta = session.getMetadata().getCustomMetadata();
+            assertThat(meta)
+                    .containsEntry("model_id", "m")
+                    .containsEntry("version", "7")
+                    .containsEntry("schedule", s.getSchedule())
+                    .containsEntry("sparsity", String.valueOf(s.getSparsity()));
+            assertThat(session.getMetadata().getVersion()).isEqualTo(7);
+        }
+    }
+
+    private static void assertRunsAsDjl(SparseModelSnapshot s) throws Exception {
+        ModelSpec spec = ModelSpec.fromAvro(s.getSpec());
+        float[] x = TestSnapshots.features(ROWS, spec.inputs(), 9);
+        float[] expected;
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            expected = djl.predict(x, ROWS);
+        }
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        try (OrtSession session = env.createSession(OnnxExport.toBytes(s), new OrtSession.SessionOptions());
+                OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {ROWS, spec.inputs()});
+                OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
+            float[][] out =
+                    (float[][]) result.get(OnnxExport.OUTPUT).orElseThrow().getValue();
+            int outputs = expected.length / ROWS;
+            assertThat(out).hasNumberOfRows(ROWS);
+            for (int r = 0; r < ROWS; r++) {
+                for (int c = 0; c < outputs; c++) {
+                    assertThat(out[r][c]).isCloseTo(expected[r * outputs + c], within(1e-5f));
+                }
+            }
+        }
+    }
+}
