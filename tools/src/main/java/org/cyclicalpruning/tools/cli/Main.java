@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             ProduceCommand.class,
             InspectCommand.class,
             ExportCommand.class,
+            ServeDirCommand.class,
             ExperimentCommand.class,
             ScheduleCommand.class,
             BenchCommand.class,
