@@ -24,8 +24,10 @@ import org.tribuo.util.onnx.ONNXRef;
  * input {@code features} (rows x inputs, float32), the model's standardisation as {@code Sub} and
  * {@code Div} if it has one, one {@code Gemm} per layer ({@code y = x·Wᵀ + b}) with {@code Relu}
  * between, output {@code outputs} (raw, as the Java predictors return). Weights are dense
- * initializers (the pruned ones zero); model id, version, schedule, sparsity and step are in
- * {@code metadata_props}. The protobuf classes and graph builder are Tribuo's.
+ * initializers (the pruned ones zero), or with {@link Initializers#SPARSE} ONNX's {@code
+ * sparse_initializer}s (the non-zero values and their flat indices); model id, version, schedule,
+ * sparsity and step are in {@code metadata_props}. The protobuf classes and graph builder are
+ * Tribuo's.
  */
 public final class OnnxExport {
     private OnnxExport() {}
@@ -35,6 +37,14 @@ public final class OnnxExport {
 
     /** The ONNX output's name. */
     public static final String OUTPUT = "outputs";
+
+    /** How the weight matrices are stored; biases are always dense. */
+    public enum Initializers {
+        /** Every entry, zeros included: what every ONNX runtime reads. */
+        DENSE,
+        /** {@code sparse_initializer}: values and int64 flat indices of the non-zero entries. */
+        SPARSE
+    }
 
     /** ONNX's Relu, which Tribuo's operator set leaves out; opset 13 as Tribuo's own operators. */
     private enum Relu implements ONNXOperator {
@@ -88,7 +98,19 @@ public final class OnnxExport {
      * @return the model's bytes
      */
     public static byte[] toBytes(SparseModelSnapshot snapshot) {
-        return model(snapshot).toByteArray();
+        return toBytes(snapshot, Initializers.DENSE);
+    }
+
+    /**
+     * Returns the snapshot as a serialised ONNX {@code ModelProto}, its weights stored as asked.
+     *
+     * @param snapshot a snapshot whose spec passes {@link ModelSnapshots#checkedSpec}
+     * @param initializers dense or sparse weight matrices
+     * @return the model's bytes
+     */
+    public static byte[] toBytes(SparseModelSnapshot snapshot, Initializers initializers) {
+        OnnxMl.ModelProto model = model(snapshot);
+        return (initializers == Initializers.SPARSE ? sparse(model) : model).toByteArray();
     }
 
     /**
@@ -99,7 +121,71 @@ public final class OnnxExport {
      * @throws IOException if the file cannot be written
      */
     public static void write(SparseModelSnapshot snapshot, Path file) throws IOException {
-        Files.write(file, toBytes(snapshot));
+        write(snapshot, Initializers.DENSE, file);
+    }
+
+    /**
+     * Writes the snapshot as an ONNX model file, its weights stored as asked.
+     *
+     * @param snapshot the snapshot
+     * @param initializers dense or sparse weight matrices
+     * @param file where to write it
+     * @throws IOException if the file cannot be written
+     */
+    public static void write(SparseModelSnapshot snapshot, Initializers initializers, Path file) throws IOException {
+        Files.write(file, toBytes(snapshot, initializers));
+    }
+
+    /** Moves every weight matrix of the graph from its dense initializer to a sparse one. */
+    private static OnnxMl.ModelProto sparse(OnnxMl.ModelProto model) {
+        OnnxMl.GraphProto.Builder graph = model.getGraph().toBuilder().clearInitializer();
+        for (OnnxMl.TensorProto t : model.getGraph().getInitializerList()) {
+            if (!t.getName().contains(".weight")) {
+                graph.addInitializer(t);
+                continue;
+            }
+            float[] dense = floats(t);
+            int nnz = 0;
+            for (float v : dense) {
+                nnz += v != 0f ? 1 : 0;
+            }
+            OnnxMl.TensorProto.Builder values = OnnxMl.TensorProto.newBuilder()
+                    .setName(t.getName())
+                    .setDataType(OnnxMl.TensorProto.DataType.FLOAT.getNumber())
+                    .addDims(nnz);
+            OnnxMl.TensorProto.Builder indices = OnnxMl.TensorProto.newBuilder()
+                    .setName(t.getName() + ".indices")
+                    .setDataType(OnnxMl.TensorProto.DataType.INT64.getNumber())
+                    .addDims(nnz);
+            for (int i = 0; i < dense.length; i++) {
+                if (dense[i] != 0f) {
+                    values.addFloatData(dense[i]);
+                    indices.addInt64Data(i);
+                }
+            }
+            graph.addSparseInitializer(OnnxMl.SparseTensorProto.newBuilder()
+                    .setValues(values)
+                    .setIndices(indices)
+                    .addAllDims(t.getDimsList()));
+        }
+        return model.toBuilder().setGraph(graph).build();
+    }
+
+    private static float[] floats(OnnxMl.TensorProto t) {
+        if (t.getFloatDataCount() > 0) {
+            float[] out = new float[t.getFloatDataCount()];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = t.getFloatData(i);
+            }
+            return out;
+        }
+        java.nio.FloatBuffer raw = t.getRawData()
+                .asReadOnlyByteBuffer()
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                .asFloatBuffer();
+        float[] out = new float[raw.remaining()];
+        raw.get(out);
+        return out;
     }
 
     static OnnxMl.ModelProto model(SparseModelSnapshot snapshot) {

@@ -33,6 +33,21 @@ class OnnxExportTest {
     }
 
     @Test
+    void sparseInitializersHoldOnlyTheNonZeroWeightsAndRunTheSame() throws Exception {
+        SparseModelSnapshot s = TestSnapshots.snapshot("mlp", 4, ModelSpec.parse("mlp:60-32-3"), 0.95, 13);
+        byte[] sparse = OnnxExport.toBytes(s, OnnxExport.Initializers.SPARSE);
+        ai.onnx.proto.OnnxMl.GraphProto graph =
+                ai.onnx.proto.OnnxMl.ModelProto.parseFrom(sparse).getGraph();
+        assertThat(graph.getSparseInitializerList())
+                .extracting(t -> t.getValues().getName())
+                .hasSize(2)
+                .allMatch(name -> name.contains(".weight"));
+        assertThat(graph.getInitializerList()).noneMatch(t -> t.getName().contains(".weight"));
+        assertThat(sparse.length).isLessThan(OnnxExport.toBytes(s).length / 4);
+        assertRunsAsDjl(s, sparse);
+    }
+
+    @Test
     void metadataNamesTheSnapshot() throws Exception {
         SparseModelSnapshot s = TestSnapshots.snapshot("m", 7, ModelSpec.parse("mlp:10-4-2"), 0.5, 1);
         OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -48,6 +63,10 @@ class OnnxExportTest {
     }
 
     private static void assertRunsAsDjl(SparseModelSnapshot s) throws Exception {
+        assertRunsAsDjl(s, OnnxExport.toBytes(s));
+    }
+
+    private static void assertRunsAsDjl(SparseModelSnapshot s, byte[] onnx) throws Exception {
         ModelSpec spec = ModelSpec.fromAvro(s.getSpec());
         float[] x = TestSnapshots.features(ROWS, spec.inputs(), 9);
         float[] expected;
@@ -55,7 +74,7 @@ class OnnxExportTest {
             expected = djl.predict(x, ROWS);
         }
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        try (OrtSession session = env.createSession(OnnxExport.toBytes(s), new OrtSession.SessionOptions());
+        try (OrtSession session = env.createSession(onnx, new OrtSession.SessionOptions());
                 OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {ROWS, spec.inputs()});
                 OrtSession.Result result = session.run(Map.of(OnnxExport.INPUT, input))) {
             float[][] out =

@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
         name = "export",
         description = "Write a snapshot as a NumPy .npz archive (one .npy per tensor, or values and flat indices with"
                 + " --sparse, plus meta.json) or, with --format onnx, as an ONNX model (Gemm and Relu, dense"
-                + " initializers, id, version, schedule and sparsity in metadata_props). Takes the latest snapshot"
+                + " initializers or with --sparse sparse ones, id, version, schedule and sparsity in metadata_props)."
+                + " Takes the latest snapshot"
                 + " unless --version is given.")
 final class ExportCommand implements Callable<Integer> {
     @Parameters(
@@ -57,7 +58,8 @@ final class ExportCommand implements Callable<Integer> {
 
     @Option(
             names = "--sparse",
-            description = "Write values, int64 flat row-major indices and shape per tensor instead of dense arrays.")
+            description = "Write values, int64 flat row-major indices and shape per tensor instead of dense arrays"
+                    + " (onnx: weight matrices as sparse_initializers).")
     boolean sparse;
 
     // no mixinStandardHelpOptions: its -V/--version would take the name --version needs here
@@ -84,15 +86,14 @@ final class ExportCommand implements Callable<Integer> {
             case "npz":
                 break;
             case "onnx":
-                if (sparse) {
-                    throw new IllegalArgumentException("--sparse is for npz; ONNX models get dense initializers");
-                }
-                OnnxExport.write(snapshot, out);
+                OnnxExport.write(
+                        snapshot, sparse ? OnnxExport.Initializers.SPARSE : OnnxExport.Initializers.DENSE, out);
                 printer.printf(
                         Locale.ROOT,
-                        "wrote %s (%d bytes, ONNX): %s v%d, %s, sparsity %.4f, input '%s', output '%s'%n",
+                        "wrote %s (%d bytes, ONNX, %s initializers): %s v%d, %s, sparsity %.4f, input '%s', output '%s'%n",
                         out,
                         Files.size(out),
+                        sparse ? "sparse" : "dense",
                         snapshot.getModelId(),
                         snapshot.getVersion(),
                         ModelSpec.fromAvro(snapshot.getSpec()),

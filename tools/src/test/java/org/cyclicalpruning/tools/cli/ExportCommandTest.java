@@ -144,9 +144,13 @@ class ExportCommandTest {
         assertThat(model.getMetadataPropsList())
                 .anySatisfy(p -> assertThat(p.getKey() + "=" + p.getValue()).isEqualTo("model_id=mlp"))
                 .anySatisfy(p -> assertThat(p.getKey() + "=" + p.getValue()).isEqualTo("version=2"));
-        assertError(
-                export(avro.toString(), "--out", onnx.toString(), "--model", "mlp", "--format", "onnx", "--sparse"),
-                "--sparse is for npz");
+        Path sparse = dir.resolve("mlp-sparse.onnx");
+        Result s = export(avro.toString(), "--out", sparse.toString(), "--format", "onnx", "--sparse");
+        assertThat(s.code).as(s.err).isZero();
+        assertThat(ai.onnx.proto.OnnxMl.ModelProto.parseFrom(Files.readAllBytes(sparse))
+                        .getGraph()
+                        .getSparseInitializerCount())
+                .isEqualTo(2);
         assertError(
                 export(avro.toString(), "--out", onnx.toString(), "--format", "tflite"),
                 "--format must be npz or onnx");
