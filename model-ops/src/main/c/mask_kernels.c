@@ -401,6 +401,72 @@ static void account(const uint64_t *kept, const uint64_t *old, uint64_t *ever, i
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * Sparse weights times a dense batch, for serving: y^T = W x^T + b per layer, W in compressed sparse
+ * rows, x^T one row of the batch per feature. A tile of 32 examples of one output is held in
+ * registers (two AVX-512 or four AVX2 vectors) while every non-zero weight of that output adds its
+ * feature's row of the tile: each weight is read once per tile, each feature row once per weight.
+ * ------------------------------------------------------------------------------------------- */
+
+#define SPMM_TILE 32
+
+/* GCC's vector extension: 16 floats, two AVX2 or one AVX-512 register; aligned(4) allows any address */
+typedef float spmm_vec __attribute__((vector_size(64), aligned(4)));
+typedef int32_t spmm_mask __attribute__((vector_size(64), aligned(4)));
+
+/* lanes below zero become 0; NaN compares false and stays NaN, as in PyTorch (a macro: a function
+ * returning a 64-byte vector would change its ABI between the clones) */
+#define SPMM_RELU(v, zero) ((spmm_vec) ((spmm_mask) (v) & ~(spmm_mask) ((v) < (zero))))
+
+#if defined(HAVE_X86) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void spmm(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict values,
+                 const float *restrict bias, const float *restrict xt, float *restrict yt, int32_t outputs,
+                 int32_t rows, int relu) {
+    const spmm_vec zero = {0};
+    int32_t j0 = 0;
+    /* full tiles: the 32 sums of one output stay in registers across all its weights */
+    for (; j0 + SPMM_TILE <= rows; j0 += SPMM_TILE) {
+        for (int32_t r = 0; r < outputs; r++) {
+            spmm_vec a0 = {0};
+            spmm_vec a1 = {0};
+            a0 += bias[r];
+            a1 += bias[r];
+            for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
+                const float w = values[k];
+                const float *x = xt + (int64_t) columns[k] * rows + j0;
+                a0 += w * *(const spmm_vec *) x;
+                a1 += w * *(const spmm_vec *) (x + 16);
+            }
+            float *y = yt + (int64_t) r * rows + j0;
+            *(spmm_vec *) y = relu ? SPMM_RELU(a0, zero) : a0;
+            *(spmm_vec *) (y + 16) = relu ? SPMM_RELU(a1, zero) : a1;
+        }
+    }
+    /* the last, partial tile */
+    if (j0 < rows) {
+        const int32_t n = rows - j0;
+        for (int32_t r = 0; r < outputs; r++) {
+            float acc[SPMM_TILE];
+            for (int32_t j = 0; j < n; j++) {
+                acc[j] = bias[r];
+            }
+            for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
+                const float w = values[k];
+                const float *x = xt + (int64_t) columns[k] * rows + j0;
+                for (int32_t j = 0; j < n; j++) {
+                    acc[j] += w * x[j];
+                }
+            }
+            float *y = yt + (int64_t) r * rows + j0;
+            for (int32_t j = 0; j < n; j++) {
+                y[j] = relu && acc[j] < 0.0f ? 0.0f : acc[j];
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------
  * JNI entry points (org.cyclicalpruning.modelops.mask.select.NativeMaskKernels). Buffer addresses are
  * taken before any critical section opens: no JNI call may run inside one.
  * ------------------------------------------------------------------------------------------- */
@@ -504,6 +570,39 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
     write_mask(k, n, mask);
     (*env)->ReleasePrimitiveArrayCritical(env, kept, k, JNI_ABORT);
     return 0;
+}
+
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_spmm(
+        JNIEnv *env, jclass cls, jintArray rowStart, jintArray columns, jfloatArray values, jfloatArray bias,
+        jfloatArray xt, jfloatArray yt, jint outputs, jint rows, jboolean relu) {
+    (void) cls;
+    /* critical sections nest; no other JNI call runs until all are released */
+    int32_t *rs = (*env)->GetPrimitiveArrayCritical(env, rowStart, NULL);
+    int32_t *cs = rs ? (*env)->GetPrimitiveArrayCritical(env, columns, NULL) : NULL;
+    float *vs = cs ? (*env)->GetPrimitiveArrayCritical(env, values, NULL) : NULL;
+    float *bs = vs ? (*env)->GetPrimitiveArrayCritical(env, bias, NULL) : NULL;
+    float *x = bs ? (*env)->GetPrimitiveArrayCritical(env, xt, NULL) : NULL;
+    float *y = x ? (*env)->GetPrimitiveArrayCritical(env, yt, NULL) : NULL;
+    if (y) {
+        spmm(rs, cs, vs, bs, x, y, outputs, rows, relu == JNI_TRUE);
+        (*env)->ReleasePrimitiveArrayCritical(env, yt, y, 0);
+    }
+    if (x) {
+        (*env)->ReleasePrimitiveArrayCritical(env, xt, x, JNI_ABORT);
+    }
+    if (bs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, bias, bs, JNI_ABORT);
+    }
+    if (vs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, values, vs, JNI_ABORT);
+    }
+    if (cs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, columns, cs, JNI_ABORT);
+    }
+    if (rs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, rowStart, rs, JNI_ABORT);
+    }
+    return y ? 0 : -1;
 }
 
 JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_instructionSet0(

@@ -39,6 +39,25 @@ class PredictorTest {
     }
 
     @Test
+    void theNativeBatchPathAgreesWithDjlOnFullAndPartialTilesAndSmallBatchesStayPerExample() {
+        assertThat(org.cyclicalpruning.modelops.mask.select.NativeMaskKernels.available())
+                .as("the build compiles the native kernels")
+                .isTrue();
+        ModelSpec spec = ModelSpec.parse("mlp:50-40-20-3");
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, spec, TestSnapshots.params(spec, 0.9, 17));
+        SparsePredictor sparse = SparsePredictor.of(s);
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            // 300 rows: nine full tiles of 32 and one of 12; 7 rows: the per-example path
+            for (int rows : new int[] {SparsePredictor.BATCHED_FROM - 1, SparsePredictor.BATCHED_FROM, 32, 37, 300}) {
+                float[] x = TestSnapshots.features(rows, spec.inputs(), rows);
+                assertThat(sparse.predict(x, rows))
+                        .as("%s rows", rows)
+                        .containsExactly(djl.predict(x, rows), within(1e-5f));
+            }
+        }
+    }
+
+    @Test
     void sparsePathMatchesAHandComputation() {
         // layer0: W (2, 3) = [[1, 0, -2], [0, 0.5, 0]], b = [0.25, -1]; layer1: W (2, 2) = [[0, 3], [-1, 1]], b = [0,
         // 0.5]

@@ -89,6 +89,26 @@ public final class NativeMaskKernels {
      */
     public static native int writeMask(long[] kept, int n, ByteBuffer mask);
 
+    /**
+     * Sparse weights times a dense batch, for serving (in this library so that there is one to
+     * build and load): {@code yt[r][j] = bias[r] + sum over k of values[k] * xt[columns[k]][j]} for
+     * the k of row r ({@code rowStart[r] <= k < rowStart[r + 1]}), ReLU if asked; {@code xt} holds
+     * one row of {@code rows} examples per input, {@code yt} one per output. The caller checks that
+     * the indices are within the arrays.
+     *
+     * @return 0, or -1 if an array could not be pinned
+     */
+    public static native int spmm(
+            int[] rowStart,
+            int[] columns,
+            float[] values,
+            float[] bias,
+            float[] xt,
+            float[] yt,
+            int outputs,
+            int rows,
+            boolean relu);
+
     private static native String instructionSet0();
 
     // ------------- private helpers --------------
