@@ -466,6 +466,22 @@ static void spmm(const int32_t *restrict row_start, const int32_t *restrict colu
     }
 }
 
+/* t (cols x rows) = a (rows x cols) transposed, in 16 x 16 blocks that stay in the first-level cache */
+static void transpose(const float *restrict a, int32_t rows, int32_t cols, float *restrict t) {
+    enum { B = 16 };
+    for (int32_t i0 = 0; i0 < rows; i0 += B) {
+        const int32_t i1 = i0 + B < rows ? i0 + B : rows;
+        for (int32_t j0 = 0; j0 < cols; j0 += B) {
+            const int32_t j1 = j0 + B < cols ? j0 + B : cols;
+            for (int32_t i = i0; i < i1; i++) {
+                for (int32_t j = j0; j < j1; j++) {
+                    t[(int64_t) j * rows + i] = a[(int64_t) i * cols + j];
+                }
+            }
+        }
+    }
+}
+
 /* ---------------------------------------------------------------------------------------------
  * JNI entry points (org.cyclicalpruning.modelops.mask.select.NativeMaskKernels). Buffer addresses are
  * taken before any critical section opens: no JNI call may run inside one.
@@ -603,6 +619,21 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
         (*env)->ReleasePrimitiveArrayCritical(env, rowStart, rs, JNI_ABORT);
     }
     return y ? 0 : -1;
+}
+
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_transpose(
+        JNIEnv *env, jclass cls, jfloatArray a, jint rows, jint cols, jfloatArray t) {
+    (void) cls;
+    float *in = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
+    float *out = in ? (*env)->GetPrimitiveArrayCritical(env, t, NULL) : NULL;
+    if (out) {
+        transpose(in, rows, cols, out);
+        (*env)->ReleasePrimitiveArrayCritical(env, t, out, 0);
+    }
+    if (in) {
+        (*env)->ReleasePrimitiveArrayCritical(env, a, in, JNI_ABORT);
+    }
+    return out ? 0 : -1;
 }
 
 JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_instructionSet0(

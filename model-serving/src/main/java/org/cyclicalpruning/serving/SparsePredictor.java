@@ -127,19 +127,10 @@ public final class SparsePredictor extends StandardizingPredictor {
         }
     }
 
-    /** Writes the rows x cols matrix {@code a} transposed into {@code t}, in blocks that stay in the cache. */
+    /** Writes the rows x cols matrix {@code a} transposed into {@code t}. */
     private static void transpose(float[] a, int rows, int cols, float[] t) {
-        final int block = 32;
-        for (int i0 = 0; i0 < rows; i0 += block) {
-            int i1 = Math.min(rows, i0 + block);
-            for (int j0 = 0; j0 < cols; j0 += block) {
-                int j1 = Math.min(cols, j0 + block);
-                for (int i = i0; i < i1; i++) {
-                    for (int j = j0; j < j1; j++) {
-                        t[j * rows + i] = a[i * cols + j];
-                    }
-                }
-            }
+        if (NativeMaskKernels.transpose(a, rows, cols, t) != 0) {
+            throw new IllegalStateException("the native transpose could not pin its arrays");
         }
     }
 

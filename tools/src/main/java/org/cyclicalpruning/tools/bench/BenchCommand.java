@@ -99,6 +99,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
     boolean skipSnapshots;
 
+    @Option(
+            names = "--skip-serving",
+            description = "Leave out serving: the sparse predictor against DJL's dense one by batch and sparsity.")
+    boolean skipServing;
+
     @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
     boolean skipGemm;
 
@@ -234,6 +239,18 @@ public final class BenchCommand implements Callable<Integer> {
                     100 * online);
             System.out.println(row);
             md.append("\n").append(row).append('\n');
+        }
+        if (!skipServing) {
+            StringBuilder table = new StringBuilder();
+            Map<String, Object> serving = ServingBench.run(quick ? 5 : 9, table);
+            figures.putAll(serving);
+            System.out.print(table);
+            System.out.printf(
+                    Locale.ROOT,
+                    "serving_speedup_b128_s90 = %.2f, serving_speedup_b128_s98 = %.2f%n",
+                    serving.get("serving_speedup_b128_s90"),
+                    serving.get("serving_speedup_b128_s98"));
+            md.append(table);
         }
         if (!skipSnapshots) {
             Map<String, Object> snapshots = SnapshotBench.run(quick ? 5 : 20);

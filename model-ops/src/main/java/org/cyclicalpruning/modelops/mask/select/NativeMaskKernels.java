@@ -109,6 +109,14 @@ public final class NativeMaskKernels {
             int rows,
             boolean relu);
 
+    /**
+     * Writes the {@code rows x cols} matrix {@code a} transposed into {@code t} (the sparse kernel's
+     * layout); the caller checks the lengths.
+     *
+     * @return 0, or -1 if an array could not be pinned
+     */
+    public static native int transpose(float[] a, int rows, int cols, float[] t);
+
     private static native String instructionSet0();
 
     // ------------- private helpers --------------
