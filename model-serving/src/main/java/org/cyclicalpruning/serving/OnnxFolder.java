@@ -44,7 +44,7 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
     private final int keep;
 
     private OnnxFolder(Path dir, int keep) {
-        this.dir = dir;
+        this.dir = dir.toAbsolutePath().normalize();
         this.keep = keep;
     }
 
@@ -64,7 +64,7 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create the serving folder " + dir, e);
         }
-        return new OnnxFolder(dir.toAbsolutePath().normalize(), keep);
+        return new OnnxFolder(dir, keep);
     }
 
     /**

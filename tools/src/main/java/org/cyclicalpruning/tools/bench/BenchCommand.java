@@ -99,9 +99,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-snapshots", description = "Leave out snapshot size against the bound and codec speed.")
     boolean skipSnapshots;
 
-    @Option(
-            names = "--skip-serving",
-            description = "Leave out serving: the sparse predictor against DJL's dense one by batch and sparsity.")
+    @Option(names = "--skip-serving", description = "Leave out sparse against dense serving by batch and sparsity.")
     boolean skipServing;
 
     @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")

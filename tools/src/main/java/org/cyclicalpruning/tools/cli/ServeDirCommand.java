@@ -17,6 +17,12 @@ import picocli.CommandLine.Option;
                     + " written atomically. Runs until stopped (Ctrl-C), or until --until names a version on disk."
         })
 final class ServeDirCommand extends Subcommand {
+    @Option(
+            names = "--kafka-property",
+            paramLabel = "KEY=VALUE",
+            description = "A consumer property, e.g. security.protocol=SASL_SSL; repeatable; never printed.")
+    Map<String, String> kafkaProperties = Map.of();
+
     @Option(names = "--bootstrap-servers", defaultValue = "localhost:9092", description = "Kafka brokers.")
     String bootstrapServers;
 
@@ -29,16 +35,7 @@ final class ServeDirCommand extends Subcommand {
     @Option(names = "--keep", defaultValue = "3", description = "Versions kept per model (default: ${DEFAULT-VALUE}).")
     int keep;
 
-    @Option(
-            names = "--kafka-property",
-            paramLabel = "KEY=VALUE",
-            description = "A consumer property, e.g. security.protocol=SASL_SSL; repeatable; never printed.")
-    Map<String, String> kafkaProperties = Map.of();
-
-    @Option(
-            names = "--until",
-            paramLabel = "MODEL=VERSION",
-            description = "Stop once this version of this model (or a later one) is in the folder.")
+    @Option(names = "--until", paramLabel = "MODEL=VERSION", description = "Stop once it (or a later one) is on disk.")
     Map<String, Long> until = Map.of();
 
     @Override
