@@ -27,20 +27,8 @@ class EvictionIT extends KafkaJobTestBase {
     private static final int BATCHES = 80;
     private static final long STEP = 50;
     private static final List<ModelDeclaration> MODELS = List.of(
-            model(
-                    "e1",
-                    "logistic:" + JobFixtures.DIM,
-                    "cyclical(final=0.9, period=1s, cycles=inf)",
-                    "global",
-                    true,
-                    0.05),
-            model(
-                    "e2",
-                    "mlp:" + JobFixtures.DIM + "-16-2",
-                    "cyclical(final=0.8, period=1500ms, cycles=inf)",
-                    "global",
-                    true,
-                    0.05),
+            JobFixtures.logistic("e1", "cyclical(final=0.9, period=1s, cycles=inf)"),
+            JobFixtures.mlp("e2", "cyclical(final=0.8, period=1500ms, cycles=inf)"),
             model("e3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=2s)", "global", false, 0.05));
 
     private static Map<String, List<SparseModelSnapshot>> run(String name, int hotModels) throws Exception {

@@ -60,13 +60,7 @@ class HostileInputIT extends KafkaJobTestBase {
     private static final int MAX_MODELS = 6;
     private static final List<String> GOOD = List.of("clf", "reg");
     private static final List<ModelDeclaration> MODELS = List.of(
-            model(
-                    "clf",
-                    "logistic:" + JobFixtures.DIM,
-                    "cyclical(final=0.9, period=1s, cycles=inf)",
-                    "global",
-                    true,
-                    0.05),
+            JobFixtures.logistic("clf", "cyclical(final=0.9, period=1s, cycles=inf)"),
             model(
                     "reg",
                     "linear:" + JobFixtures.DIM,
@@ -368,13 +362,7 @@ class HostileInputIT extends KafkaJobTestBase {
         if (defaultModel) {
             config.set(
                     JobOptions.DEFAULT_MODEL,
-                    Optional.of(model(
-                            "default",
-                            "logistic:" + JobFixtures.DIM,
-                            "cyclical(final=0.9, period=1s, cycles=inf)",
-                            "global",
-                            true,
-                            0.05)));
+                    Optional.of(JobFixtures.logistic("default", "cyclical(final=0.9, period=1s, cycles=inf)")));
         }
         JobConfig job = config.build();
         StreamExecutionEnvironment env =
