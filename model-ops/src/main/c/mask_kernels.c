@@ -401,13 +401,14 @@ static void account(const uint64_t *kept, const uint64_t *old, uint64_t *ever, i
 }
 
 /* ---------------------------------------------------------------------------------------------
- * Sparse weights times a dense batch, for serving: y^T = W x^T + b per layer, W in compressed sparse
- * rows, x^T one row of the batch per feature. A tile of 32 examples of one output is held in
- * registers (two AVX-512 or four AVX2 vectors) while every non-zero weight of that output adds its
- * feature's row of the tile: each weight is read once per tile, each feature row once per weight.
+ * Serving: y = W x + b per layer for a batch, W in compressed sparse rows or dense. The batch is
+ * packed in tiles of 16 or 32 examples: tile t holds, for each feature i, the tile's values of i
+ * side by side (panel[t][i][0..width)). One output's sums for a tile then fill one or two vector
+ * registers, a weight adds its feature's slice of the tile with one contiguous load per register,
+ * and a layer's packed output is the next layer's packed input. Contiguous tiles matter: with the
+ * batch as a plain transposed matrix, the slices of one tile are a row apart, and at 512 examples
+ * (2 KiB rows) they fall into so few cache sets that they evict each other.
  * ------------------------------------------------------------------------------------------- */
-
-#define SPMM_TILE 32
 
 /* GCC's vector extension: 16 floats, two AVX2 or one AVX-512 register; aligned(4) allows any address */
 typedef float spmm_vec __attribute__((vector_size(64), aligned(4)));
@@ -418,68 +419,205 @@ typedef int32_t spmm_mask __attribute__((vector_size(64), aligned(4)));
 #define SPMM_RELU(v, zero) ((spmm_vec) ((spmm_mask) (v) & ~(spmm_mask) ((v) < (zero))))
 
 #if defined(HAVE_X86) && defined(__GNUC__) && !defined(__clang__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
+#define SERVING_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SERVING_CLONES
 #endif
-static void spmm(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict values,
-                 const float *restrict bias, const float *restrict xt, float *restrict yt, int32_t outputs,
-                 int32_t rows, int relu) {
-    const spmm_vec zero = {0};
-    int32_t j0 = 0;
-    /* full tiles: the 32 sums of one output stay in registers across all its weights */
-    for (; j0 + SPMM_TILE <= rows; j0 += SPMM_TILE) {
-        for (int32_t r = 0; r < outputs; r++) {
-            spmm_vec a0 = {0};
-            spmm_vec a1 = {0};
-            a0 += bias[r];
-            a1 += bias[r];
-            for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
-                const float w = values[k];
-                const float *x = xt + (int64_t) columns[k] * rows + j0;
-                a0 += w * *(const spmm_vec *) x;
-                a1 += w * *(const spmm_vec *) (x + 16);
-            }
-            float *y = yt + (int64_t) r * rows + j0;
-            *(spmm_vec *) y = relu ? SPMM_RELU(a0, zero) : a0;
-            *(spmm_vec *) (y + 16) = relu ? SPMM_RELU(a1, zero) : a1;
-        }
-    }
-    /* the last, partial tile */
-    if (j0 < rows) {
-        const int32_t n = rows - j0;
-        for (int32_t r = 0; r < outputs; r++) {
-            float acc[SPMM_TILE];
-            for (int32_t j = 0; j < n; j++) {
-                acc[j] = bias[r];
-            }
-            for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
-                const float w = values[k];
-                const float *x = xt + (int64_t) columns[k] * rows + j0;
-                for (int32_t j = 0; j < n; j++) {
-                    acc[j] += w * x[j];
+
+/* x (rows x cols, row-major) into tiles of `width` examples; the last tile's missing examples are 0 */
+static void pack(const float *restrict x, int32_t rows, int32_t cols, int32_t width, float *restrict panel) {
+    const int32_t tiles = (rows + width - 1) / width;
+    for (int32_t t = 0; t < tiles; t++) {
+        float *block = panel + (int64_t) t * cols * width;
+        for (int32_t j = 0; j < width; j++) {
+            const int32_t row = t * width + j;
+            if (row < rows) {
+                const float *in = x + (int64_t) row * cols;
+                for (int32_t i = 0; i < cols; i++) {
+                    block[(int64_t) i * width + j] = in[i];
                 }
-            }
-            float *y = yt + (int64_t) r * rows + j0;
-            for (int32_t j = 0; j < n; j++) {
-                y[j] = relu && acc[j] < 0.0f ? 0.0f : acc[j];
+            } else {
+                for (int32_t i = 0; i < cols; i++) {
+                    block[(int64_t) i * width + j] = 0.0f;
+                }
             }
         }
     }
 }
 
-/* t (cols x rows) = a (rows x cols) transposed, in 16 x 16 blocks that stay in the first-level cache */
-static void transpose(const float *restrict a, int32_t rows, int32_t cols, float *restrict t) {
-    enum { B = 16 };
-    for (int32_t i0 = 0; i0 < rows; i0 += B) {
-        const int32_t i1 = i0 + B < rows ? i0 + B : rows;
-        for (int32_t j0 = 0; j0 < cols; j0 += B) {
-            const int32_t j1 = j0 + B < cols ? j0 + B : cols;
-            for (int32_t i = i0; i < i1; i++) {
-                for (int32_t j = j0; j < j1; j++) {
-                    t[(int64_t) j * rows + i] = a[(int64_t) i * cols + j];
-                }
+/* the inverse of pack, for the rows that exist */
+static void unpack(const float *restrict panel, int32_t rows, int32_t cols, int32_t width, float *restrict y) {
+    for (int32_t row = 0; row < rows; row++) {
+        const float *block = panel + (int64_t) (row / width) * cols * width + row % width;
+        float *out = y + (int64_t) row * cols;
+        for (int32_t i = 0; i < cols; i++) {
+            out[i] = block[(int64_t) i * width];
+        }
+    }
+}
+
+/* One output of one tile over its non-zero weights. Four sets of sums, one per weight in turn:
+ * a single set would wait on each multiply-add's latency, four keep two FMA pipes fed. */
+static inline __attribute__((always_inline)) void spmm_row(const int32_t *restrict columns,
+                                                           const float *restrict values, int32_t from, int32_t to,
+                                                           float bias, const float *restrict block, float *restrict y,
+                                                           const int nv, int relu) {
+    const spmm_vec zero = {0};
+    spmm_vec a[4][2];
+    for (int v = 0; v < nv; v++) {
+        a[0][v] = zero + bias;
+        a[1][v] = zero;
+        a[2][v] = zero;
+        a[3][v] = zero;
+    }
+    const int32_t width = 16 * nv;
+    int32_t k = from;
+    for (; k + 4 <= to; k += 4) {
+        for (int u = 0; u < 4; u++) {
+            const float w = values[k + u];
+            const float *x = block + (int64_t) columns[k + u] * width;
+            for (int v = 0; v < nv; v++) {
+                a[u][v] += w * *(const spmm_vec *) (x + 16 * v);
             }
         }
     }
+    for (; k < to; k++) {
+        const float w = values[k];
+        const float *x = block + (int64_t) columns[k] * width;
+        for (int v = 0; v < nv; v++) {
+            a[0][v] += w * *(const spmm_vec *) (x + 16 * v);
+        }
+    }
+    for (int v = 0; v < nv; v++) {
+        const spmm_vec sum = (a[0][v] + a[1][v]) + (a[2][v] + a[3][v]);
+        *(spmm_vec *) (y + 16 * v) = relu ? SPMM_RELU(sum, zero) : sum;
+    }
+}
+
+static inline __attribute__((always_inline)) void spmm_body(const int32_t *restrict row_start,
+                                                            const int32_t *restrict columns,
+                                                            const float *restrict values, const float *restrict bias,
+                                                            const float *restrict xp, float *restrict yp,
+                                                            int32_t inputs, int32_t outputs, int32_t tiles,
+                                                            const int nv, int relu) {
+    const int32_t width = 16 * nv;
+    for (int32_t t = 0; t < tiles; t++) {
+        const float *block = xp + (int64_t) t * inputs * width;
+        float *out = yp + (int64_t) t * outputs * width;
+        for (int32_t r = 0; r < outputs; r++) {
+            spmm_row(columns, values, row_start[r], row_start[r + 1], bias[r], block, out + (int64_t) r * width, nv,
+                     relu);
+        }
+    }
+}
+
+SERVING_CLONES
+static void spmm16(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict values,
+                   const float *restrict bias, const float *restrict xp, float *restrict yp, int32_t inputs,
+                   int32_t outputs, int32_t tiles, int relu) {
+    spmm_body(row_start, columns, values, bias, xp, yp, inputs, outputs, tiles, 1, relu);
+}
+
+SERVING_CLONES
+static void spmm32(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict values,
+                   const float *restrict bias, const float *restrict xp, float *restrict yp, int32_t inputs,
+                   int32_t outputs, int32_t tiles, int relu) {
+    spmm_body(row_start, columns, values, bias, xp, yp, inputs, outputs, tiles, 2, relu);
+}
+
+/* Dense W (outputs x inputs, row-major): the path of a layer too dense for the sparse one to pay.
+ * A block of 12 / nv outputs of one tile stays in 12 registers, enough independent sums to keep
+ * two FMA pipes busy; each weight is read once per tile, each feature's slice once per block. */
+static inline __attribute__((always_inline)) void gemm_body(const float *restrict w, const float *restrict bias,
+                                                            const float *restrict xp, float *restrict yp,
+                                                            int32_t inputs, int32_t outputs, int32_t tiles,
+                                                            const int nv, int relu) {
+    const spmm_vec zero = {0};
+    const int32_t width = 16 * nv;
+    const int block = 12 / nv;
+    for (int32_t t = 0; t < tiles; t++) {
+        const float *panel = xp + (int64_t) t * inputs * width;
+        float *out = yp + (int64_t) t * outputs * width;
+        int32_t r0 = 0;
+        for (; r0 + block <= outputs; r0 += block) {
+            spmm_vec a[12][2];
+            for (int o = 0; o < block; o++) {
+                for (int v = 0; v < nv; v++) {
+                    a[o][v] = zero + bias[r0 + o];
+                }
+            }
+            const float *wr = w + (int64_t) r0 * inputs;
+            for (int32_t i = 0; i < inputs; i++) {
+                const float *x = panel + (int64_t) i * width;
+                spmm_vec xv[2];
+                for (int v = 0; v < nv; v++) {
+                    xv[v] = *(const spmm_vec *) (x + 16 * v);
+                }
+                for (int o = 0; o < block; o++) {
+                    const float wi = wr[(int64_t) o * inputs + i];
+                    for (int v = 0; v < nv; v++) {
+                        a[o][v] += wi * xv[v];
+                    }
+                }
+            }
+            for (int o = 0; o < block; o++) {
+                for (int v = 0; v < nv; v++) {
+                    *(spmm_vec *) (out + (int64_t) (r0 + o) * width + 16 * v) =
+                            relu ? SPMM_RELU(a[o][v], zero) : a[o][v];
+                }
+            }
+        }
+        for (; r0 < outputs; r0++) {
+            spmm_vec a[2];
+            for (int v = 0; v < nv; v++) {
+                a[v] = zero + bias[r0];
+            }
+            const float *wr = w + (int64_t) r0 * inputs;
+            for (int32_t i = 0; i < inputs; i++) {
+                for (int v = 0; v < nv; v++) {
+                    a[v] += wr[i] * *(const spmm_vec *) (panel + (int64_t) i * width + 16 * v);
+                }
+            }
+            for (int v = 0; v < nv; v++) {
+                *(spmm_vec *) (out + (int64_t) r0 * width + 16 * v) = relu ? SPMM_RELU(a[v], zero) : a[v];
+            }
+        }
+    }
+}
+
+SERVING_CLONES
+static void gemm16(const float *restrict w, const float *restrict bias, const float *restrict xp, float *restrict yp,
+                   int32_t inputs, int32_t outputs, int32_t tiles, int relu) {
+    gemm_body(w, bias, xp, yp, inputs, outputs, tiles, 1, relu);
+}
+
+SERVING_CLONES
+static void gemm32(const float *restrict w, const float *restrict bias, const float *restrict xp, float *restrict yp,
+                   int32_t inputs, int32_t outputs, int32_t tiles, int relu) {
+    gemm_body(w, bias, xp, yp, inputs, outputs, tiles, 2, relu);
+}
+
+/* Twelve independent chains of vector multiply-adds, nothing read or written: the most floating
+ * point work one core can do per second, to report kernels against (2 x 16 x 12 flops a step). */
+SERVING_CLONES
+static float fma_peak(int64_t steps) {
+    spmm_vec a[12];
+    const spmm_vec m = {0};
+    const spmm_vec scale = m + 0.999999f;
+    const spmm_vec add = m + 1e-7f;
+    for (int c = 0; c < 12; c++) {
+        a[c] = m + (float) c;
+    }
+    for (int64_t s = 0; s < steps; s++) {
+        for (int c = 0; c < 12; c++) {
+            a[c] = a[c] * scale + add;
+        }
+    }
+    float sum = 0;
+    for (int c = 0; c < 12; c++) {
+        sum += a[c][0] + a[c][15];
+    }
+    return sum;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -590,21 +728,25 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
 
 JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_spmm(
         JNIEnv *env, jclass cls, jintArray rowStart, jintArray columns, jfloatArray values, jfloatArray bias,
-        jfloatArray xt, jfloatArray yt, jint outputs, jint rows, jboolean relu) {
+        jfloatArray xp, jfloatArray yp, jint inputs, jint outputs, jint tiles, jint width, jboolean relu) {
     (void) cls;
     /* critical sections nest; no other JNI call runs until all are released */
     int32_t *rs = (*env)->GetPrimitiveArrayCritical(env, rowStart, NULL);
     int32_t *cs = rs ? (*env)->GetPrimitiveArrayCritical(env, columns, NULL) : NULL;
     float *vs = cs ? (*env)->GetPrimitiveArrayCritical(env, values, NULL) : NULL;
     float *bs = vs ? (*env)->GetPrimitiveArrayCritical(env, bias, NULL) : NULL;
-    float *x = bs ? (*env)->GetPrimitiveArrayCritical(env, xt, NULL) : NULL;
-    float *y = x ? (*env)->GetPrimitiveArrayCritical(env, yt, NULL) : NULL;
+    float *x = bs ? (*env)->GetPrimitiveArrayCritical(env, xp, NULL) : NULL;
+    float *y = x ? (*env)->GetPrimitiveArrayCritical(env, yp, NULL) : NULL;
     if (y) {
-        spmm(rs, cs, vs, bs, x, y, outputs, rows, relu == JNI_TRUE);
-        (*env)->ReleasePrimitiveArrayCritical(env, yt, y, 0);
+        if (width == 32) {
+            spmm32(rs, cs, vs, bs, x, y, inputs, outputs, tiles, relu == JNI_TRUE);
+        } else {
+            spmm16(rs, cs, vs, bs, x, y, inputs, outputs, tiles, relu == JNI_TRUE);
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, yp, y, 0);
     }
     if (x) {
-        (*env)->ReleasePrimitiveArrayCritical(env, xt, x, JNI_ABORT);
+        (*env)->ReleasePrimitiveArrayCritical(env, xp, x, JNI_ABORT);
     }
     if (bs) {
         (*env)->ReleasePrimitiveArrayCritical(env, bias, bs, JNI_ABORT);
@@ -621,19 +763,59 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
     return y ? 0 : -1;
 }
 
-JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_transpose(
-        JNIEnv *env, jclass cls, jfloatArray a, jint rows, jint cols, jfloatArray t) {
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_gemm(
+        JNIEnv *env, jclass cls, jfloatArray weights, jfloatArray bias, jfloatArray xp, jfloatArray yp, jint inputs,
+        jint outputs, jint tiles, jint width, jboolean relu) {
     (void) cls;
-    float *in = (*env)->GetPrimitiveArrayCritical(env, a, NULL);
-    float *out = in ? (*env)->GetPrimitiveArrayCritical(env, t, NULL) : NULL;
+    float *ws = (*env)->GetPrimitiveArrayCritical(env, weights, NULL);
+    float *bs = ws ? (*env)->GetPrimitiveArrayCritical(env, bias, NULL) : NULL;
+    float *x = bs ? (*env)->GetPrimitiveArrayCritical(env, xp, NULL) : NULL;
+    float *y = x ? (*env)->GetPrimitiveArrayCritical(env, yp, NULL) : NULL;
+    if (y) {
+        if (width == 32) {
+            gemm32(ws, bs, x, y, inputs, outputs, tiles, relu == JNI_TRUE);
+        } else {
+            gemm16(ws, bs, x, y, inputs, outputs, tiles, relu == JNI_TRUE);
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, yp, y, 0);
+    }
+    if (x) {
+        (*env)->ReleasePrimitiveArrayCritical(env, xp, x, JNI_ABORT);
+    }
+    if (bs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, bias, bs, JNI_ABORT);
+    }
+    if (ws) {
+        (*env)->ReleasePrimitiveArrayCritical(env, weights, ws, JNI_ABORT);
+    }
+    return y ? 0 : -1;
+}
+
+/* pack (toPanel) or unpack: the batch between rows and tiles */
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_repack(
+        JNIEnv *env, jclass cls, jfloatArray from, jfloatArray to, jint rows, jint cols, jint width, jboolean toPanel) {
+    (void) cls;
+    float *in = (*env)->GetPrimitiveArrayCritical(env, from, NULL);
+    float *out = in ? (*env)->GetPrimitiveArrayCritical(env, to, NULL) : NULL;
     if (out) {
-        transpose(in, rows, cols, out);
-        (*env)->ReleasePrimitiveArrayCritical(env, t, out, 0);
+        if (toPanel == JNI_TRUE) {
+            pack(in, rows, cols, width, out);
+        } else {
+            unpack(in, rows, cols, width, out);
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, to, out, 0);
     }
     if (in) {
-        (*env)->ReleasePrimitiveArrayCritical(env, a, in, JNI_ABORT);
+        (*env)->ReleasePrimitiveArrayCritical(env, from, in, JNI_ABORT);
     }
     return out ? 0 : -1;
+}
+
+JNIEXPORT jfloat JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_fmaPeak(
+        JNIEnv *env, jclass cls, jlong steps) {
+    (void) env;
+    (void) cls;
+    return fma_peak(steps);
 }
 
 JNIEXPORT jstring JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_instructionSet0(

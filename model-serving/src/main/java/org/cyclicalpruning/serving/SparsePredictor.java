@@ -1,6 +1,8 @@
 package org.cyclicalpruning.serving;
 
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.cyclicalpruning.modelops.mask.select.NativeMaskKernels;
 import org.cyclicalpruning.modelops.model.InputStandardization;
@@ -12,40 +14,92 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
 /**
- * Runs a snapshot in plain Java from its sparse form: the snapshot's input standardisation, then
- * per layer {@code y = W·x + b} over the non-zero weights only, ReLU between layers, no native
- * memory and no DJL.
+ * Runs a snapshot from its sparse form, without DJL or native memory: the snapshot's input
+ * standardisation, then per layer {@code y = W·x + b}, ReLU between layers.
  *
  * <p>Work per example is proportional to the non-zero weights, so a model pruned to 95% costs a
  * twentieth of its dense forward pass; this is what makes pruning pay off when serving on the
  * CPU. Weights are kept in compressed sparse rows (row starts, column indices, values), the form
  * in which the snapshot's row-major support already arrives. Batches of {@link #BATCHED_FROM}
- * rows or more run in the native kernel (float sums, the batch as the vector dimension) where it
- * loaded; smaller ones, and every batch without it, accumulate each example's sums in double and
- * round each layer's outputs to float. Either way results match a float32 dense forward pass to
- * about 1e-6 relative.
+ * rows or more run in native kernels (float sums, the batch as the vector dimension) where they
+ * loaded: per layer the sparse kernel, or the dense one if the layer is dense enough that it wins
+ * at that batch size ({@link KernelCrossover}; {@link #plan} says which). Smaller batches, and
+ * every batch without the kernels, accumulate each example's sums in double over the non-zero
+ * weights and round each layer's outputs to float. Either way results match a float32 dense
+ * forward pass to about 1e-6 relative.
  *
  * <p>Immutable and thread-safe: any number of threads may predict at once.
  */
 public final class SparsePredictor extends StandardizingPredictor {
     private final Layer[] layers;
+    private final KernelCrossover crossover;
 
-    /** One fully connected layer in compressed sparse rows. */
-    private record Layer(int inputs, int outputs, int[] rowStart, int[] columns, float[] values, float[] bias) {}
+    /**
+     * One fully connected layer in compressed sparse rows, and dense too ({@code dense} of {@code
+     * inputs × outputs} values) if it is dense enough for the dense kernel at some batch size
+     * ({@code dense} empty otherwise).
+     */
+    private record Layer(
+            int inputs, int outputs, int[] rowStart, int[] columns, float[] values, float[] bias, float[] dense) {
+        double density() {
+            return values.length / ((double) inputs * outputs);
+        }
 
-    private SparsePredictor(ModelSpec spec, Layer[] layers, Optional<InputStandardization> scale) {
-        super(spec, scale);
-        this.layers = layers;
+        boolean runsDense(KernelCrossover crossover, int rows) {
+            return dense.length > 0 && density() >= crossover.denseFrom(rows);
+        }
     }
 
     /**
-     * Builds the predictor from a snapshot.
+     * How a predictor runs one layer at a batch size.
+     *
+     * @param inputs the layer's inputs
+     * @param outputs the layer's outputs
+     * @param nonZeros its non-zero weights
+     * @param kernel {@code "rows"} (example by example over the non-zero weights), {@code "sparse"}
+     *     (the native sparse kernel) or {@code "dense"} (the native dense kernel)
+     */
+    public record LayerPath(int inputs, int outputs, long nonZeros, String kernel) {
+        @Override
+        public String toString() {
+            return String.format(
+                    Locale.ROOT,
+                    "%dx%d %.1f%% dense: %s",
+                    inputs,
+                    outputs,
+                    100.0 * nonZeros / ((double) inputs * outputs),
+                    kernel);
+        }
+    }
+
+    private SparsePredictor(
+            ModelSpec spec, Layer[] layers, KernelCrossover crossover, Optional<InputStandardization> scale) {
+        super(spec, scale);
+        this.layers = layers;
+        this.crossover = crossover;
+    }
+
+    /**
+     * Builds the predictor from a snapshot, each layer's kernel chosen by this process's {@link
+     * KernelCrossover#current() crossover}.
      *
      * @param snapshot the snapshot; not modified, not retained
      * @return the predictor
      * @throws IllegalArgumentException if a tensor is malformed or does not fit the spec
      */
     public static SparsePredictor of(SparseModelSnapshot snapshot) {
+        return of(snapshot, KernelCrossover.current());
+    }
+
+    /**
+     * Builds the predictor from a snapshot, each layer's kernel chosen by {@code crossover}.
+     *
+     * @param snapshot the snapshot; not modified, not retained
+     * @param crossover where layers switch to the dense kernel
+     * @return the predictor
+     * @throws IllegalArgumentException if a tensor is malformed or does not fit the spec
+     */
+    public static SparsePredictor of(SparseModelSnapshot snapshot, KernelCrossover crossover) {
         ModelSpec spec = ModelSnapshots.checkedSpec(snapshot);
         List<SparseTensor> tensors = snapshot.getTensors();
         ModelLayout layout = spec.layout();
@@ -67,9 +121,11 @@ public final class SparsePredictor extends StandardizingPredictor {
                 rowStart[r + 1] += rowStart[r];
             }
             float[] bias = SparseTensorCodec.decode(tensors.get(layout.biasOf(l)));
-            layers[l] = new Layer(in, out, rowStart, columns, values, bias);
+            boolean keepDense = support.length >= crossover.lowest() * ((double) in * out);
+            float[] dense = keepDense ? SparseTensorCodec.decode(weight) : new float[0];
+            layers[l] = new Layer(in, out, rowStart, columns, values, bias, dense);
         }
-        return new SparsePredictor(spec, layers, ModelSnapshots.inputStandardization(snapshot));
+        return new SparsePredictor(spec, layers, crossover, ModelSnapshots.inputStandardization(snapshot));
     }
 
     @Override
@@ -78,38 +134,55 @@ public final class SparsePredictor extends StandardizingPredictor {
     }
 
     /**
-     * From this many rows on, a batch runs in the native kernel with the batch as the vector
-     * dimension ({@link NativeMaskKernels#spmm}): the inputs transposed, a tile of 32 examples of
-     * one output held in registers while each of its non-zero weights adds its input's row.
+     * From this many rows on, a batch runs in the native kernels with the batch as the vector
+     * dimension: packed in tiles of 16 or 32 examples, one output's sums for a tile in registers
+     * while each of its weights adds its input's slice of the tile.
      */
     static final int BATCHED_FROM = 8;
 
+    /** Returns the tile of the native kernels for a batch: two vector registers of sums, or one for small batches. */
+    static int tileWidth(int rows) {
+        return rows >= 32 ? 32 : 16;
+    }
+
     private float[] forwardBatched(float[] x, int rows) {
+        int width = tileWidth(rows);
+        int tiles = (rows + width - 1) / width;
         Scratch scratch = SCRATCH.get();
-        float[] xt = scratch.get(0, layers[0].inputs * rows);
-        transpose(x, rows, layers[0].inputs, xt);
+        float[] xp = scratch.get(0, tiles * width * layers[0].inputs);
+        check(NativeMaskKernels.repack(x, xp, rows, layers[0].inputs, width, true));
         for (int l = 0; l < layers.length; l++) {
             Layer layer = layers[l];
-            float[] yt = scratch.get((l + 1) % 2, layer.outputs * rows);
-            int rc = NativeMaskKernels.spmm(
-                    layer.rowStart,
-                    layer.columns,
-                    layer.values,
-                    layer.bias,
-                    xt,
-                    yt,
-                    layer.outputs,
-                    rows,
-                    l < layers.length - 1);
-            if (rc != 0) {
-                throw new IllegalStateException("the native sparse kernel could not pin its arrays");
-            }
-            xt = yt;
+            float[] yp = scratch.get((l + 1) % 2, tiles * width * layer.outputs);
+            boolean relu = l < layers.length - 1;
+            check(
+                    layer.runsDense(crossover, rows)
+                            ? NativeMaskKernels.gemm(
+                                    layer.dense, layer.bias, xp, yp, layer.inputs, layer.outputs, tiles, width, relu)
+                            : NativeMaskKernels.spmm(
+                                    layer.rowStart,
+                                    layer.columns,
+                                    layer.values,
+                                    layer.bias,
+                                    xp,
+                                    yp,
+                                    layer.inputs,
+                                    layer.outputs,
+                                    tiles,
+                                    width,
+                                    relu));
+            xp = yp;
         }
         int outputs = layers[layers.length - 1].outputs;
         float[] y = new float[rows * outputs];
-        transpose(xt, outputs, rows, y);
+        check(NativeMaskKernels.repack(xp, y, rows, outputs, width, false));
         return y;
+    }
+
+    private static void check(int rc) {
+        if (rc != 0) {
+            throw new IllegalStateException("a native serving kernel could not pin its arrays");
+        }
     }
 
     /** Two buffers per thread that layers write in turn: a batch allocates only its result. */
@@ -124,13 +197,6 @@ public final class SparsePredictor extends StandardizingPredictor {
                 buffers[which] = new float[length];
             }
             return buffers[which];
-        }
-    }
-
-    /** Writes the rows x cols matrix {@code a} transposed into {@code t}. */
-    private static void transpose(float[] a, int rows, int cols, float[] t) {
-        if (NativeMaskKernels.transpose(a, rows, cols, t) != 0) {
-            throw new IllegalStateException("the native transpose could not pin its arrays");
         }
     }
 
@@ -155,6 +221,21 @@ public final class SparsePredictor extends StandardizingPredictor {
             x = y;
         }
         return x;
+    }
+
+    /**
+     * Returns how each layer runs at a batch of {@code rows} examples.
+     *
+     * @param rows batch size, > 0
+     */
+    public List<LayerPath> plan(int rows) {
+        boolean batched = rows >= BATCHED_FROM && NativeMaskKernels.available();
+        List<LayerPath> plan = new ArrayList<>(layers.length);
+        for (Layer layer : layers) {
+            String kernel = !batched ? "rows" : layer.runsDense(crossover, rows) ? "dense" : "sparse";
+            plan.add(new LayerPath(layer.inputs, layer.outputs, layer.values.length, kernel));
+        }
+        return plan;
     }
 
     /** Returns the number of non-zero weights the predictor multiplies per example. */

@@ -58,6 +58,64 @@ class PredictorTest {
     }
 
     @Test
+    void theDenseKernelAgreesWithDjlAndTheCrossoverChoosesPerLayer() {
+        // 50 -> 40 -> 20 -> 3: output counts off the dense kernel's tile of 6, the first layer
+        // 40% dense, the others 90% (each layer pruned on its own)
+        ModelSpec spec = ModelSpec.parse("mlp:50-40-20-3");
+        float[][] params = TestSnapshots.params(spec, 0.1, 23);
+        float[][] first = TestSnapshots.params(spec, 0.6, 23);
+        params[0] = first[0];
+        for (float[] tensor : params) { // unit Gaussians would sum to outputs of ±100, past float's 1e-5
+            for (int i = 0; i < tensor.length; i++) {
+                tensor[i] *= 0.2f;
+            }
+        }
+        SparseModelSnapshot s = TestSnapshots.snapshot("m", 1, spec, params);
+        SparsePredictor allDense = SparsePredictor.of(s, KernelCrossover.fixed(0));
+        SparsePredictor mixed = SparsePredictor.of(s, KernelCrossover.fixed(0.5));
+        SparsePredictor allSparse = SparsePredictor.of(s, KernelCrossover.fixed(Double.POSITIVE_INFINITY));
+        assertThat(allDense.plan(64))
+                .extracting(SparsePredictor.LayerPath::kernel)
+                .containsExactly("dense", "dense", "dense");
+        assertThat(mixed.plan(64))
+                .extracting(SparsePredictor.LayerPath::kernel)
+                .containsExactly("sparse", "dense", "dense");
+        assertThat(allSparse.plan(64))
+                .extracting(SparsePredictor.LayerPath::kernel)
+                .containsExactly("sparse", "sparse", "sparse");
+        assertThat(mixed.plan(SparsePredictor.BATCHED_FROM - 1))
+                .extracting(SparsePredictor.LayerPath::kernel)
+                .containsOnly("rows");
+        try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+            for (int rows : new int[] {SparsePredictor.BATCHED_FROM, 32, 45, 300}) {
+                float[] x = TestSnapshots.features(rows, spec.inputs(), rows + 1);
+                float[] expected = djl.predict(x, rows);
+                for (SparsePredictor p : List.of(allDense, mixed, allSparse)) {
+                    assertThat(p.predict(x, rows))
+                            .as("%s rows, %s", rows, p.plan(rows))
+                            .containsExactly(expected, within(1e-5f));
+                }
+            }
+        }
+    }
+
+    @Test
+    void theMeasuredCrossoverIsADensityPerBatchAndABadFixedOneIsNamed() {
+        KernelCrossover measured = KernelCrossover.current();
+        assertThat(measured.denseFrom(1)).as("single rows never run dense").isInfinite();
+        for (int rows : KernelCrossover.BATCHES) {
+            // the sparse kernel pays an index and a gather per weight, the dense one only the
+            // multiply: its cost per weight can only be lower, never absurdly so
+            assertThat(measured.denseFrom(rows))
+                    .as("%s at %s rows", measured, rows)
+                    .isBetween(0.01, 1.5);
+        }
+        assertThatThrownBy(() -> KernelCrossover.fixed(-0.5))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("-0.5");
+    }
+
+    @Test
     void sparsePathMatchesAHandComputation() {
         // layer0: W (2, 3) = [[1, 0, -2], [0, 0.5, 0]], b = [0.25, -1]; layer1: W (2, 2) = [[0, 3], [-1, 1]], b = [0,
         // 0.5]

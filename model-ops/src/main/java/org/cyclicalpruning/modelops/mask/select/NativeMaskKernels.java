@@ -90,11 +90,11 @@ public final class NativeMaskKernels {
     public static native int writeMask(long[] kept, int n, ByteBuffer mask);
 
     /**
-     * Sparse weights times a dense batch, for serving (in this library so that there is one to
-     * build and load): {@code yt[r][j] = bias[r] + sum over k of values[k] * xt[columns[k]][j]} for
-     * the k of row r ({@code rowStart[r] <= k < rowStart[r + 1]}), ReLU if asked; {@code xt} holds
-     * one row of {@code rows} examples per input, {@code yt} one per output. The caller checks that
-     * the indices are within the arrays.
+     * Sparse weights times a batch, for serving (in this library so that there is one to build and
+     * load). The batch is packed in {@code tiles} tiles of {@code width} (16 or 32) examples, see
+     * {@link #repack}; for each tile and output r, {@code bias[r] + sum over k of values[k] * x[columns[k]]}
+     * over the k of row r ({@code rowStart[r] <= k < rowStart[r + 1]}), ReLU if asked, into {@code
+     * yp} packed the same way. The caller checks that indices and lengths fit.
      *
      * @return 0, or -1 if an array could not be pinned
      */
@@ -103,19 +103,54 @@ public final class NativeMaskKernels {
             int[] columns,
             float[] values,
             float[] bias,
-            float[] xt,
-            float[] yt,
+            float[] xp,
+            float[] yp,
+            int inputs,
             int outputs,
-            int rows,
+            int tiles,
+            int width,
             boolean relu);
 
     /**
-     * Writes the {@code rows x cols} matrix {@code a} transposed into {@code t} (the sparse kernel's
-     * layout); the caller checks the lengths.
+     * Dense weights ({@code outputs × inputs}, row-major) times a batch packed as for {@link #spmm}:
+     * for each tile and output r, {@code bias[r] + sum over i of weights[r * inputs + i] * x[i]},
+     * ReLU if asked. The caller checks the lengths.
      *
      * @return 0, or -1 if an array could not be pinned
      */
-    public static native int transpose(float[] a, int rows, int cols, float[] t);
+    public static native int gemm(
+            float[] weights,
+            float[] bias,
+            float[] xp,
+            float[] yp,
+            int inputs,
+            int outputs,
+            int tiles,
+            int width,
+            boolean relu);
+
+    /**
+     * Moves a batch of {@code rows × cols} values between rows (row-major) and tiles of {@code
+     * width} examples: tile t holds, for each column i, its examples' values of i side by side, the
+     * last tile padded with zeros ({@code ceil(rows / width) * cols * width} floats). The caller
+     * checks the lengths.
+     *
+     * @param toTiles true to pack {@code from} (rows) into {@code to} (tiles), false to unpack
+     * @return 0, or -1 if an array could not be pinned
+     */
+    public static native int repack(float[] from, float[] to, int rows, int cols, int width, boolean toTiles);
+
+    /**
+     * Runs {@code steps} steps of {@link #PEAK_FLOPS_PER_STEP} independent vector multiply-adds
+     * and nothing else: timed, the floating-point peak of one core that the serving kernels are
+     * reported against.
+     *
+     * @return a value that depends on every step, so that none is optimised away
+     */
+    public static native float fmaPeak(long steps);
+
+    /** Floating-point operations in one step of {@link #fmaPeak}: 12 chains of 16-float multiply-adds. */
+    public static final int PEAK_FLOPS_PER_STEP = 12 * 16 * 2;
 
     private static native String instructionSet0();
 
