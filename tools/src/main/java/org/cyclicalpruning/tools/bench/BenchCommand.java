@@ -84,7 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
                     "Also train LeNet this many minutes and report the slope of RSS and of live native arrays (default: ${DEFAULT-VALUE}, off).")
     double soakMinutes;
 
-    @Option(names = "--quick", description = "A short run: 4 rounds of 100 steps.")
+    @Option(names = "--quick", description = "A short run: 15 rounds of 40 steps.")
     boolean quick;
 
     @Option(names = "--out", description = "Write bench.json and bench.md into this directory.")
@@ -117,8 +117,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (quick) {
-            rounds = 4;
-            roundSteps = 100;
+            // many short rounds rather than few long ones: a median of paired ratios needs rounds
+            rounds = 15;
+            roundSteps = 40;
             pipelineOptions.pipelineBatches = Math.min(pipelineOptions.pipelineBatches, 400);
         }
         ModelSpec spec = ModelSpec.parse(model);
@@ -132,10 +133,8 @@ public final class BenchCommand implements Callable<Integer> {
         String everyInterval = "mask every " + maskInterval + " steps";
         contenders.put(everyInterval, config(spec, SparsitySchedule.constant(sparsity), maskInterval));
 
-        Map<String, Long> nanos =
-                inRounds(new ArrayList<>(contenders.keySet()), contenders, batches, rounds, roundSteps);
+        Rounds nanos = inRounds(new ArrayList<>(contenders.keySet()), contenders, batches, rounds, roundSteps);
         long steps = (long) rounds * roundSteps;
-        double base = nanos.get("no pruning") / (double) steps;
         System.out.printf(
                 Locale.ROOT,
                 "model %s (%d parameters), batch %d, %d steps per contender%n",
@@ -145,20 +144,20 @@ public final class BenchCommand implements Callable<Integer> {
                 steps);
         StringBuilder md =
                 new StringBuilder("| contender | ms/step | samples/s | vs no pruning |\n|---|---:|---:|---:|\n");
-        for (Map.Entry<String, Long> e : nanos.entrySet()) {
-            double perStep = e.getValue() / (double) steps;
+        for (String contender : nanos.contenders()) {
+            double perStep = nanos.nanosPerStep(contender);
             String line = String.format(
                     Locale.ROOT,
                     "| %s | %.3f | %.0f | %+.1f%% |",
-                    e.getKey(),
+                    contender,
                     perStep / 1e6,
                     batchSize / (perStep / 1e9),
-                    100 * (perStep / base - 1));
+                    100 * nanos.overhead(contender, "no pruning"));
             System.out.println(line);
             md.append(line).append('\n');
         }
-        double overhead = nanos.get("mask every step") / (double) nanos.get("no pruning") - 1;
-        double overheadInterval = nanos.get(everyInterval) / (double) nanos.get("no pruning") - 1;
+        double overhead = nanos.overhead("mask every step", "no pruning");
+        double overheadInterval = nanos.overhead(everyInterval, "no pruning");
         System.out.printf(Locale.ROOT, "pruning_overhead (mask every step vs none) = %.4f%n", overhead);
         System.out.printf(Locale.ROOT, "pruning_overhead_interval_%d = %.4f%n", maskInterval, overheadInterval);
         Map<String, Object> figures = new LinkedHashMap<>();
@@ -166,9 +165,9 @@ public final class BenchCommand implements Callable<Integer> {
         figures.put("batch_size", batchSize);
         figures.put("sparsity", sparsity);
         figures.put("steps", steps);
-        figures.put("ms_per_step_no_pruning", nanos.get("no pruning") / (double) steps / 1e6);
-        figures.put("ms_per_step_mask_frozen", nanos.get("mask frozen (projection only)") / (double) steps / 1e6);
-        figures.put("ms_per_step_mask_every_step", nanos.get("mask every step") / (double) steps / 1e6);
+        figures.put("ms_per_step_no_pruning", nanos.nanosPerStep("no pruning") / 1e6);
+        figures.put("ms_per_step_mask_frozen", nanos.nanosPerStep("mask frozen (projection only)") / 1e6);
+        figures.put("ms_per_step_mask_every_step", nanos.nanosPerStep("mask every step") / 1e6);
         figures.put("pruning_overhead", overhead);
         figures.put("mask_interval", maskInterval);
         figures.put("pruning_overhead_interval", overheadInterval);
@@ -185,17 +184,17 @@ public final class BenchCommand implements Callable<Integer> {
                 int bigRounds = 2 * rounds;
                 int bigSteps =
                         Math.max(3, (int) ((long) roundSteps * spec.parameterCount() / big.parameterCount() / 2));
-                Map<String, Long> t = compare(
+                Rounds t = compare(
                         big,
                         Map.of(
                                 "no pruning", config(big, SparsitySchedule.constant(0.0), Integer.MAX_VALUE),
                                 "mask every step", config(big, SparsitySchedule.constant(sparsity), 1)),
                         bigRounds,
                         bigSteps);
-                long total = (long) bigRounds * bigSteps;
-                double none = t.get("no pruning") / 1e6 / total;
-                double every = t.get("mask every step") / 1e6 / total;
-                bySize.put(String.valueOf(big.parameterCount()), every / none - 1);
+                double none = t.nanosPerStep("no pruning") / 1e6;
+                double every = t.nanosPerStep("mask every step") / 1e6;
+                double bigOverhead = t.overhead("mask every step", "no pruning");
+                bySize.put(String.valueOf(big.parameterCount()), bigOverhead);
                 String row = String.format(
                         Locale.ROOT,
                         "| %s | %d | %.2f | %.2f | %+.1f%% |",
@@ -203,7 +202,7 @@ public final class BenchCommand implements Callable<Integer> {
                         big.parameterCount(),
                         none,
                         every,
-                        100 * (every / none - 1));
+                        100 * bigOverhead);
                 System.out.println(row);
                 md.append(row).append('\n');
             }
@@ -223,16 +222,15 @@ public final class BenchCommand implements Callable<Integer> {
             scaled.put(
                     "c: standardised online",
                     plain.toBuilder().optInputScaling(InputScaling.online()).build());
-            Map<String, Long> t = compare(spec, scaled, rounds, roundSteps);
-            double none = t.get("a: as they are");
-            double given = t.get("b: standardised") / none - 1;
-            double online = t.get("c: standardised online") / none - 1;
+            Rounds t = compare(spec, scaled, rounds, roundSteps);
+            double given = t.overhead("b: standardised", "a: as they are");
+            double online = t.overhead("c: standardised online", "a: as they are");
             figures.put("input_scaling_overhead", given);
             figures.put("input_scaling_overhead_online", online);
             String row = String.format(
                     Locale.ROOT,
                     "| input scaling | ms/step as they are %.3f | standardised %+.1f%% | online %+.1f%% |",
-                    none / 1e6 / ((long) rounds * roundSteps),
+                    t.nanosPerStep("a: as they are") / 1e6,
                     100 * given,
                     100 * online);
             System.out.println(row);
@@ -240,7 +238,7 @@ public final class BenchCommand implements Callable<Integer> {
         }
         if (!skipServing) {
             StringBuilder table = new StringBuilder();
-            Map<String, Object> serving = ServingBench.run(quick ? 5 : 9, table);
+            Map<String, Object> serving = ServingBench.run(quick ? 7 : 9, table);
             figures.putAll(serving);
             System.out.print(table);
             System.out.printf(
@@ -379,8 +377,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /** Trains each contender in alternating rounds on the same batches; returns nanoseconds per contender. */
-    private Map<String, Long> compare(
-            ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
+    private Rounds compare(ModelSpec spec, Map<String, TrainingConfig> contenders, int rounds, int roundSteps) {
         List<String> names = new ArrayList<>(new java.util.TreeMap<>(contenders).keySet());
         return inRounds(names, contenders, batches(spec), rounds, roundSteps);
     }
@@ -388,30 +385,28 @@ public final class BenchCommand implements Callable<Integer> {
     /**
      * Trains the contenders, in the order of {@code names}, on the same batches: a warm-up of one
      * round each (JIT, allocator, first mask), then {@code rounds} rounds in which who goes first
-     * rotates, so no contender always follows the same one. Returns the nanoseconds of each, in that
-     * order.
+     * rotates, so no contender always follows the same one.
      */
-    private static Map<String, Long> inRounds(
+    private static Rounds inRounds(
             List<String> names,
             Map<String, TrainingConfig> contenders,
             List<Batch> batches,
             int rounds,
             int roundSteps) {
         List<SparseTrainer> trainers = new ArrayList<>();
-        Map<String, Long> nanos = new LinkedHashMap<>();
+        Rounds nanos = new Rounds(roundSteps);
         try {
             for (String name : names) {
                 SparseTrainer t = SparseTrainer.create(contenders.get(name));
                 trainers.add(t);
                 run(t, batches, 0, roundSteps);
-                nanos.put(name, 0L);
             }
             for (int r = 0; r < rounds; r++) {
                 for (int i = 0; i < trainers.size(); i++) {
                     int c = (i + r) % trainers.size();
                     long start = System.nanoTime();
                     run(trainers.get(c), batches, (long) r * roundSteps, roundSteps);
-                    nanos.merge(names.get(c), System.nanoTime() - start, Long::sum);
+                    nanos.add(names.get(c), r, rounds, System.nanoTime() - start);
                 }
             }
         } finally {
