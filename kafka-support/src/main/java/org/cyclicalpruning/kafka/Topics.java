@@ -36,9 +36,9 @@ public final class Topics {
                         "value.serializer",
                         ByteArraySerializer.class.getName(),
                         "linger.ms",
-                        "5",
-                        "enable.idempotence",
-                        "true"));
+                        "5"));
+        // idempotent unless the caller says otherwise
+        p.putIfAbsent("enable.idempotence", "true");
         // a batch of a few thousand rows is megabytes: Kafka's 1 MB default would refuse it
         p.putIfAbsent("max.request.size", String.valueOf(64 << 20));
         return new KafkaProducer<>(p);

@@ -23,7 +23,6 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
-import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.pipeline.TrainingJob;
@@ -91,7 +90,7 @@ final class CheckpointBench {
                 for (String backend : backends) {
                     String suffix = "ckpt-" + run++;
                     kafka.createTopics(suffix, 1, suffix + "-out", suffix + "-dead");
-                    try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
+                    try (KafkaProducer<String, byte[]> producer = BenchInputs.producer(kafka)) {
                         StreamProducer.produce(
                                 producer,
                                 suffix,

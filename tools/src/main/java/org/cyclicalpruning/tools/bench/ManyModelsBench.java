@@ -11,7 +11,6 @@ import java.util.Optional;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
-import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
@@ -125,7 +124,7 @@ final class ManyModelsBench {
                 String in = "many-" + models;
                 kafka.createTopics(in, 1, "snapshots-" + models, "dead-" + models);
                 long start = 1_767_225_600_000L;
-                try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
+                try (KafkaProducer<String, byte[]> producer = BenchInputs.producer(kafka)) {
                     for (int i = 0; i < batches; i++) {
                         String id = "m" + (i % models);
                         // every model sees its own batches 100 ms of event time apart

@@ -12,7 +12,6 @@ import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.EmbeddedKafka;
-import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
@@ -131,7 +130,7 @@ final class PipelineBench {
         int rows = prepared.get(0).rows();
         try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
             kafka.createTopics("training-batches", 1, "model-snapshots", "dead-letters");
-            try (KafkaProducer<String, byte[]> producer = Topics.producer(kafka.bootstrapServers(), Map.of())) {
+            try (KafkaProducer<String, byte[]> producer = BenchInputs.producer(kafka)) {
                 StreamProducer.produce(
                         producer,
                         "training-batches",

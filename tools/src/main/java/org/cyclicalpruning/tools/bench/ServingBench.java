@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
+import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.mask.select.NativeMaskKernels;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -30,6 +31,18 @@ final class ServingBench {
     private ServingBench() {}
 
     static Map<String, Object> run(int rounds, StringBuilder md) {
+        // one thread for DJL as for the sparse path, whatever the process's pool: a serving
+        // replica per core is how CPU serving scales, and the comparison is per core
+        int threads = IntraOpThreads.get();
+        IntraOpThreads.set(1);
+        try {
+            return compare(rounds, md);
+        } finally {
+            IntraOpThreads.set(threads);
+        }
+    }
+
+    private static Map<String, Object> compare(int rounds, StringBuilder md) {
         ModelSpec spec = ModelSpec.parse("lenet-300-100");
         Map<String, Object> speedups = new LinkedHashMap<>();
         Map<String, Object> againstBest = new LinkedHashMap<>();
