@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Plain PyTorch reference for the Java/DJL training loop: LeNet-300-100 on Fashion-MNIST,
+"""Plain PyTorch reference for the Java/DJL training loop: LeNet-300-100 (or, with --model
+fashion-cnn, the project's small CNN) on Fashion-MNIST,
 dense, GMP (Zhu & Gupta) and cyclical pruning (Srinivas et al. 2022), global magnitude pruning.
 
 It exists so the Java loop's figures can be checked against an independent implementation whose
@@ -166,8 +167,21 @@ def lenet(seed):
                          nn.Linear(100, 10))
 
 
+def fashion_cnn(seed):
+    # the project's fashion-cnn: conv 1->16 3x3 pad 1, ReLU, max-pool 2; conv 16->32 3x3 pad 1,
+    # ReLU, max-pool 2; fc 1568->128, ReLU; fc 128->10 (PyTorch's default inits, as for lenet)
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
+                         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+MODELS = {"lenet-300-100": lenet, "fashion-cnn": fashion_cnn}
+
+
 class GlobalMask:
-    """One mask over the three weight matrices taken together; biases are never pruned."""
+    """One mask over every weight tensor (matrices and conv kernels) taken together; biases are never pruned."""
 
     def __init__(self, weights):
         self.weights = weights
@@ -219,8 +233,8 @@ def run(method, target, seed, args, data):
     drift_step = round_half_up(args.drift_at * total) if args.drift != "none" else None
     limit = args.max_steps if args.max_steps else total
 
-    model = lenet(seed)
-    weights = [model[0].weight, model[2].weight, model[4].weight]
+    model = MODELS[args.model](seed)
+    weights = [m.weight for m in model if isinstance(m, (nn.Linear, nn.Conv2d))]
     opt = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=MOMENTUM)
     mask = GlobalMask(weights)
     regrowth = method == "cyclical" or (method == "gmp" and args.gmp_regrowth)
@@ -346,6 +360,7 @@ def main():
     p.add_argument("--max-steps", type=int, default=0,
                    help="stop after this many steps (timing); schedules still span the full budget")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--model", choices=sorted(MODELS), default="lenet-300-100")
     p.add_argument("--csv", default="")
     p.add_argument("--curve-csv", default="", help="drift runs: accuracy at every checkpoint")
     args = p.parse_args()

@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.function.ObjIntConsumer;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.cyclicalpruning.modelops.model.ConvFront;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -202,6 +203,36 @@ public final class NpzExport {
         buffer.clear();
     }
 
+    /** [channels, height, width] of a convolutional model's input, null otherwise. */
+    private static String imageJson(ModelSpec spec) {
+        ConvFront f = spec.front();
+        return f.isPresent() ? "[" + f.channels() + ", " + f.height() + ", " + f.width() + "]" : "null";
+    }
+
+    /** The convolutional front's layers in order (stride 1 convolutions with ReLU, pools of stride = size). */
+    private static String featuresJson(ModelSpec spec) {
+        StringBuilder json = new StringBuilder("[");
+        for (ConvFront.Layer layer : spec.front().layers()) {
+            if (json.length() > 1) {
+                json.append(", ");
+            }
+            if (layer instanceof ConvFront.Conv c) {
+                json.append("{\"type\": \"conv\", \"filters\": ")
+                        .append(c.filters())
+                        .append(", \"kernel\": ")
+                        .append(c.kernel())
+                        .append(", \"padding\": ")
+                        .append(c.padding())
+                        .append('}');
+            } else if (layer instanceof ConvFront.MaxPool p) {
+                json.append("{\"type\": \"max_pool\", \"size\": ")
+                        .append(p.size())
+                        .append('}');
+            }
+        }
+        return json.append(']').toString();
+    }
+
     static String metaJson(SparseModelSnapshot s, ModelSpec spec, Layout layout) {
         StringBuilder json = new StringBuilder("{\n");
         field(json, "model_id", string(s.getModelId()));
@@ -209,6 +240,8 @@ public final class NpzExport {
         field(json, "spec", string(spec.toText()));
         field(json, "kind", string(spec.kind().name()));
         field(json, "layer_widths", Arrays.toString(spec.layerWidths()));
+        field(json, "image", imageJson(spec));
+        field(json, "features", featuresJson(spec));
         field(json, "schedule", string(s.getSchedule()));
         field(json, "sparsity", number(s.getSparsity()));
         field(json, "target_sparsity", number(s.getTargetSparsity()));

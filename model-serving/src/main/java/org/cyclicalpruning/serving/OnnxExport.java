@@ -8,7 +8,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.cyclicalpruning.modelops.model.ConvFront;
 import org.cyclicalpruning.modelops.model.InputStandardization;
+import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
@@ -22,8 +24,9 @@ import org.tribuo.util.onnx.ONNXRef;
 /**
  * Writes a snapshot as an ONNX model, which ONNX Runtime, Triton, OpenVINO and DeepSparse serve:
  * input {@code features} (rows x inputs, float32), the model's standardisation as {@code Sub} and
- * {@code Div} if it has one, one {@code Gemm} per layer ({@code y = x·Wᵀ + b}) with {@code Relu}
- * between, output {@code outputs} (raw, as the Java predictors return). Weights are dense
+ * {@code Div} if it has one, for a convolutional model {@code Reshape} into images and per layer
+ * {@code Conv} with {@code Relu} or {@code MaxPool}, then {@code Flatten}; one {@code Gemm} per
+ * fully connected layer ({@code y = x·Wᵀ + b}) with {@code Relu} between, output {@code outputs} (raw, as the Java predictors return). Weights are dense
  * initializers (the pruned ones zero), or with {@link Initializers#SPARSE} ONNX's {@code
  * sparse_initializer}s (the non-zero values and their flat indices); model id, version, schedule,
  * sparsity and step are in {@code metadata_props}. The protobuf classes and graph builder are
@@ -46,23 +49,51 @@ public final class OnnxExport {
         SPARSE
     }
 
-    /** ONNX's Relu, which Tribuo's operator set leaves out; opset 13 as Tribuo's own operators. */
-    private enum Relu implements ONNXOperator {
-        RELU;
+    /** ONNX operators Tribuo's set leaves out, at the opset of Tribuo's own operators (13). */
+    private enum Op implements ONNXOperator {
+        RELU("Relu", 1, 0, Map.of()),
+        RESHAPE("Reshape", 2, 0, Map.of()),
+        CONV(
+                "Conv",
+                2,
+                1,
+                Map.of("kernel_shape", ints("kernel_shape"), "pads", ints("pads"), "strides", ints("strides"))),
+        MAX_POOL("MaxPool", 1, 0, Map.of("kernel_shape", ints("kernel_shape"), "strides", ints("strides"))),
+        FLATTEN(
+                "Flatten",
+                1,
+                0,
+                Map.of("axis", new ONNXAttribute("axis", OnnxMl.AttributeProto.AttributeType.INT, false)));
+
+        private final String name;
+        private final int inputs;
+        private final int optionalInputs;
+        private final Map<String, ONNXAttribute> attributes;
+
+        Op(String name, int inputs, int optionalInputs, Map<String, ONNXAttribute> attributes) {
+            this.name = name;
+            this.inputs = inputs;
+            this.optionalInputs = optionalInputs;
+            this.attributes = attributes;
+        }
+
+        private static ONNXAttribute ints(String name) {
+            return new ONNXAttribute(name, OnnxMl.AttributeProto.AttributeType.INTS, false);
+        }
 
         @Override
         public String getOpName() {
-            return "Relu";
+            return name;
         }
 
         @Override
         public int getNumInputs() {
-            return 1;
+            return inputs;
         }
 
         @Override
         public int getNumOptionalInputs() {
-            return 0;
+            return optionalInputs;
         }
 
         @Override
@@ -72,7 +103,7 @@ public final class OnnxExport {
 
         @Override
         public Map<String, ONNXAttribute> getAttributes() {
-            return Map.of();
+            return attributes;
         }
 
         @Override
@@ -194,7 +225,7 @@ public final class OnnxExport {
         int[] widths = spec.layerWidths();
         ONNXContext context = new ONNXContext();
         context.setName(snapshot.getModelId() + "-v" + snapshot.getVersion());
-        ONNXPlaceholder input = context.floatInput(INPUT, widths[0]);
+        ONNXPlaceholder input = context.floatInput(INPUT, spec.inputs());
         ONNXRef<?> x = input;
         Optional<InputStandardization> scale = ModelSnapshots.inputStandardization(snapshot);
         if (scale.isPresent()) {
@@ -205,17 +236,21 @@ public final class OnnxExport {
                             ONNXOperators.DIV,
                             context.constant("input_std", scale.get().std()));
         }
+        ModelLayout layout = spec.layout();
+        if (spec.isConvolutional()) {
+            x = convolutions(context, spec, params, x);
+        }
         for (int l = 0; l < widths.length - 1; l++) {
             int in = widths[l];
             int out = widths[l + 1];
-            float[] weight = params[2 * l];
-            float[] bias = params[2 * l + 1];
+            float[] weight = params[layout.weightOf(l)];
+            float[] bias = params[layout.biasOf(l)];
             var w = context.floatTensor("layer" + l + ".weight", List.of(out, in), buffer -> buffer.put(weight));
             var b = context.floatTensor("layer" + l + ".bias", List.of(out), buffer -> buffer.put(bias));
             x = context.operation(
                     ONNXOperators.GEMM, List.<ONNXRef<?>>of(x, w, b), "layer" + l, Map.<String, Object>of("transB", 1));
             if (l < widths.length - 2) {
-                x = x.apply(Relu.RELU);
+                x = x.apply(Op.RELU);
             }
         }
         x.assignTo(context.floatOutput(OUTPUT, widths[widths.length - 1]));
@@ -234,6 +269,45 @@ public final class OnnxExport {
         metadata(model, "step", String.valueOf(snapshot.getStep()));
         metadata(model, "event_time", String.valueOf(snapshot.getEventTime()));
         return model.build();
+    }
+
+    /** The rows as images, then Conv with Relu and MaxPool per the front, flattened for the first Gemm. */
+    private static ONNXRef<?> convolutions(ONNXContext context, ModelSpec spec, float[][] params, ONNXRef<?> x) {
+        ConvFront front = spec.front();
+        ModelLayout layout = spec.layout();
+        var shape = context.array("image_shape", new long[] {-1, front.channels(), front.height(), front.width()});
+        x = context.operation(Op.RESHAPE, List.<ONNXRef<?>>of(x, shape), "image");
+        int channels = front.channels();
+        int c = 0;
+        for (ConvFront.Layer layer : front.layers()) {
+            if (layer instanceof ConvFront.Conv conv) {
+                int k = conv.kernel();
+                int p = conv.padding();
+                float[] weight = params[layout.convWeightOf(c)];
+                float[] bias = params[layout.convBiasOf(c)];
+                var w = context.floatTensor(
+                        "conv" + c + ".weight", List.of(conv.filters(), channels, k, k), buffer -> buffer.put(weight));
+                var b = context.floatTensor("conv" + c + ".bias", List.of(conv.filters()), buffer -> buffer.put(bias));
+                x = context.operation(
+                        Op.CONV,
+                        List.<ONNXRef<?>>of(x, w, b),
+                        "conv" + c,
+                        Map.<String, Object>of(
+                                "kernel_shape", new int[] {k, k}, "pads", new int[] {p, p, p, p}, "strides", new int[] {
+                                    1, 1
+                                }));
+                x = x.apply(Op.RELU);
+                channels = conv.filters();
+                c++;
+            } else if (layer instanceof ConvFront.MaxPool pool) {
+                int size = pool.size();
+                x = x.apply(
+                        Op.MAX_POOL,
+                        Map.<String, Object>of(
+                                "kernel_shape", new int[] {size, size}, "strides", new int[] {size, size}));
+            }
+        }
+        return x.apply(Op.FLATTEN, Map.<String, Object>of("axis", 1));
     }
 
     private static void metadata(OnnxMl.ModelProto.Builder model, String key, String value) {

@@ -9,7 +9,6 @@ import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
-import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.SparseTensor;
 
@@ -28,27 +27,16 @@ import org.cyclicalpruning.schemas.SparseTensor;
  * weights and round each layer's outputs to float. Either way results match a float32 dense
  * forward pass to about 1e-6 relative.
  *
+ * <p>A convolutional model's front runs first, in the same kernels: each convolution is its
+ * filters times the image patches of every output position of the batch ({@link
+ * SparseConvFront}), sparse or dense by the same crossover; max-pools in Java.
+ *
  * <p>Immutable and thread-safe: any number of threads may predict at once.
  */
 public final class SparsePredictor extends StandardizingPredictor {
-    private final Layer[] layers;
+    private final SparseConvFront front;
+    private final SparseLayer[] layers;
     private final KernelCrossover crossover;
-
-    /**
-     * One fully connected layer in compressed sparse rows, and dense too ({@code dense} of {@code
-     * inputs × outputs} values) if it is dense enough for the dense kernel at some batch size
-     * ({@code dense} empty otherwise).
-     */
-    private record Layer(
-            int inputs, int outputs, int[] rowStart, int[] columns, float[] values, float[] bias, float[] dense) {
-        double density() {
-            return values.length / ((double) inputs * outputs);
-        }
-
-        boolean runsDense(KernelCrossover crossover, int rows) {
-            return dense.length > 0 && density() >= crossover.denseFrom(rows);
-        }
-    }
 
     /**
      * How a predictor runs one layer at a batch size.
@@ -57,7 +45,8 @@ public final class SparsePredictor extends StandardizingPredictor {
      * @param outputs the layer's outputs
      * @param nonZeros its non-zero weights
      * @param kernel {@code "rows"} (example by example over the non-zero weights), {@code "sparse"}
-     *     (the native sparse kernel) or {@code "dense"} (the native dense kernel)
+     *     (the native sparse kernel), {@code "dense"} (the native dense kernel) or {@code "java"}
+     *     (a convolution's product in Java, without the native library)
      */
     public record LayerPath(int inputs, int outputs, long nonZeros, String kernel) {
         @Override
@@ -73,8 +62,13 @@ public final class SparsePredictor extends StandardizingPredictor {
     }
 
     private SparsePredictor(
-            ModelSpec spec, Layer[] layers, KernelCrossover crossover, Optional<InputStandardization> scale) {
+            ModelSpec spec,
+            SparseConvFront front,
+            SparseLayer[] layers,
+            KernelCrossover crossover,
+            Optional<InputStandardization> scale) {
         super(spec, scale);
+        this.front = front;
         this.layers = layers;
         this.crossover = crossover;
     }
@@ -104,32 +98,24 @@ public final class SparsePredictor extends StandardizingPredictor {
         List<SparseTensor> tensors = snapshot.getTensors();
         ModelLayout layout = spec.layout();
         int[] widths = spec.layerWidths();
-        Layer[] layers = new Layer[widths.length - 1];
+        SparseLayer[] layers = new SparseLayer[widths.length - 1];
         for (int l = 0; l < layers.length; l++) {
-            int in = widths[l];
-            int out = widths[l + 1];
-            SparseTensor weight = tensors.get(layout.weightOf(l));
-            int[] support = SparseTensorCodec.support(weight); // validates the indices
-            float[] values = SparseTensorCodec.values(weight);
-            int[] rowStart = new int[out + 1];
-            int[] columns = new int[support.length];
-            for (int k = 0; k < support.length; k++) {
-                rowStart[support[k] / in + 1]++;
-                columns[k] = support[k] % in;
-            }
-            for (int r = 0; r < out; r++) {
-                rowStart[r + 1] += rowStart[r];
-            }
-            float[] bias = SparseTensorCodec.decode(tensors.get(layout.biasOf(l)));
-            boolean keepDense = support.length >= crossover.lowest() * ((double) in * out);
-            float[] dense = keepDense ? SparseTensorCodec.decode(weight) : new float[0];
-            layers[l] = new Layer(in, out, rowStart, columns, values, bias, dense);
+            layers[l] = SparseLayer.of(
+                    tensors.get(layout.weightOf(l)),
+                    tensors.get(layout.biasOf(l)),
+                    widths[l],
+                    widths[l + 1],
+                    crossover);
         }
-        return new SparsePredictor(spec, layers, crossover, ModelSnapshots.inputStandardization(snapshot));
+        SparseConvFront front = spec.isConvolutional() ? SparseConvFront.of(spec, tensors, crossover) : null;
+        return new SparsePredictor(spec, front, layers, crossover, ModelSnapshots.inputStandardization(snapshot));
     }
 
     @Override
     float[] forward(float[] x, int rows) {
+        if (front != null) {
+            x = front.forward(x, rows);
+        }
         return rows >= BATCHED_FROM && NativeMaskKernels.available() ? forwardBatched(x, rows) : forwardByRow(x, rows);
     }
 
@@ -149,31 +135,15 @@ public final class SparsePredictor extends StandardizingPredictor {
         int width = tileWidth(rows);
         int tiles = (rows + width - 1) / width;
         Scratch scratch = SCRATCH.get();
-        float[] xp = scratch.get(0, tiles * width * layers[0].inputs);
-        check(NativeMaskKernels.repack(x, xp, rows, layers[0].inputs, width, true));
+        float[] xp = scratch.get(0, tiles * width * layers[0].inputs());
+        check(NativeMaskKernels.repack(x, xp, rows, layers[0].inputs(), width, true));
         for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
-            float[] yp = scratch.get((l + 1) % 2, tiles * width * layer.outputs);
-            boolean relu = l < layers.length - 1;
-            check(
-                    layer.runsDense(crossover, rows)
-                            ? NativeMaskKernels.gemm(
-                                    layer.dense, layer.bias, xp, yp, layer.inputs, layer.outputs, tiles, width, relu)
-                            : NativeMaskKernels.spmm(
-                                    layer.rowStart,
-                                    layer.columns,
-                                    layer.values,
-                                    layer.bias,
-                                    xp,
-                                    yp,
-                                    layer.inputs,
-                                    layer.outputs,
-                                    tiles,
-                                    width,
-                                    relu));
+            SparseLayer layer = layers[l];
+            float[] yp = scratch.get((l + 1) % 2, tiles * width * layer.outputs());
+            layer.multiply(xp, yp, rows, tiles, width, l < layers.length - 1, crossover);
             xp = yp;
         }
-        int outputs = layers[layers.length - 1].outputs;
+        int outputs = layers[layers.length - 1].outputs();
         float[] y = new float[rows * outputs];
         check(NativeMaskKernels.repack(xp, y, rows, outputs, width, false));
         return y;
@@ -181,7 +151,7 @@ public final class SparsePredictor extends StandardizingPredictor {
 
     private static void check(int rc) {
         if (rc != 0) {
-            throw new IllegalStateException("a native serving kernel could not pin its arrays");
+            throw new IllegalStateException("the native repacking could not pin its arrays");
         }
     }
 
@@ -202,16 +172,19 @@ public final class SparsePredictor extends StandardizingPredictor {
 
     private float[] forwardByRow(float[] x, int rows) {
         for (int l = 0; l < layers.length; l++) {
-            Layer layer = layers[l];
+            SparseLayer layer = layers[l];
             boolean relu = l < layers.length - 1;
-            float[] y = new float[rows * layer.outputs];
+            int[] rowStart = layer.rowStart();
+            int[] columns = layer.columns();
+            float[] values = layer.values();
+            float[] y = new float[rows * layer.outputs()];
             for (int n = 0; n < rows; n++) {
-                int xOffset = n * layer.inputs;
-                int yOffset = n * layer.outputs;
-                for (int r = 0; r < layer.outputs; r++) {
-                    double sum = layer.bias[r];
-                    for (int k = layer.rowStart[r]; k < layer.rowStart[r + 1]; k++) {
-                        sum += (double) layer.values[k] * x[xOffset + layer.columns[k]];
+                int xOffset = n * layer.inputs();
+                int yOffset = n * layer.outputs();
+                for (int r = 0; r < layer.outputs(); r++) {
+                    double sum = layer.bias()[r];
+                    for (int k = rowStart[r]; k < rowStart[r + 1]; k++) {
+                        sum += (double) values[k] * x[xOffset + columns[k]];
                     }
                     float v = (float) sum;
                     // NaN stays NaN through ReLU, as in PyTorch
@@ -230,19 +203,22 @@ public final class SparsePredictor extends StandardizingPredictor {
      */
     public List<LayerPath> plan(int rows) {
         boolean batched = rows >= BATCHED_FROM && NativeMaskKernels.available();
-        List<LayerPath> plan = new ArrayList<>(layers.length);
-        for (Layer layer : layers) {
+        List<LayerPath> plan = new ArrayList<>(front == null ? List.of() : front.plan(rows));
+        for (SparseLayer layer : layers) {
             String kernel = !batched ? "rows" : layer.runsDense(crossover, rows) ? "dense" : "sparse";
-            plan.add(new LayerPath(layer.inputs, layer.outputs, layer.values.length, kernel));
+            plan.add(new LayerPath(layer.inputs(), layer.outputs(), layer.values().length, kernel));
         }
         return plan;
     }
 
-    /** Returns the number of non-zero weights the predictor multiplies per example. */
+    /**
+     * Returns the number of non-zero weights of the model: the multiplies per example of a fully
+     * connected model (a convolution's weights are used once per output position).
+     */
     public long nonZeroWeights() {
-        long n = 0;
-        for (Layer layer : layers) {
-            n += layer.values.length;
+        long n = front == null ? 0 : front.nonZeroWeights();
+        for (SparseLayer layer : layers) {
+            n += layer.values().length;
         }
         return n;
     }

@@ -48,6 +48,28 @@ class OnnxExportTest {
     }
 
     @Test
+    void aCnnRunsInOnnxRuntimeAsInDjlWithDenseAndSparseInitializers() throws Exception {
+        for (ModelSpec spec :
+                java.util.List.of(ModelSpec.FASHION_CNN, ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3"))) {
+            SparseModelSnapshot s =
+                    TestSnapshots.snapshot("cnn", 3, spec, TestSnapshots.fanInScaledParams(spec, 0.9, 21));
+            s.setInputScaling(
+                    ModelSnapshots.inputScaling(java.util.Optional.of(new InputStandardization(0.29f, 0.35f))));
+            assertRunsAsDjl(s);
+            byte[] sparse = OnnxExport.toBytes(s, OnnxExport.Initializers.SPARSE);
+            assertThat(ai.onnx.proto.OnnxMl.ModelProto.parseFrom(sparse)
+                            .getGraph()
+                            .getSparseInitializerList())
+                    .extracting(t -> t.getValues().getName())
+                    .as("both convolutions' kernels and every weight matrix are sparse")
+                    .hasSize(2 + spec.layerWidths().length - 1)
+                    .anyMatch(name -> name.startsWith("conv0.weight"))
+                    .anyMatch(name -> name.startsWith("conv1.weight"));
+            assertRunsAsDjl(s, sparse);
+        }
+    }
+
+    @Test
     void metadataNamesTheSnapshot() throws Exception {
         SparseModelSnapshot s = TestSnapshots.snapshot("m", 7, ModelSpec.parse("mlp:10-4-2"), 0.5, 1);
         OrtEnvironment env = OrtEnvironment.getEnvironment();

@@ -100,6 +100,36 @@ class PredictorTest {
     }
 
     @Test
+    void cnnsRunInTheSparsePathAsInDjlWhateverTheBatchAndTheKernels() {
+        // the preset; and three channels, an unpadded 5 x 5 kernel and a pool that drops an edge
+        for (ModelSpec spec : List.of(ModelSpec.FASHION_CNN, ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3"))) {
+            SparseModelSnapshot s =
+                    TestSnapshots.snapshot("cnn", 1, spec, TestSnapshots.fanInScaledParams(spec, 0.8, 29));
+            List<SparsePredictor> predictors = List.of(
+                    SparsePredictor.of(s),
+                    SparsePredictor.of(s, KernelCrossover.fixed(0)),
+                    SparsePredictor.of(s, KernelCrossover.fixed(Double.POSITIVE_INFINITY)));
+            assertThat(predictors.get(1).plan(4))
+                    .extracting(SparsePredictor.LayerPath::kernel)
+                    .startsWith("dense", "dense");
+            assertThat(predictors.get(2).plan(4))
+                    .extracting(SparsePredictor.LayerPath::kernel)
+                    .startsWith("sparse", "sparse");
+            try (SnapshotPredictor djl = SnapshotPredictor.load(s)) {
+                for (int rows : new int[] {1, 3, SparsePredictor.BATCHED_FROM, 41}) {
+                    float[] x = TestSnapshots.features(rows, spec.inputs(), rows + 7);
+                    float[] expected = djl.predict(x, rows);
+                    for (SparsePredictor p : predictors) {
+                        assertThat(p.predict(x, rows))
+                                .as("%s, %s rows, %s", spec, rows, p.plan(rows))
+                                .containsExactly(expected, within(1e-5f));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void theMeasuredCrossoverIsADensityPerBatchAndABadFixedOneIsNamed() {
         KernelCrossover measured = KernelCrossover.current();
         assertThat(measured.denseFrom(1)).as("single rows never run dense").isInfinite();

@@ -32,7 +32,9 @@ import org.cyclicalpruning.modelops.mask.select.Threshold;
 public final class MagnitudePruner {
     private final PruningMode mode;
     private final int[] sizes;
-    private final int[] rowLengths;
+    private final int[] fanIns;
+    private final int[] groupStrides;
+    private final boolean[] groupable;
     private final JavaSelector java;
     private final NativeSelector inPlace;
     private final MaskWriter writer = new MaskWriter();
@@ -48,25 +50,57 @@ public final class MagnitudePruner {
      * @param rowLengths length of each tensor's rows (the last dimension); N:M groups run along rows
      */
     public MagnitudePruner(PruningMode mode, int[] sizes, int[] rowLengths) {
-        checkArgument(sizes.length == rowLengths.length, "need a row length per tensor");
+        this(mode, sizes, rowLengths, ones(sizes.length), false);
+    }
+
+    /**
+     * Creates a pruner for tensors that may be convolutions.
+     *
+     * @param mode the granularity
+     * @param sizes element count of each prunable tensor
+     * @param fanIns inputs each of its weights sums over: a fully connected layer's inputs, a
+     *     convolution's channels × kernel height × width
+     * @param groupStrides distance between the weights of one N:M group: 1 for fully connected
+     *     layers (M consecutive inputs), kernel height × width for convolutions (M consecutive input
+     *     channels at one kernel position). Under N:M a convolution whose channels are not a
+     *     multiple of M (an image's 1 or 3) stays dense, as sparse tensor cores leave it.
+     */
+    public MagnitudePruner(PruningMode mode, int[] sizes, int[] fanIns, int[] groupStrides) {
+        this(mode, sizes, fanIns, groupStrides, true);
+    }
+
+    private MagnitudePruner(
+            PruningMode mode, int[] sizes, int[] fanIns, int[] groupStrides, boolean denseIfUngroupable) {
+        checkArgument(
+                sizes.length == fanIns.length && sizes.length == groupStrides.length,
+                "need a fan-in and a group stride per tensor");
         checkArgument(sizes.length > 0, "nothing to prune: no prunable tensors");
         this.mode = mode;
         this.sizes = sizes.clone();
-        this.rowLengths = rowLengths.clone();
+        this.fanIns = fanIns.clone();
+        this.groupStrides = groupStrides.clone();
+        this.groupable = new boolean[sizes.length];
         for (int t = 0; t < sizes.length; t++) {
             checkArgument(
-                    rowLengths[t] > 0 && sizes[t] % rowLengths[t] == 0,
+                    fanIns[t] > 0 && sizes[t] % fanIns[t] == 0,
                     "tensor %s: row length %s does not divide its size %s",
                     t,
-                    rowLengths[t],
+                    fanIns[t],
                     sizes[t]);
-            if (mode.kind() == PruningMode.Kind.N_OF_M) {
+            checkArgument(
+                    groupStrides[t] > 0 && fanIns[t] % groupStrides[t] == 0,
+                    "tensor %s: group stride %s does not divide its fan-in %s",
+                    t,
+                    groupStrides[t],
+                    fanIns[t]);
+            groupable[t] = mode.kind() == PruningMode.Kind.N_OF_M && (fanIns[t] / groupStrides[t]) % mode.m() == 0;
+            if (mode.kind() == PruningMode.Kind.N_OF_M && !(denseIfUngroupable && groupStrides[t] > 1)) {
                 checkArgument(
-                        rowLengths[t] % mode.m() == 0,
+                        groupable[t],
                         "N:M pruning with M=%s needs rows whose length is a multiple of M; tensor %s has rows of %s",
                         mode.m(),
                         t,
-                        rowLengths[t]);
+                        fanIns[t]);
             }
         }
         this.java = new JavaSelector(sizes);
@@ -286,7 +320,11 @@ public final class MagnitudePruner {
                 for (int t = 0; t < sizes.length; t++) {
                     long[] kept = state.kept(t);
                     long[] old = writer.snapshot(kept);
-                    NofM.select(java.bits(t), sizes[t], mode.m(), perGroup, kept);
+                    if (groupable[t]) {
+                        NofM.select(java.bits(t), sizes[t], mode.m(), groupStrides[t], perGroup, kept);
+                    } else {
+                        NofM.keepAll(sizes[t], kept);
+                    }
                     MaskWriter.Counts c = writer.account(sizes[t], old, kept, state.everPruned(t), out(maskOut, t));
                     churn += c.churn();
                     regrown += c.regrown();
@@ -301,10 +339,16 @@ public final class MagnitudePruner {
 
     // ------------- private helpers --------------
 
+    private static int[] ones(int n) {
+        int[] ones = new int[n];
+        Arrays.fill(ones, 1);
+        return ones;
+    }
+
     /** Returns tensor t's share of a per-layer target, computed once per target. */
     private double layerSparsity(double sparsity, int t) {
         if (sparsity != allocatedFor) {
-            allocated = mode.layerSparsities(sparsity, sizes, rowLengths);
+            allocated = mode.layerSparsities(sparsity, sizes, fanIns);
             allocatedFor = sparsity;
         }
         return allocated[t];

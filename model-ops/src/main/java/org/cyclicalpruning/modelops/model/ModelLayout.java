@@ -10,13 +10,16 @@ import java.util.List;
  * model's tensors (the trainer, its state, snapshots, predictors, exports) asks this class rather
  * than assuming an order.
  *
- * <p>For the fully connected models of {@link ModelSpec}: per layer a weight of shape (out, in),
- * prunable, then a bias of shape (out), dense, as DJL's {@code Linear} stores them.
+ * <p>For the models of {@link ModelSpec}: per convolution a weight of shape (filters, channels,
+ * kernel, kernel), prunable, and a bias (filters), dense, as DJL's {@code Conv2d} stores them;
+ * then per fully connected layer a weight of shape (out, in), prunable, and a bias of shape (out),
+ * dense, as DJL's {@code Linear} stores them.
  */
 public final class ModelLayout {
     private final List<Tensor> tensors;
     private final int[] prunable;
     private final int[] maskIndex;
+    private final int convTensors;
 
     /**
      * One parameter tensor.
@@ -72,8 +75,9 @@ public final class ModelLayout {
         }
     }
 
-    private ModelLayout(List<Tensor> tensors) {
+    private ModelLayout(List<Tensor> tensors, int convTensors) {
         this.tensors = List.copyOf(tensors);
+        this.convTensors = convTensors;
         this.maskIndex = new int[tensors.size()];
         List<Integer> prunableList = new ArrayList<>();
         for (int p = 0; p < tensors.size(); p++) {
@@ -92,13 +96,24 @@ public final class ModelLayout {
      * @return its tensors
      */
     public static ModelLayout of(ModelSpec spec) {
-        int[] w = spec.layerWidths();
         List<Tensor> tensors = new ArrayList<>();
-        for (int l = 0; l + 1 < w.length; l++) {
-            tensors.add(new Tensor("layer" + l + ".weight", new int[] {w[l + 1], w[l]}, l, true, w[l]));
-            tensors.add(new Tensor("layer" + l + ".bias", new int[] {w[l + 1]}, l, false, w[l]));
+        int channels = spec.front().channels();
+        List<ConvFront.Conv> convolutions = spec.front().convolutions();
+        for (int c = 0; c < convolutions.size(); c++) {
+            ConvFront.Conv conv = convolutions.get(c);
+            int k = conv.kernel();
+            int fanIn = channels * k * k;
+            tensors.add(new Tensor("conv" + c + ".weight", new int[] {conv.filters(), channels, k, k}, c, true, fanIn));
+            tensors.add(new Tensor("conv" + c + ".bias", new int[] {conv.filters()}, c, false, fanIn));
+            channels = conv.filters();
         }
-        return new ModelLayout(tensors);
+        int[] w = spec.layerWidths();
+        int first = convolutions.size();
+        for (int l = 0; l + 1 < w.length; l++) {
+            tensors.add(new Tensor("layer" + l + ".weight", new int[] {w[l + 1], w[l]}, first + l, true, w[l]));
+            tensors.add(new Tensor("layer" + l + ".bias", new int[] {w[l + 1]}, first + l, false, w[l]));
+        }
+        return new ModelLayout(tensors, 2 * convolutions.size());
     }
 
     /** Returns every tensor, in parameter order. */
@@ -151,14 +166,42 @@ public final class ModelLayout {
         return Arrays.stream(prunable).map(p -> tensors.get(p).rowLength()).toArray();
     }
 
-    /** Returns the parameter index of layer {@code l}'s weight. */
-    public int weightOf(int layer) {
-        return 2 * layer;
+    /**
+     * Returns the distance between the weights of an N:M group of each prunable tensor, in mask
+     * order: 1 for fully connected weights (consecutive inputs), kernel height × width for
+     * convolutions (consecutive input channels).
+     */
+    public int[] prunableGroupStrides() {
+        return Arrays.stream(prunable)
+                .map(p -> tensors.get(p).shape().length == 4
+                        ? tensors.get(p).shape()[2] * tensors.get(p).shape()[3]
+                        : 1)
+                .toArray();
     }
 
-    /** Returns the parameter index of layer {@code l}'s bias. */
+    /** Returns the inputs each weight of the prunable tensors sums over (its layer's fan-in), in mask order. */
+    public int[] prunableFanIns() {
+        return Arrays.stream(prunable).map(p -> tensors.get(p).fanIn()).toArray();
+    }
+
+    /** Returns the parameter index of fully connected layer {@code l}'s weight (l from 0). */
+    public int weightOf(int layer) {
+        return convTensors + 2 * layer;
+    }
+
+    /** Returns the parameter index of fully connected layer {@code l}'s bias (l from 0). */
     public int biasOf(int layer) {
-        return 2 * layer + 1;
+        return convTensors + 2 * layer + 1;
+    }
+
+    /** Returns the parameter index of convolution {@code c}'s weight (c from 0). */
+    public int convWeightOf(int conv) {
+        return 2 * conv;
+    }
+
+    /** Returns the parameter index of convolution {@code c}'s bias (c from 0). */
+    public int convBiasOf(int conv) {
+        return 2 * conv + 1;
     }
 
     @Override

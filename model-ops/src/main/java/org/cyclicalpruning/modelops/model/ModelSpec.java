@@ -2,10 +2,16 @@ package org.cyclicalpruning.modelops.model;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
+import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,22 +21,46 @@ import org.cyclicalpruning.schemas.ModelKind;
 /**
  * The architecture of a model: enough to rebuild it anywhere, without the job's configuration.
  *
- * <p>Every model is a stack of fully connected layers (DJL {@link Linear} blocks) with ReLU
- * between hidden layers. The kind decides the output and the loss: mean squared error for linear
- * regression, sigmoid cross-entropy for logistic regression (one output), softmax cross-entropy
- * for softmax regression and MLPs.
+ * <p>A model is a stack of fully connected layers (DJL {@link Linear} blocks) with ReLU between
+ * hidden layers; an MLP may start with a convolutional front ({@link ConvFront}: DJL {@link
+ * Conv2d} and max-pool blocks, flattened into the first fully connected layer). The kind decides
+ * the output and the loss: mean squared error for linear regression, sigmoid cross-entropy for
+ * logistic regression (one output), softmax cross-entropy for softmax regression and MLPs.
  *
  * @param kind the model family
- * @param inputs number of input features
- * @param hidden hidden layer widths, empty unless {@code kind} is {@link ModelKind#MLP}
+ * @param inputs number of input features (for a convolutional model, the image's values)
+ * @param hidden hidden fully connected widths, empty unless {@code kind} is {@link ModelKind#MLP}
  * @param outputs number of outputs: 1 for linear and logistic regression, the class count otherwise
+ * @param front the convolutional front, {@link ConvFront#NONE} for a fully connected model
  */
-public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
+public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, ConvFront front) {
 
     /** LeNet-300-100 on 28x28 images: 784-300-100-10 with ReLU, the paper's MNIST-size network. */
     public static final ModelSpec LENET_300_100 = mlp(784, new int[] {300, 100}, 10);
 
+    /**
+     * A small CNN for 28x28 grey images: conv 1→16 3x3 (padding 1), ReLU, max-pool 2; conv 16→32
+     * 3x3, ReLU, max-pool 2; fully connected 1568→128, ReLU; 128→10.
+     */
+    public static final ModelSpec FASHION_CNN = parse("cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10");
+
+    /** A fully connected model. */
+    public ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
+        this(kind, inputs, hidden, outputs, ConvFront.NONE);
+    }
+
     public ModelSpec {
+        front = front == null ? ConvFront.NONE : front;
+        checkArgument(
+                !front.isPresent() || kind == ModelKind.MLP, "only an MLP has a convolutional front, %s got one", kind);
+        checkArgument(
+                !front.isPresent() || front.inputFeatures() == inputs,
+                "an image of %sx%sx%s has %s values, the model says %s inputs",
+                front.channels(),
+                front.height(),
+                front.width(),
+                front.inputFeatures(),
+                inputs);
         checkArgument(kind != null, "model kind must be set");
         checkArgument(inputs > 0, "model inputs must be positive, got %s", inputs);
         checkArgument(outputs > 0, "model outputs must be positive, got %s", outputs);
@@ -76,8 +106,11 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
     }
 
     /**
-     * Parses a model from text: {@code lenet-300-100}, {@code mlp:784-300-100-10},
-     * {@code linear:1000}, {@code logistic:1000} or {@code softmax:784x10}.
+     * Parses a model from text: {@code lenet-300-100}, {@code fashion-cnn}, {@code
+     * mlp:784-300-100-10}, {@code cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10} (image
+     * channels x height x width, convolutions {@code c<filters>k<kernel>} with padding kernel/2
+     * unless {@code p<padding>} follows, max-pools {@code p<size>}, fully connected widths {@code
+     * f<units>}, classes last), {@code linear:1000}, {@code logistic:1000} or {@code softmax:784x10}.
      *
      * @param text the spec
      * @return the model spec
@@ -88,6 +121,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         try {
             if (t.equals("lenet-300-100")) {
                 return LENET_300_100;
+            }
+            if (t.equals("fashion-cnn")) {
+                return FASHION_CNN;
             }
             int colon = t.indexOf(':');
             checkArgument(colon > 0, "no ':'");
@@ -110,17 +146,50 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
                     checkArgument(w.length >= 3, "an mlp needs inputs, at least one hidden width and classes");
                     return mlp(w[0], Arrays.copyOfRange(w, 1, w.length - 1), w[w.length - 1]);
                 }
+                case "cnn":
+                    return parseCnn(dims);
                 default:
                     throw new IllegalArgumentException("unknown family '" + family + "'");
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     String.format(
-                            "invalid model '%s' (%s); expected lenet-300-100, mlp:784-300-100-10, linear:N,"
-                                    + " logistic:N or softmax:NxK",
+                            "invalid model '%s' (%s); expected lenet-300-100, fashion-cnn, mlp:784-300-100-10,"
+                                    + " cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10, linear:N, logistic:N or softmax:NxK",
                             text, e.getMessage()),
                     e);
         }
+    }
+
+    private static ModelSpec parseCnn(String dims) {
+        String[] tokens = dims.split("-");
+        checkArgument(tokens.length >= 3, "a cnn needs an image, at least one convolution and classes");
+        String[] image = tokens[0].split("x");
+        checkArgument(image.length == 3, "a cnn starts with CHANNELSxHEIGHTxWIDTH, got '%s'", tokens[0]);
+        List<ConvFront.Layer> layers = new ArrayList<>();
+        List<Integer> hidden = new ArrayList<>();
+        for (int i = 1; i < tokens.length - 1; i++) {
+            if (tokens[i].startsWith("f")) {
+                hidden.add(Integer.parseInt(tokens[i].substring(1)));
+            } else {
+                checkArgument(hidden.isEmpty(), "convolutions and pools come before the fully connected layers");
+                layers.add(ConvFront.parseLayer(tokens[i]));
+            }
+        }
+        ConvFront front = new ConvFront(
+                Integer.parseInt(image[0]), Integer.parseInt(image[1]), Integer.parseInt(image[2]), layers);
+        checkArgument(front.isPresent(), "a cnn needs at least one convolution");
+        return new ModelSpec(
+                ModelKind.MLP,
+                front.inputFeatures(),
+                hidden.stream().mapToInt(Integer::intValue).toArray(),
+                Integer.parseInt(tokens[tokens.length - 1]),
+                front);
+    }
+
+    /** Returns whether the model starts with convolutions. */
+    public boolean isConvolutional() {
+        return front.isPresent();
     }
 
     /**
@@ -133,7 +202,8 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         for (int w : hidden) {
             widths.add(w);
         }
-        return new org.cyclicalpruning.schemas.ModelSpec(kind, inputs, widths, outputs);
+        return new org.cyclicalpruning.schemas.ModelSpec(
+                kind, inputs, widths, outputs, front.imageToAvro(), front.layersToAvro());
     }
 
     /**
@@ -148,7 +218,12 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         int[] widths = avro.getHidden() == null
                 ? new int[0]
                 : avro.getHidden().stream().mapToInt(Integer::intValue).toArray();
-        return new ModelSpec(avro.getKind(), avro.getInputs(), widths, avro.getOutputs());
+        return new ModelSpec(
+                avro.getKind(),
+                avro.getInputs(),
+                widths,
+                avro.getOutputs(),
+                ConvFront.fromAvro(avro.getImage(), avro.getFeatures()));
     }
 
     /** Returns the spec in the text form {@link #parse} accepts. */
@@ -161,9 +236,12 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
             case SOFTMAX_REGRESSION:
                 return "softmax:" + inputs + "x" + outputs;
             default:
-                StringBuilder sb = new StringBuilder("mlp:").append(inputs);
+                StringBuilder sb = isConvolutional()
+                        ? new StringBuilder("cnn:").append(front.toText())
+                        : new StringBuilder("mlp:").append(inputs);
+                String prefix = isConvolutional() ? "-f" : "-";
                 for (int w : hidden) {
-                    sb.append('-').append(w);
+                    sb.append(prefix).append(w);
                 }
                 return sb.append('-').append(outputs).toString();
         }
@@ -179,10 +257,13 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
         return kind == ModelKind.LOGISTIC_REGRESSION ? 2 : kind == ModelKind.LINEAR_REGRESSION ? 0 : outputs;
     }
 
-    /** Returns the widths of every layer from inputs to outputs. */
+    /**
+     * Returns the widths of the fully connected layers from their inputs to the outputs: for a
+     * convolutional model the first is the number of features its front hands on.
+     */
     public int[] layerWidths() {
         int[] w = new int[hidden.length + 2];
-        w[0] = inputs;
+        w[0] = isConvolutional() ? front.outputFeatures() : inputs;
         System.arraycopy(hidden, 0, w, 1, hidden.length);
         w[w.length - 1] = outputs;
         return w;
@@ -191,7 +272,10 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
     /** Returns the total number of parameters (weights and biases). */
     public long parameterCount() {
         int[] w = layerWidths();
-        long n = 0;
+        long n = convWeights();
+        for (ConvFront.Conv conv : front.convolutions()) {
+            n += conv.filters();
+        }
         for (int i = 0; i + 1 < w.length; i++) {
             n += (long) w[i] * w[i + 1] + w[i + 1];
         }
@@ -201,21 +285,52 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
     /** Returns the number of prunable parameters (weights of every layer, not biases). */
     public long prunableCount() {
         int[] w = layerWidths();
-        long n = 0;
+        long n = convWeights();
         for (int i = 0; i + 1 < w.length; i++) {
             n += (long) w[i] * w[i + 1];
         }
         return n;
     }
 
+    private long convWeights() {
+        long n = 0;
+        int channels = front.channels();
+        for (ConvFront.Conv conv : front.convolutions()) {
+            n += (long) conv.filters() * channels * conv.kernel() * conv.kernel();
+            channels = conv.filters();
+        }
+        return n;
+    }
+
     /**
-     * Builds the DJL block: {@link Linear} layers with ReLU between them.
+     * Builds the DJL block: for a convolutional model the rows reshaped into images, {@link
+     * Conv2d} with ReLU and max-pools, flattened; then {@link Linear} layers with ReLU between them.
      *
      * <p>Parameter order (as {@code block.getParameters()} lists them) is layer by layer, weight
-     * then bias; weights have shape (out, in).
+     * then bias; convolution weights have shape (filters, channels, kernel, kernel), fully
+     * connected ones (out, in). The block takes rows of {@link #inputs()} features.
      */
     public Block newBlock() {
         SequentialBlock block = new SequentialBlock();
+        if (isConvolutional()) {
+            Shape image = new Shape(front.channels(), front.height(), front.width());
+            block.add(new LambdaBlock(
+                    x -> new NDList(x.singletonOrThrow().reshape(new Shape(-1).addAll(image))), "image"));
+            for (ConvFront.Layer layer : front.layers()) {
+                if (layer instanceof ConvFront.Conv conv) {
+                    block.add(Conv2d.builder()
+                            .setFilters(conv.filters())
+                            .setKernelShape(new Shape(conv.kernel(), conv.kernel()))
+                            .optPadding(new Shape(conv.padding(), conv.padding()))
+                            .build());
+                    block.add(Activation.reluBlock());
+                } else if (layer instanceof ConvFront.MaxPool pool) {
+                    Shape window = new Shape(pool.size(), pool.size());
+                    block.add(Pool.maxPool2dBlock(window, window));
+                }
+            }
+            block.add(Blocks.batchFlattenBlock());
+        }
         int[] w = layerWidths();
         for (int i = 1; i < w.length; i++) {
             block.add(Linear.builder().setUnits(w[i]).build());
@@ -238,16 +353,17 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ModelSpec
-                && ((ModelSpec) o).kind == kind
-                && ((ModelSpec) o).inputs == inputs
-                && ((ModelSpec) o).outputs == outputs
-                && Arrays.equals(((ModelSpec) o).hidden, hidden);
+        return o instanceof ModelSpec m
+                && m.kind == kind
+                && m.inputs == inputs
+                && m.outputs == outputs
+                && Arrays.equals(m.hidden, hidden)
+                && m.front.equals(front);
     }
 
     @Override
     public int hashCode() {
-        return (kind.hashCode() * 31 + inputs) * 31 + Arrays.hashCode(hidden) * 17 + outputs;
+        return ((kind.hashCode() * 31 + inputs) * 31 + Arrays.hashCode(hidden) * 17 + outputs) * 31 + front.hashCode();
     }
 
     @Override

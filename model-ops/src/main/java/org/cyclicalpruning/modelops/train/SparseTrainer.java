@@ -110,8 +110,11 @@ public final class SparseTrainer implements AutoCloseable {
                     optimizerState[p][s] = manager.zeros(params[p].getShape());
                 }
             }
-            MagnitudePruner pruner =
-                    new MagnitudePruner(config.pruningMode(), layout.prunableSizes(), layout.prunableRowLengths());
+            MagnitudePruner pruner = new MagnitudePruner(
+                    config.pruningMode(),
+                    layout.prunableSizes(),
+                    layout.prunableFanIns(),
+                    layout.prunableGroupStrides());
             this.masks = new TensorMasks(!device.isGpu(), layout, params, optimizerState, optimizer, pruner, manager);
             this.objective = new Objective(spec);
             this.evaluator = new Evaluator(spec, block, parameterStore, manager, staging, objective);

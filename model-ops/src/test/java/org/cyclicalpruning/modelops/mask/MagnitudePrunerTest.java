@@ -118,6 +118,46 @@ class MagnitudePrunerTest {
     }
 
     @Test
+    void nOfMOnConvolutionsGroupsInputChannelsAtEachKernelPositionAndLeavesAnImageLayerDense() {
+        // conv (filters 6, channels 8, 3 x 3): groups of 4 channels at one (filter, kh, kw); an
+        // image layer (filters 4, 1 channel, 3 x 3) cannot be grouped along channels
+        int k2 = 9;
+        SplittableRandom random = new SplittableRandom(5);
+        float[] conv = gaussian(random, 6 * 8 * k2, 1.0);
+        float[] image = gaussian(random, 4 * k2, 1.0);
+        MaskState state = MaskState.dense(conv.length, image.length);
+        MagnitudePruner pruner = new MagnitudePruner(
+                PruningMode.nOfM(2, 4), new int[] {conv.length, image.length}, new int[] {8 * k2, k2}, new int[] {k2, k2
+                });
+        pruner.update(new float[][] {conv, image}, 0.5, state);
+
+        assertThat(state.keptCount(1)).as("the image layer stays dense").isEqualTo(image.length);
+        assertThat(state.keptCount(0)).isEqualTo(conv.length / 2);
+        for (int f = 0; f < 6; f++) {
+            for (int c0 = 0; c0 < 8; c0 += 4) {
+                for (int pos = 0; pos < k2; pos++) {
+                    int keptInGroup = 0;
+                    float smallestKept = Float.MAX_VALUE;
+                    float largestPruned = 0;
+                    for (int c = c0; c < c0 + 4; c++) {
+                        int i = (f * 8 + c) * k2 + pos;
+                        if (state.isKept(0, i)) {
+                            keptInGroup++;
+                            smallestKept = Math.min(smallestKept, Math.abs(conv[i]));
+                        } else {
+                            largestPruned = Math.max(largestPruned, Math.abs(conv[i]));
+                        }
+                    }
+                    assertThat(keptInGroup)
+                            .as("filter %s channels %s.. position %s", f, c0, pos)
+                            .isEqualTo(2);
+                    assertThat(smallestKept).isGreaterThanOrEqualTo(largestPruned);
+                }
+            }
+        }
+    }
+
+    @Test
     void nOfMCapsSparsityAtOneMinusNOverM() {
         float[] w = gaussian(new SplittableRandom(1), 64, 1.0);
         MaskState state = MaskState.dense(64);

@@ -33,6 +33,22 @@ public final class TestSnapshots {
         return params;
     }
 
+    /**
+     * Returns {@link #params} with each tensor divided by the square root of its fan-in, so that
+     * activations keep their scale through deep (convolutional) models.
+     */
+    public static float[][] fanInScaledParams(ModelSpec spec, double sparsity, long seed) {
+        float[][] params = params(spec, sparsity, seed);
+        ModelLayout layout = spec.layout();
+        for (int p = 0; p < params.length; p++) {
+            float scale = (float) (1 / Math.sqrt(layout.tensor(p).fanIn()));
+            for (int i = 0; i < params[p].length; i++) {
+                params[p][i] *= scale;
+            }
+        }
+        return params;
+    }
+
     /** Returns a snapshot of the given parameters that says it is 75% sparse. */
     public static SparseModelSnapshot snapshot(String modelId, long version, ModelSpec spec, float[][] params) {
         return snapshot(modelId, version, spec, params, 0.75);

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.SplittableRandom;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
@@ -72,6 +73,62 @@ class SparseTrainerTest {
                 assertThat(w[0][j]).isCloseTo((float) (-0.1 * grad), within(1e-6f));
             }
             assertThat(w[1][0]).isCloseTo((float) (0.1 * (y[0] + y[1])), within(1e-6f));
+        }
+    }
+
+    @Test
+    void aCnnLearnsAndItsConvolutionsArePrunedToExactCountsGloballyAndPerLayer() {
+        ModelSpec cnn = ModelSpec.parse("cnn:1x8x8-c4k3-p2-c8k3-f16-2");
+        for (PruningMode mode : List.of(PruningMode.global(), PruningMode.perLayer(), PruningMode.nOfM(2, 4))) {
+            int steps = 150;
+            TrainingConfig config = TrainingConfig.builder()
+                    .setModel(cnn)
+                    .setSchedule(CyclicalSparsitySchedule.builder()
+                            .setCycleLength(steps)
+                            .optCycles(1)
+                            .optRampFraction(0.5)
+                            .setFinalSparsity(0.5)
+                            .build())
+                    .optPruningMode(mode)
+                    .optOptimizer(OptimizerConfig.sgd(0.9))
+                    .optLearningRate(LearningRate.constant(0.05))
+                    .optDevice(DeviceChoice.CPU)
+                    .build();
+            SplittableRandom random = new SplittableRandom(3);
+            try (SparseTrainer trainer = SparseTrainer.create(config)) {
+                int before = trainer.liveArrays();
+                Batch probe = randomBatch(random, 200, 64, 2);
+                Dataset test = Dataset.of("probe", probe.features(), 64, probe.labels(), 2);
+                double start = trainer.evaluate(test).loss();
+                for (int step = 0; step < steps; step++) {
+                    trainer.step(randomBatch(random, 16, 64, 2), step);
+                }
+                assertThat(trainer.evaluate(test).loss())
+                        .as("%s: loss falls", mode)
+                        .isLessThan(start);
+                assertThat(trainer.liveArrays())
+                        .as("%s: no native arrays left behind", mode)
+                        .isEqualTo(before);
+                float[][] w = trainer.weights();
+                // conv0 4x1x3x3 = 36, conv1 8x4x3x3 = 288 (4x4 positions left), fc 128x16 = 2048, 16x2 = 32
+                int[] prunable = {0, 2, 4, 6};
+                long zeros = 0;
+                for (int p : prunable) {
+                    zeros += zeros(w[p]);
+                }
+                if (mode.kind() == PruningMode.Kind.GLOBAL) {
+                    assertThat(zeros).isEqualTo(Math.round(0.5 * (36 + 288 + 2048 + 32)));
+                } else if (mode.kind() == PruningMode.Kind.PER_LAYER) {
+                    assertThat(zeros(w[2])).isEqualTo(144);
+                    assertThat(zeros(w[0])).isEqualTo(18);
+                } else {
+                    assertThat(zeros(w[0]))
+                            .as("the image layer (1 channel) stays dense under N:M")
+                            .isZero();
+                    assertThat(zeros(w[2])).isEqualTo(144);
+                }
+                assertThat(w[1]).as("biases stay dense").doesNotContain(0f);
+            }
         }
     }
 

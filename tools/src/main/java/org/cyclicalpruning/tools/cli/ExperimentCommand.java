@@ -11,6 +11,7 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
@@ -52,6 +53,13 @@ final class ExperimentCommand extends Subcommand {
                     String.class,
                     "sgd (momentum 0.9) or adam (default: sgd; adam synthetic).",
                     (b, v) -> b.optimizer(parseOptimizer(v))),
+            SettingOption.of(
+                    "--model",
+                    "model",
+                    String.class,
+                    "Model to train, e.g. fashion-cnn or cnn:1x28x28-c16k3-p2-f64-10 (default: lenet-300-100 on"
+                            + " Fashion-MNIST, linear on synthetic data).",
+                    (b, v) -> b.model(ModelSpec.parse(v))),
             SettingOption.of(
                     "--epochs",
                     "epochs",

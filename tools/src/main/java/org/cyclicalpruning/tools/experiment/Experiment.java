@@ -1,5 +1,7 @@
 package org.cyclicalpruning.tools.experiment;
 
+import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
+
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -135,6 +137,34 @@ public final class Experiment {
     }
 
     /**
+     * Returns the model a run trains: the one asked for, or the dataset's default.
+     *
+     * @throws IllegalArgumentException if the model asked for does not fit the data
+     */
+    private ModelSpec model(SparseTeacher teacher) {
+        if (teacher == null) {
+            ModelSpec model = settings.model().orElse(ModelSpec.LENET_300_100);
+            checkArgument(
+                    model.inputs() == FashionMnist.PIXELS
+                            && model.isClassifier()
+                            && model.classes() == FashionMnist.CLASSES,
+                    "--model %s does not fit %s: it needs 784 inputs (28 x 28 pixels) and 10 classes",
+                    model,
+                    settings.dataset().text());
+            return model;
+        }
+        ModelSpec linear = ModelSpec.linear(teacher.config().dimension());
+        ModelSpec model = settings.model().orElse(linear);
+        checkArgument(
+                model.equals(linear),
+                "--model %s does not fit %s: a sparse linear teacher is learnt by %s (its support is what is measured)",
+                model,
+                settings.dataset().text(),
+                linear);
+        return model;
+    }
+
+    /**
      * Trains and evaluates one model.
      *
      * @param method dense, gmp, gmp-regrowth or cyclical
@@ -148,9 +178,7 @@ public final class Experiment {
         long pretrain = Math.round(settings.pretrainFraction() * total);
         long driftStep = settings.dataset().drifts() ? Math.round(settings.driftFraction() * total) : Long.MAX_VALUE;
         SparseTeacher teacher = teacher(seed, total);
-        ModelSpec model = teacher == null
-                ? ModelSpec.LENET_300_100
-                : ModelSpec.linear(teacher.config().dimension());
+        ModelSpec model = model(teacher);
         SparsitySchedule schedule = schedule(method, target, pretrain, total);
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(model)

@@ -5,7 +5,9 @@ import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.cyclicalpruning.modelops.mask.PruningMode;
+import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
 import org.cyclicalpruning.modelops.train.DeviceChoice;
@@ -42,6 +44,8 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
  * @param curvePoints points per run on the plotted curves
  * @param label suffix naming a study variant, empty for the plain comparison
  * @param correlation synthetic: correlation of each decoy with its pair of support features
+ * @param model the model to train, empty for the dataset's default (LeNet-300-100 on
+ *     Fashion-MNIST, a linear regression on a synthetic teacher)
  */
 public record ExperimentSettings(
         DatasetKind dataset,
@@ -69,7 +73,8 @@ public record ExperimentSettings(
         DeviceChoice device,
         int curvePoints,
         String label,
-        double correlation) {
+        double correlation,
+        Optional<ModelSpec> model) {
 
     /** The methods an experiment can compare. */
     public static final List<String> METHODS = List.of("dense", "gmp", "gmp-regrowth", "cyclical");
@@ -205,6 +210,7 @@ public record ExperimentSettings(
         private int curvePoints;
         private String label;
         private double correlation;
+        private Optional<ModelSpec> model = Optional.empty();
 
         private Builder(DatasetKind dataset) {
             boolean images = dataset.isFashionMnist();
@@ -261,6 +267,7 @@ public record ExperimentSettings(
             this.curvePoints = s.curvePoints;
             this.label = s.label;
             this.correlation = s.correlation;
+            this.model = s.model;
         }
 
         /** Changes settings in place: {@code b -> b.epochs(24).label("2x budget")}. */
@@ -393,6 +400,11 @@ public record ExperimentSettings(
             return this;
         }
 
+        public Builder model(ModelSpec v) {
+            model = Optional.of(v);
+            return this;
+        }
+
         /** Validates and builds; the learning rate, unless set, is the default for the optimizer and data. */
         public ExperimentSettings build() {
             boolean adam = optimizer.kind() == OptimizerConfig.Kind.ADAM;
@@ -427,7 +439,8 @@ public record ExperimentSettings(
                     device,
                     curvePoints,
                     label,
-                    correlation);
+                    correlation,
+                    model);
         }
     }
 }
