@@ -85,12 +85,25 @@ def dense(tensor):
 
 
 class Model:
-    """A snapshot ready to predict: y = W x + b per layer, ReLU between layers."""
+    """A snapshot ready to predict: a convolutional model's front (Conv + ReLU, MaxPool), then
+    y = W x + b per fully connected layer, ReLU between layers."""
 
     def __init__(self, snapshot):
         self.snapshot = snapshot
-        tensors = [dense(t) for t in snapshot["tensors"]]
-        self.layers = list(zip(tensors[0::2], tensors[1::2]))
+        tensors = {t["name"]: dense(t) for t in snapshot["tensors"]}
+        spec = snapshot["spec"]
+        self.image = spec.get("image")
+        self.front = []
+        conv = 0
+        for layer in spec.get("features") or []:
+            if layer["type"] == "CONV":
+                self.front.append(("conv", tensors[f"conv{conv}.weight"], tensors[f"conv{conv}.bias"],
+                                   layer["padding"]))
+                conv += 1
+            else:
+                self.front.append(("pool", layer["size"]))
+        count = len(spec["hidden"]) + 1
+        self.layers = [(tensors[f"layer{l}.weight"], tensors[f"layer{l}.bias"]) for l in range(count)]
         scaling = snapshot.get("inputScaling")
         self.scale = (np.float32(scaling["mean"][0]), np.float32(scaling["std"][0])) if scaling else None
 
@@ -98,11 +111,36 @@ class Model:
         x = np.asarray(x, dtype=np.float32)
         if self.scale:
             x = (x - self.scale[0]) / self.scale[1]
+        if self.front:
+            x = x.reshape(-1, self.image["channels"], self.image["height"], self.image["width"])
+            for step in self.front:
+                x = conv_relu(x, *step[1:]) if step[0] == "conv" else max_pool(x, step[1])
+            x = x.reshape(x.shape[0], -1)
         for i, (w, b) in enumerate(self.layers):
             x = (x.astype(np.float64) @ w.T.astype(np.float64) + b).astype(np.float32)
             if i < len(self.layers) - 1:
                 x = np.maximum(x, np.float32(0))
         return x
+
+
+def conv_relu(x, w, b, padding):
+    """Stride-1 convolution (N, C, H, W) * (F, C, K, K) + b, then ReLU, summed in float64."""
+    k = w.shape[2]
+    xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    h, wd = xp.shape[2] - k + 1, xp.shape[3] - k + 1
+    out = np.zeros((x.shape[0], w.shape[0], h, wd))
+    for kh in range(k):
+        for kw in range(k):
+            out += np.einsum("nchw,fc->nfhw", xp[:, :, kh:kh + h, kw:kw + wd], w[:, :, kh, kw].astype(np.float64))
+    out += b.reshape(1, -1, 1, 1)
+    return np.maximum(out, 0).astype(np.float32)
+
+
+def max_pool(x, size):
+    """Max over non-overlapping size x size windows; rows and columns left over are dropped."""
+    n, c, h, w = x.shape
+    h, w = h // size, w // size
+    return x[:, :, :h * size, :w * size].reshape(n, c, h, size, w, size).max(axis=(3, 5))
 
 
 def follow(args):
@@ -151,7 +189,7 @@ def follow(args):
     }
     if args.features:
         model = Model(latest)
-        inputs = model.layers[0][0].shape[1]
+        inputs = latest["spec"]["inputs"]
         x = np.fromfile(args.features, dtype="<f4").reshape(args.rows, inputs)
         result["outputs"] = model.predict(x).tolist()
     print(json.dumps(result))

@@ -125,6 +125,50 @@ class PythonFollowerIT {
         }
     }
 
+    @Test
+    void pythonPredictsACnnAsJavaDoes(@TempDir Path dir) throws Exception {
+        String topic = "cnn-snapshots-for-python";
+        ModelSpec cnn = ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3");
+        SparseModelSnapshot s = TestSnapshots.snapshot("cnn", 1, cnn, TestSnapshots.fanInScaledParams(cnn, 0.8, 3));
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", KAFKA.bootstrapServers(),
+                "key.serializer", StringSerializer.class.getName(),
+                "value.serializer", ByteArraySerializer.class.getName()))) {
+            producer.send(new ProducerRecord<>(topic, "cnn", ModelSnapshots.toBytes(s)))
+                    .get();
+        }
+        float[] x = TestSnapshots.features(ROWS, cnn.inputs(), 11);
+        Path features = dir.resolve("x.f32");
+        ByteBuffer bytes = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(x);
+        Files.write(features, bytes.array());
+
+        JsonNode outputs = runScript(
+                        "--bootstrap",
+                        KAFKA.bootstrapServers(),
+                        "--topic",
+                        topic,
+                        "--model",
+                        "cnn",
+                        "--features",
+                        features.toString(),
+                        "--rows",
+                        String.valueOf(ROWS))
+                .get("outputs");
+        float[] expected = SparsePredictor.of(s).predict(x, ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            for (int c = 0; c < cnn.outputs(); c++) {
+                double want = expected[r * cnn.outputs() + c];
+                assertThat(outputs.get(r).get(c).asDouble())
+                        .as("row %s, output %s", r, c)
+                        .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(want))));
+            }
+        }
+    }
+
     private static JsonNode runScript(String... args) throws Exception {
         // Debian's interpreter, which has Debian's packages, before whatever else is on the path
         String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
