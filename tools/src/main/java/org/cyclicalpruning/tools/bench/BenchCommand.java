@@ -108,6 +108,15 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-many-models", description = "Leave out the job with 1, 10, 100 and 1000 small models.")
     boolean skipManyModels;
 
+    @Option(names = "--skip-cnn", description = "Leave out fashion-cnn's training speed against PyTorch eager.")
+    boolean skipCnn;
+
+    @Option(
+            names = "--torch-reference",
+            defaultValue = "reference/torch_loop.py",
+            description = "The PyTorch loop the CNN is timed against (default: ${DEFAULT-VALUE}).")
+    Path torchReference;
+
     @Mixin
     PipelineBench.Options pipelineOptions;
 
@@ -247,6 +256,34 @@ public final class BenchCommand implements Callable<Integer> {
                     serving.get("serving_speedup_b128_s90"),
                     serving.get("serving_speedup_b128_s98"));
             md.append(table);
+        }
+        if (!skipCnn) {
+            ModelSpec cnn = ModelSpec.FASHION_CNN;
+            TrainingConfig plain = config(cnn, SparsitySchedule.constant(0.0), Integer.MAX_VALUE);
+            int cnnSteps = quick ? 40 : 100;
+            CnnBench.run(
+                            n -> compare(cnn, Map.of("no pruning", plain), 1, n).nanosPerStep("no pruning"),
+                            torchReference,
+                            quick ? 3 : 5,
+                            cnnSteps,
+                            batchSize,
+                            md)
+                    .ifPresent(figures::putAll);
+            Rounds t = compare(
+                    cnn,
+                    Map.of("no pruning", plain, "mask every step", config(cnn, SparsitySchedule.constant(sparsity), 1)),
+                    quick ? 5 : 9,
+                    cnnSteps / 2);
+            double cnnOverhead = t.overhead("mask every step", "no pruning");
+            figures.put("cnn_pruning_overhead", cnnOverhead);
+            String row = String.format(
+                    Locale.ROOT,
+                    "| fashion-cnn, mask every step vs none | %.2f ms/step | %.2f ms/step | %+.1f%% |",
+                    t.nanosPerStep("no pruning") / 1e6,
+                    t.nanosPerStep("mask every step") / 1e6,
+                    100 * cnnOverhead);
+            System.out.println(row);
+            md.append(row).append('\n');
         }
         if (!skipSnapshots) {
             Map<String, Object> snapshots = SnapshotBench.run(quick ? 5 : 20);
