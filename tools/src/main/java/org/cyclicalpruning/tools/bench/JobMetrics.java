@@ -33,8 +33,21 @@ final class JobMetrics {
         FINAL.clear();
     }
 
-    /** Returns the final value of a metric, summed over subtasks, or 0 if none was reported. */
+    /**
+     * Returns the final value of a metric, summed over subtasks, or 0 if none was reported. A task
+     * may hand its metrics over after the job has been reported finished, so this waits up to ten
+     * seconds for the first value of the metric to arrive.
+     */
     static long get(String name) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!FINAL.containsKey(name) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
         return FINAL.getOrDefault(name, 0L);
     }
 
