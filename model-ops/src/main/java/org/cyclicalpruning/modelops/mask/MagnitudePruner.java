@@ -63,7 +63,7 @@ public final class MagnitudePruner {
      * @param groupStrides distance between the weights of one N:M group: 1 for fully connected
      *     layers (M consecutive inputs), kernel height × width for convolutions (M consecutive input
      *     channels at one kernel position). Under N:M a convolution whose channels are not a
-     *     multiple of M (an image's 1 or 3) stays dense, as sparse tensor cores leave it.
+     *     multiple of M (an image's 1 or 3) stays dense: it has no groups of M channels.
      */
     public MagnitudePruner(PruningMode mode, int[] sizes, int[] fanIns, int[] groupStrides) {
         this(mode, sizes, fanIns, groupStrides, true);
