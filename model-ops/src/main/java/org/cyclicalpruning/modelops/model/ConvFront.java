@@ -56,6 +56,12 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
                     height,
                     width);
             checkArgument(layers.get(0) instanceof Conv, "a convolutional front starts with a convolution");
+            checkArgument(
+                    (long) channels * height * width <= Integer.MAX_VALUE,
+                    "an image of %sx%sx%s has more values than an array holds",
+                    channels,
+                    height,
+                    width);
             int c = channels;
             int h = height;
             int w = width;
@@ -83,7 +89,8 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
                         height,
                         width,
                         layer);
-                Math.multiplyExact(Math.multiplyExact(c, h), w);
+                checkArgument(
+                        (long) c * h * w <= Integer.MAX_VALUE, "%s leaves more values than an array holds", layer);
             }
         }
     }

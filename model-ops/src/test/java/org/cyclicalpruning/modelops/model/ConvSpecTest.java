@@ -97,6 +97,9 @@ class ConvSpecTest {
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-q7-10")).hasMessageContaining("'q7'");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3p3-10")).hasMessageContaining("padding");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3-1")).hasMessageContaining("at least 2 classes");
+        assertThatThrownBy(() -> ModelSpec.parse("cnn:100000x100000x100000-c1k1-10"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("more values than an array holds");
     }
 
     private static long[] toLongs(int[] shape) {
