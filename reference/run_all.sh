@@ -7,6 +7,7 @@ OUT=docs/results/reference
 $PY reference/torch_loop.py --methods dense,gmp,cyclical --sparsities 0.9,0.95,0.98,0.99 --seeds 1 --input-scaling standardize --csv $OUT/scratch_standardize.csv
 $PY reference/torch_loop.py --model fashion-cnn --methods dense,gmp,cyclical --sparsities 0.9,0.98 --seeds 1 --csv $OUT/fashion-cnn.csv
 $PY reference/torch_loop.py --model fashion-cnn --methods gmp,cyclical --sparsities 0.95,0.99 --seeds 1 --csv $OUT/fashion-cnn.csv
+$PY reference/torch_loop.py --model fashion-cnn --methods gmp,cyclical --sparsities 0.98 --seeds 1 --pretrain-fraction 0.33 --csv $OUT/fashion-cnn-trained-start.csv
 $PY reference/torch_loop.py --methods dense,gmp,cyclical --sparsities 0.9,0.95,0.98,0.99 --seeds 1 --input-scaling none --csv $OUT/scratch_none.csv
 $PY reference/torch_loop.py --methods gmp,cyclical --sparsities 0.9,0.95,0.98,0.99 --seeds 1,2,3 --pretrain-fraction 0.33 --csv $OUT/trained_start.csv
 for d in shift permute; do
