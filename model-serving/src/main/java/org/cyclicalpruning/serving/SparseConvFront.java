@@ -46,31 +46,24 @@ final class SparseConvFront {
         ConvFront front = spec.front();
         ModelLayout layout = spec.layout();
         List<Stage> stages = new ArrayList<>();
-        int c = front.channels();
-        int h = front.height();
-        int w = front.width();
+        int[] in = {front.channels(), front.height(), front.width()};
         int conv = 0;
         for (ConvFront.Layer layer : front.layers()) {
+            int[] out = layer.outputShape(in);
             if (layer instanceof ConvFront.Conv cv) {
                 int k = cv.kernel();
-                int oh = h + 2 * cv.padding() - k + 1;
-                int ow = w + 2 * cv.padding() - k + 1;
                 SparseLayer weights = SparseLayer.of(
                         tensors.get(layout.convWeightOf(conv)),
                         tensors.get(layout.convBiasOf(conv)),
-                        c * k * k,
+                        in[0] * k * k,
                         cv.filters(),
                         crossover);
-                stages.add(new Conv(c, h, w, k, cv.padding(), oh, ow, weights));
-                c = cv.filters();
-                h = oh;
-                w = ow;
+                stages.add(new Conv(in[0], in[1], in[2], k, cv.padding(), out[1], out[2], weights));
                 conv++;
             } else if (layer instanceof ConvFront.MaxPool pool) {
-                stages.add(new Pool(c, h, w, pool.size()));
-                h /= pool.size();
-                w /= pool.size();
+                stages.add(new Pool(in[0], in[1], in[2], pool.size()));
             }
+            in = out;
         }
         return new SparseConvFront(stages.toArray(Stage[]::new), crossover);
     }
@@ -90,8 +83,9 @@ final class SparseConvFront {
         int width = SparsePredictor.tileWidth(columns);
         int tiles = (columns + width - 1) / width;
         int chunk = Math.min(TILES_PER_CHUNK, tiles);
-        float[] panel = new float[chunk * weights.inputs() * width];
-        float[] out = new float[chunk * weights.outputs() * width];
+        Scratch scratch = Scratch.ofThisThread();
+        float[] panel = scratch.get(Scratch.PATCHES, chunk * weights.inputs() * width);
+        float[] out = scratch.get(Scratch.PATCH_OUT, chunk * weights.outputs() * width);
         float[] y = new float[rows * weights.outputs() * positions];
         for (int t0 = 0; t0 < tiles; t0 += chunk) {
             int n = Math.min(chunk, tiles - t0);
@@ -187,10 +181,8 @@ final class SparseConvFront {
             if (stage instanceof Conv conv) {
                 int columns = rows * conv.outHeight * conv.outWidth;
                 SparseLayer w = conv.weights;
-                String kernel = !org.cyclicalpruning.modelops.mask.select.NativeMaskKernels.available()
-                        ? "java"
-                        : w.runsDense(crossover, columns) ? "dense" : "sparse";
-                plan.add(new SparsePredictor.LayerPath(w.inputs(), w.outputs(), w.values().length, kernel));
+                plan.add(new SparsePredictor.LayerPath(
+                        w.inputs(), w.outputs(), w.values().length, w.kernel(columns, crossover)));
             }
         }
         return plan;

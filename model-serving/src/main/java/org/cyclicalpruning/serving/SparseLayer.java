@@ -45,6 +45,11 @@ record SparseLayer(
         return dense.length > 0 && density() >= crossover.denseFrom(columns);
     }
 
+    /** Returns what {@link #multiply} runs for {@code columns} columns: "dense", "sparse" or "java". */
+    String kernel(int columns, KernelCrossover crossover) {
+        return !NativeMaskKernels.available() ? "java" : runsDense(crossover, columns) ? "dense" : "sparse";
+    }
+
     /**
      * {@code yp = W xp + bias}, ReLU if asked, over {@code tiles} tiles of {@code width} columns
      * packed as {@link NativeMaskKernels#repack} packs them: natively, by the kernel the crossover

@@ -134,12 +134,13 @@ public final class SparsePredictor extends StandardizingPredictor {
     private float[] forwardBatched(float[] x, int rows) {
         int width = tileWidth(rows);
         int tiles = (rows + width - 1) / width;
-        Scratch scratch = SCRATCH.get();
-        float[] xp = scratch.get(0, tiles * width * layers[0].inputs());
+        Scratch scratch = Scratch.ofThisThread();
+        float[] xp = scratch.get(Scratch.LAYER_IN, tiles * width * layers[0].inputs());
         check(NativeMaskKernels.repack(x, xp, rows, layers[0].inputs(), width, true));
         for (int l = 0; l < layers.length; l++) {
             SparseLayer layer = layers[l];
-            float[] yp = scratch.get((l + 1) % 2, tiles * width * layer.outputs());
+            float[] yp =
+                    scratch.get(l % 2 == 0 ? Scratch.LAYER_OUT : Scratch.LAYER_IN, tiles * width * layer.outputs());
             layer.multiply(xp, yp, rows, tiles, width, l < layers.length - 1, crossover);
             xp = yp;
         }
@@ -152,21 +153,6 @@ public final class SparsePredictor extends StandardizingPredictor {
     private static void check(int rc) {
         if (rc != 0) {
             throw new IllegalStateException("the native repacking could not pin its arrays");
-        }
-    }
-
-    /** Two buffers per thread that layers write in turn: a batch allocates only its result. */
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private static final class Scratch {
-        private final float[][] buffers = {new float[0], new float[0]};
-
-        /** Returns buffer {@code which}, of at least {@code length} floats (only those are used). */
-        float[] get(int which, int length) {
-            if (buffers[which].length < length) {
-                buffers[which] = new float[length];
-            }
-            return buffers[which];
         }
     }
 
@@ -205,7 +191,7 @@ public final class SparsePredictor extends StandardizingPredictor {
         boolean batched = rows >= BATCHED_FROM && NativeMaskKernels.available();
         List<LayerPath> plan = new ArrayList<>(front == null ? List.of() : front.plan(rows));
         for (SparseLayer layer : layers) {
-            String kernel = !batched ? "rows" : layer.runsDense(crossover, rows) ? "dense" : "sparse";
+            String kernel = batched ? layer.kernel(rows, crossover) : "rows";
             plan.add(new LayerPath(layer.inputs(), layer.outputs(), layer.values().length, kernel));
         }
         return plan;

@@ -50,7 +50,7 @@ public final class MagnitudePruner {
      * @param rowLengths length of each tensor's rows (the last dimension); N:M groups run along rows
      */
     public MagnitudePruner(PruningMode mode, int[] sizes, int[] rowLengths) {
-        this(mode, sizes, rowLengths, ones(sizes.length), false);
+        this(mode, sizes, rowLengths, ones(sizes.length));
     }
 
     /**
@@ -66,11 +66,6 @@ public final class MagnitudePruner {
      *     multiple of M (an image's 1 or 3) stays dense: it has no groups of M channels.
      */
     public MagnitudePruner(PruningMode mode, int[] sizes, int[] fanIns, int[] groupStrides) {
-        this(mode, sizes, fanIns, groupStrides, true);
-    }
-
-    private MagnitudePruner(
-            PruningMode mode, int[] sizes, int[] fanIns, int[] groupStrides, boolean denseIfUngroupable) {
         checkArgument(
                 sizes.length == fanIns.length && sizes.length == groupStrides.length,
                 "need a fan-in and a group stride per tensor");
@@ -94,7 +89,9 @@ public final class MagnitudePruner {
                     groupStrides[t],
                     fanIns[t]);
             groupable[t] = mode.kind() == PruningMode.Kind.N_OF_M && (fanIns[t] / groupStrides[t]) % mode.m() == 0;
-            if (mode.kind() == PruningMode.Kind.N_OF_M && !(denseIfUngroupable && groupStrides[t] > 1)) {
+            // a fully connected layer's inputs are the model's widths, which the config checks; a
+            // convolution's channels may be an image's 1 or 3, which N:M leaves dense
+            if (mode.kind() == PruningMode.Kind.N_OF_M && groupStrides[t] == 1) {
                 checkArgument(
                         groupable[t],
                         "N:M pruning with M=%s needs rows whose length is a multiple of M; tensor %s has rows of %s",

@@ -25,7 +25,10 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
     public static final ConvFront NONE = new ConvFront(0, 0, 0, List.of());
 
     /** A layer of the front. */
-    public sealed interface Layer permits Conv, MaxPool {}
+    public sealed interface Layer permits Conv, MaxPool {
+        /** Returns the (channels, height, width) this layer makes of an input of shape {@code in}. */
+        int[] outputShape(int[] in);
+    }
 
     /**
      * A 2-D convolution with square kernels, stride 1, zero padding on every side, then ReLU.
@@ -34,7 +37,22 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
      * @param kernel kernel height and width
      * @param padding zeros added on each side
      */
-    public record Conv(int filters, int kernel, int padding) implements Layer {}
+    public record Conv(int filters, int kernel, int padding) implements Layer {
+        public Conv {
+            checkArgument(filters > 0, "a convolution needs at least one filter, got %s", filters);
+            checkArgument(kernel > 0, "a kernel needs a positive size, got %s", kernel);
+            checkArgument(
+                    padding >= 0 && padding < kernel,
+                    "padding must be in [0, kernel), got %s for kernel %s",
+                    padding,
+                    kernel);
+        }
+
+        @Override
+        public int[] outputShape(int[] in) {
+            return new int[] {filters, in[1] + 2 * padding - kernel + 1, in[2] + 2 * padding - kernel + 1};
+        }
+    }
 
     /**
      * Max-pooling over non-overlapping square windows (stride = size); rows and columns left over
@@ -42,7 +60,16 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
      *
      * @param size window height and width
      */
-    public record MaxPool(int size) implements Layer {}
+    public record MaxPool(int size) implements Layer {
+        public MaxPool {
+            checkArgument(size > 1, "a pooling window needs size 2 or more, got %s", size);
+        }
+
+        @Override
+        public int[] outputShape(int[] in) {
+            return new int[] {in[0], in[1] / size, in[2] / size};
+        }
+    }
 
     public ConvFront {
         layers = List.copyOf(layers);
@@ -62,35 +89,20 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
                     channels,
                     height,
                     width);
-            int c = channels;
-            int h = height;
-            int w = width;
+            int[] shape = {channels, height, width};
             for (Layer layer : layers) {
-                if (layer instanceof Conv conv) {
-                    checkArgument(conv.filters > 0, "a convolution needs at least one filter, got %s", conv.filters);
-                    checkArgument(conv.kernel > 0, "a kernel needs a positive size, got %s", conv.kernel);
-                    checkArgument(
-                            conv.padding >= 0 && conv.padding < conv.kernel,
-                            "padding must be in [0, kernel), got %s for kernel %s",
-                            conv.padding,
-                            conv.kernel);
-                    h = h + 2 * conv.padding - conv.kernel + 1;
-                    w = w + 2 * conv.padding - conv.kernel + 1;
-                    c = conv.filters;
-                } else if (layer instanceof MaxPool pool) {
-                    checkArgument(pool.size > 1, "a pooling window needs size 2 or more, got %s", pool.size);
-                    h /= pool.size;
-                    w /= pool.size;
-                }
+                shape = layer.outputShape(shape);
                 checkArgument(
-                        h > 0 && w > 0,
+                        shape[1] > 0 && shape[2] > 0,
                         "the image of %sx%sx%s shrinks to nothing at %s",
                         channels,
                         height,
                         width,
                         layer);
                 checkArgument(
-                        (long) c * h * w <= Integer.MAX_VALUE, "%s leaves more values than an array holds", layer);
+                        (long) shape[0] * shape[1] * shape[2] <= Integer.MAX_VALUE,
+                        "%s leaves more values than an array holds",
+                        layer);
             }
         }
     }
@@ -108,19 +120,10 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
     /** Returns the shape (channels, height, width) that leaves each layer, in order. */
     public List<int[]> shapes() {
         List<int[]> shapes = new ArrayList<>(layers.size());
-        int c = channels;
-        int h = height;
-        int w = width;
+        int[] shape = {channels, height, width};
         for (Layer layer : layers) {
-            if (layer instanceof Conv conv) {
-                h = h + 2 * conv.padding - conv.kernel + 1;
-                w = w + 2 * conv.padding - conv.kernel + 1;
-                c = conv.filters;
-            } else if (layer instanceof MaxPool pool) {
-                h /= pool.size;
-                w /= pool.size;
-            }
-            shapes.add(new int[] {c, h, w});
+            shape = layer.outputShape(shape);
+            shapes.add(shape);
         }
         return shapes;
     }

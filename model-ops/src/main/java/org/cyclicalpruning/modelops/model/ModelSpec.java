@@ -50,6 +50,7 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
     }
 
     public ModelSpec {
+        checkArgument(kind != null, "model kind must be set");
         front = front == null ? ConvFront.NONE : front;
         checkArgument(
                 !front.isPresent() || kind == ModelKind.MLP, "only an MLP has a convolutional front, %s got one", kind);
@@ -61,7 +62,6 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
                 front.width(),
                 front.inputFeatures(),
                 inputs);
-        checkArgument(kind != null, "model kind must be set");
         checkArgument(inputs > 0, "model inputs must be positive, got %s", inputs);
         checkArgument(outputs > 0, "model outputs must be positive, got %s", outputs);
         hidden = hidden == null ? new int[0] : hidden.clone();
@@ -271,33 +271,22 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
 
     /** Returns the total number of parameters (weights and biases). */
     public long parameterCount() {
-        int[] w = layerWidths();
-        long n = convWeights();
-        for (ConvFront.Conv conv : front.convolutions()) {
-            n += conv.filters();
-        }
-        for (int i = 0; i + 1 < w.length; i++) {
-            n += (long) w[i] * w[i + 1] + w[i + 1];
-        }
-        return n;
+        return layout().tensors().stream().mapToLong(t -> elements(t.shape())).sum();
     }
 
     /** Returns the number of prunable parameters (weights of every layer, not biases). */
     public long prunableCount() {
-        int[] w = layerWidths();
-        long n = convWeights();
-        for (int i = 0; i + 1 < w.length; i++) {
-            n += (long) w[i] * w[i + 1];
-        }
-        return n;
+        return layout().tensors().stream()
+                .filter(ModelLayout.Tensor::prunable)
+                .mapToLong(t -> elements(t.shape()))
+                .sum();
     }
 
-    private long convWeights() {
-        long n = 0;
-        int channels = front.channels();
-        for (ConvFront.Conv conv : front.convolutions()) {
-            n += (long) conv.filters() * channels * conv.kernel() * conv.kernel();
-            channels = conv.filters();
+    /** In long arithmetic: a spec read from a snapshot is checked against a size limit with it. */
+    private static long elements(int[] shape) {
+        long n = 1;
+        for (int d : shape) {
+            n *= d;
         }
         return n;
     }
