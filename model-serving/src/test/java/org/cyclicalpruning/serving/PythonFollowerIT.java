@@ -88,10 +88,7 @@ class PythonFollowerIT {
         assertThat(encodings).as("the encodings the script must decode").hasSizeGreaterThanOrEqualTo(3);
 
         float[] x = TestSnapshots.features(ROWS, SPEC.inputs(), 7);
-        Path features = dir.resolve("x.f32");
-        ByteBuffer bytes = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(x);
-        Files.write(features, bytes.array());
+        Path features = writeFeatures(dir, x);
 
         JsonNode result = runScript(
                 "--bootstrap",
@@ -112,17 +109,9 @@ class PythonFollowerIT {
         Set<String> decoded = new TreeSet<>();
         result.get("encodings").forEach(e -> decoded.add(e.asText()));
         assertThat(decoded).isEqualTo(encodings);
-        float[] expected = SparsePredictor.of(v2).predict(x, ROWS);
         JsonNode outputs = result.get("outputs");
         assertThat(outputs.size()).isEqualTo(ROWS);
-        for (int r = 0; r < ROWS; r++) {
-            for (int c = 0; c < SPEC.outputs(); c++) {
-                double want = expected[r * SPEC.outputs() + c];
-                assertThat(outputs.get(r).get(c).asDouble())
-                        .as("row %s, output %s", r, c)
-                        .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(want))));
-            }
-        }
+        assertOutputsMatch(outputs, SparsePredictor.of(v2).predict(x, ROWS), SPEC.outputs());
     }
 
     @Test
@@ -141,10 +130,7 @@ class PythonFollowerIT {
                     .get();
         }
         float[] x = TestSnapshots.features(ROWS, cnn.inputs(), 11);
-        Path features = dir.resolve("x.f32");
-        ByteBuffer bytes = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(x);
-        Files.write(features, bytes.array());
+        Path features = writeFeatures(dir, x);
 
         JsonNode outputs = runScript(
                         "--bootstrap",
@@ -158,10 +144,22 @@ class PythonFollowerIT {
                         "--rows",
                         String.valueOf(ROWS))
                 .get("outputs");
-        float[] expected = SparsePredictor.of(s).predict(x, ROWS);
+        assertOutputsMatch(outputs, SparsePredictor.of(s).predict(x, ROWS), cnn.outputs());
+    }
+
+    /** Writes the features as the script reads them: float32 little-endian, row after row. */
+    private static Path writeFeatures(Path dir, float[] x) throws java.io.IOException {
+        Path features = dir.resolve("x.f32");
+        ByteBuffer bytes = ByteBuffer.allocate(4 * x.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(x);
+        return Files.write(features, bytes.array());
+    }
+
+    /** Python's outputs against the Java predictor's, to 1e-5 relative. */
+    private static void assertOutputsMatch(JsonNode outputs, float[] expected, int width) {
         for (int r = 0; r < ROWS; r++) {
-            for (int c = 0; c < cnn.outputs(); c++) {
-                double want = expected[r * cnn.outputs() + c];
+            for (int c = 0; c < width; c++) {
+                double want = expected[r * width + c];
                 assertThat(outputs.get(r).get(c).asDouble())
                         .as("row %s, output %s", r, c)
                         .isCloseTo(want, org.assertj.core.api.Assertions.within(1e-5 * Math.max(1, Math.abs(want))));
