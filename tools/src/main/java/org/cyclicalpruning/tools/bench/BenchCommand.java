@@ -471,6 +471,13 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Fashion-MNIST batches when the model fits them and the data is installed, else random data. */
     private List<Batch> batches(ModelSpec spec) {
+        // the CNN's rounds compare once per round: read Fashion-MNIST once per model, not per round
+        return batchesBySpec.computeIfAbsent(spec, this::loadBatches);
+    }
+
+    private final Map<ModelSpec, List<Batch>> batchesBySpec = new java.util.HashMap<>();
+
+    private List<Batch> loadBatches(ModelSpec spec) {
         List<Batch> list = new ArrayList<>();
         Path dir = FashionMnist.defaultDir();
         if (spec.inputs() == 784 && spec.classes() == 10 && FashionMnist.isAvailable(dir)) {

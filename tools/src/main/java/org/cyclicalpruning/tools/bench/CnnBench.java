@@ -9,7 +9,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.function.IntFunction;
+import java.util.function.IntToDoubleFunction;
 
 /**
  * Training speed of {@code fashion-cnn} against the same loop in PyTorch eager ({@code
@@ -29,7 +29,7 @@ final class CnnBench {
      * @return the figures, or empty (with the reason printed) if the reference cannot run here
      */
     static Optional<Map<String, Object>> run(
-            IntFunction<Double> javaNanosPerStep,
+            IntToDoubleFunction javaNanosPerStep,
             Path reference,
             int rounds,
             int steps,
@@ -44,7 +44,7 @@ final class CnnBench {
         double[] theirs = new double[rounds];
         double[] ratios = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            ours[r] = batchSize / (javaNanosPerStep.apply(steps) / 1e9);
+            ours[r] = batchSize / (javaNanosPerStep.applyAsDouble(steps) / 1e9);
             Optional<Double> torch = torchSamplesPerSecond(reference, steps);
             if (torch.isEmpty()) {
                 return Optional.empty();
