@@ -50,7 +50,14 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
 
         @Override
         public int[] outputShape(int[] in) {
-            return new int[] {filters, in[1] + 2 * padding - kernel + 1, in[2] + 2 * padding - kernel + 1};
+            // long: a snapshot's spec is read from the topic and may hold any int
+            long height = (long) in[1] + 2L * padding - kernel + 1;
+            long width = (long) in[2] + 2L * padding - kernel + 1;
+            checkArgument(
+                    height <= Integer.MAX_VALUE && width <= Integer.MAX_VALUE,
+                    "%s leaves more values than an array holds",
+                    this);
+            return new int[] {filters, (int) height, (int) width};
         }
     }
 
@@ -91,6 +98,12 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
                     width);
             int[] shape = {channels, height, width};
             for (Layer layer : layers) {
+                if (layer instanceof Conv conv) {
+                    checkArgument(
+                            (double) conv.filters * shape[0] * conv.kernel * conv.kernel <= Integer.MAX_VALUE,
+                            "the kernels of %s have more weights than an array holds",
+                            conv);
+                }
                 shape = layer.outputShape(shape);
                 checkArgument(
                         shape[1] > 0 && shape[2] > 0,

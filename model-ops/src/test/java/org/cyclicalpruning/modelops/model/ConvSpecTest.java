@@ -100,6 +100,9 @@ class ConvSpecTest {
         assertThatThrownBy(() -> ModelSpec.parse("cnn:100000x100000x100000-c1k1-10"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("more values than an array holds");
+        assertThatThrownBy(() -> ModelSpec.parse("cnn:1x8x8-c2147483647k1073741824p1073741823-10"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("than an array holds");
     }
 
     private static long[] toLongs(int[] shape) {
