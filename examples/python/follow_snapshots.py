@@ -85,8 +85,9 @@ def dense(tensor):
 
 
 class Model:
-    """A snapshot ready to predict: a convolutional model's front (Conv + ReLU, MaxPool), then
-    y = W x + b per fully connected layer, ReLU between layers."""
+    """A snapshot ready to predict: a convolutional model's front (Conv, batch normalisation with
+    its running statistics where the spec says batchNorm, ReLU; MaxPool), then y = W x + b per
+    fully connected layer, ReLU between layers."""
 
     def __init__(self, snapshot):
         self.snapshot = snapshot
@@ -97,8 +98,11 @@ class Model:
         conv = 0
         for layer in spec.get("features") or []:
             if layer["type"] == "CONV":
+                norm = None
+                if layer.get("batchNorm"):
+                    norm = tuple(tensors[f"bn{conv}.{n}"] for n in ("gamma", "beta", "running_mean", "running_var"))
                 self.front.append(("conv", tensors[f"conv{conv}.weight"], tensors[f"conv{conv}.bias"],
-                                   layer["padding"]))
+                                   layer["padding"], norm))
                 conv += 1
             else:
                 self.front.append(("pool", layer["size"]))
@@ -123,8 +127,12 @@ class Model:
         return x
 
 
-def conv_relu(x, w, b, padding):
-    """Stride-1 convolution (N, C, H, W) * (F, C, K, K) + b, then ReLU, summed in float64."""
+BATCH_NORM_EPSILON = 1e-5
+
+
+def conv_relu(x, w, b, padding, norm=None):
+    """Stride-1 convolution (N, C, H, W) * (F, C, K, K) + b, then batch normalisation with the
+    running statistics if norm = (gamma, beta, mean, var) is given, then ReLU; in float64."""
     k = w.shape[2]
     xp = np.pad(x.astype(np.float64), ((0, 0), (0, 0), (padding, padding), (padding, padding)))
     h, wd = xp.shape[2] - k + 1, xp.shape[3] - k + 1
@@ -133,6 +141,9 @@ def conv_relu(x, w, b, padding):
         for kw in range(k):
             out += np.einsum("nchw,fc->nfhw", xp[:, :, kh:kh + h, kw:kw + wd], w[:, :, kh, kw].astype(np.float64))
     out += b.reshape(1, -1, 1, 1)
+    if norm is not None:
+        gamma, beta, mean, var = (np.asarray(t, dtype=np.float64).reshape(1, -1, 1, 1) for t in norm)
+        out = (out - mean) / np.sqrt(var + BATCH_NORM_EPSILON) * gamma + beta
     return np.maximum(out, 0).astype(np.float32)
 
 

@@ -209,7 +209,11 @@ public final class NpzExport {
         return f.isPresent() ? "[" + f.channels() + ", " + f.height() + ", " + f.width() + "]" : "null";
     }
 
-    /** The convolutional front's layers in order (stride 1 convolutions with ReLU, pools of stride = size). */
+    /**
+     * The convolutional front's layers in order: stride 1 convolutions with ReLU (after batch
+     * normalisation, {@code (y - bn<c>.running_mean) / sqrt(bn<c>.running_var + 1e-5) * bn<c>.gamma
+     * + bn<c>.beta} per filter, if {@code batch_norm}), pools of stride = size.
+     */
     private static String featuresJson(ModelSpec spec) {
         StringBuilder json = new StringBuilder("[");
         for (ConvFront.Layer layer : spec.front().layers()) {
@@ -223,6 +227,8 @@ public final class NpzExport {
                         .append(c.kernel())
                         .append(", \"padding\": ")
                         .append(c.padding())
+                        .append(", \"batch_norm\": ")
+                        .append(c.batchNorm())
                         .append('}');
             } else if (layer instanceof ConvFront.MaxPool p) {
                 json.append("{\"type\": \"max_pool\", \"size\": ")

@@ -4,10 +4,13 @@ import ai.onnx.proto.OnnxMl;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.stream.Collectors;
 import org.cyclicalpruning.modelops.model.ConvFront;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
@@ -25,7 +28,8 @@ import org.tribuo.util.onnx.ONNXRef;
  * Writes a snapshot as an ONNX model, which ONNX Runtime, Triton, OpenVINO and DeepSparse serve:
  * input {@code features} (rows x inputs, float32), the model's standardisation as {@code Sub} and
  * {@code Div} if it has one, for a convolutional model {@code Reshape} into images and per layer
- * {@code Conv} with {@code Relu} or {@code MaxPool}, then {@code Flatten}; one {@code Gemm} per
+ * {@code Conv} (with {@code BatchNormalization}, inference mode, where the model has it) and
+ * {@code Relu}, or {@code MaxPool}, then {@code Flatten}; one {@code Gemm} per
  * fully connected layer ({@code y = x·Wᵀ + b}) with {@code Relu} between, output {@code outputs} (raw, as the Java predictors return). Weights are dense
  * initializers (the pruned ones zero), or with {@link Initializers#SPARSE} ONNX's {@code
  * sparse_initializer}s (the non-zero values and their flat indices); model id, version, schedule,
@@ -59,6 +63,11 @@ public final class OnnxExport {
                 1,
                 Map.of("kernel_shape", ints("kernel_shape"), "pads", ints("pads"), "strides", ints("strides"))),
         MAX_POOL("MaxPool", 1, 0, Map.of("kernel_shape", ints("kernel_shape"), "strides", ints("strides"))),
+        BATCH_NORMALIZATION(
+                "BatchNormalization",
+                5,
+                0,
+                Map.of("epsilon", new ONNXAttribute("epsilon", OnnxMl.AttributeProto.AttributeType.FLOAT, false))),
         FLATTEN(
                 "Flatten",
                 1,
@@ -141,7 +150,8 @@ public final class OnnxExport {
      */
     public static byte[] toBytes(SparseModelSnapshot snapshot, Initializers initializers) {
         OnnxMl.ModelProto model = model(snapshot);
-        return (initializers == Initializers.SPARSE ? sparse(model) : model).toByteArray();
+        return (initializers == Initializers.SPARSE ? sparse(model, ModelSnapshots.checkedSpec(snapshot)) : model)
+                .toByteArray();
     }
 
     /**
@@ -167,11 +177,17 @@ public final class OnnxExport {
         Files.write(file, toBytes(snapshot, initializers));
     }
 
-    /** Moves every weight matrix of the graph from its dense initializer to a sparse one. */
-    private static OnnxMl.ModelProto sparse(OnnxMl.ModelProto model) {
+    /** Moves every prunable weight tensor of the graph from its dense initializer to a sparse one. */
+    private static OnnxMl.ModelProto sparse(OnnxMl.ModelProto model, ModelSpec spec) {
+        Set<String> prunable = spec.layout().tensors().stream()
+                .filter(ModelLayout.Tensor::prunable)
+                .map(ModelLayout.Tensor::name)
+                .collect(Collectors.toSet());
         OnnxMl.GraphProto.Builder graph = model.getGraph().toBuilder().clearInitializer();
         for (OnnxMl.TensorProto t : model.getGraph().getInitializerList()) {
-            if (!t.getName().contains(".weight")) {
+            // the graph builder makes names unique with a suffix: conv0.weight_0
+            String tensor = t.getName();
+            if (prunable.stream().noneMatch(name -> tensor.equals(name) || tensor.startsWith(name + "_"))) {
                 graph.addInitializer(t);
                 continue;
             }
@@ -296,6 +312,10 @@ public final class OnnxExport {
                                 "kernel_shape", new int[] {k, k}, "pads", new int[] {p, p, p, p}, "strides", new int[] {
                                     1, 1
                                 }));
+                OptionalInt norm = layout.batchNormOf(c);
+                if (norm.isPresent()) {
+                    x = batchNormalization(context, c, conv.filters(), params, norm.getAsInt(), x);
+                }
                 x = x.apply(Op.RELU);
                 channels = conv.filters();
                 c++;
@@ -308,6 +328,23 @@ public final class OnnxExport {
             }
         }
         return x.apply(Op.FLATTEN, Map.<String, Object>of("axis", 1));
+    }
+
+    /** Inference-mode BatchNormalization with the running statistics: gamma, beta, mean, var from {@code first}. */
+    private static ONNXRef<?> batchNormalization(
+            ONNXContext context, int conv, int filters, float[][] params, int first, ONNXRef<?> x) {
+        String[] names = {"gamma", "beta", "running_mean", "running_var"};
+        List<ONNXRef<?>> inputs = new ArrayList<>(List.of(x));
+        for (int i = 0; i < names.length; i++) {
+            float[] values = params[first + i];
+            inputs.add(
+                    context.floatTensor("bn" + conv + "." + names[i], List.of(filters), buffer -> buffer.put(values)));
+        }
+        return context.operation(
+                Op.BATCH_NORMALIZATION,
+                inputs,
+                "bn" + conv,
+                Map.<String, Object>of("epsilon", ConvFront.BATCH_NORM_EPSILON));
     }
 
     private static void metadata(OnnxMl.ModelProto.Builder model, String key, String value) {

@@ -3,9 +3,11 @@ package org.cyclicalpruning.serving;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 import org.cyclicalpruning.modelops.model.ConvFront;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.codec.SparseTensorCodec;
 import org.cyclicalpruning.schemas.SparseTensor;
 
 /**
@@ -13,7 +15,9 @@ import org.cyclicalpruning.schemas.SparseTensor;
  * filters ({@code filters × channels·kernel·kernel}, sparse or dense like a fully connected layer)
  * times the image patches of a chunk of output positions (im2col, packed straight into the
  * kernels' tiles, one column per position of every example in the batch), then ReLU; max-pools in
- * Java. Activations are NCHW rows, as the model's flatten expects them.
+ * Java. Activations are NCHW rows, as the model's flatten expects them. A batch normalisation is
+ * folded into its convolution's filters and bias ({@link #foldBatchNorm}), so it costs nothing
+ * per prediction and the pruned weights stay zero.
  */
 final class SparseConvFront {
     /** Tiles of output positions per kernel call: the chunk's patches stay in the second-level cache. */
@@ -52,12 +56,16 @@ final class SparseConvFront {
             int[] out = layer.outputShape(in);
             if (layer instanceof ConvFront.Conv cv) {
                 int k = cv.kernel();
-                SparseLayer weights = SparseLayer.of(
-                        tensors.get(layout.convWeightOf(conv)),
-                        tensors.get(layout.convBiasOf(conv)),
-                        in[0] * k * k,
-                        cv.filters(),
-                        crossover);
+                SparseTensor weight = tensors.get(layout.convWeightOf(conv));
+                SparseTensor bias = tensors.get(layout.convBiasOf(conv));
+                OptionalInt norm = layout.batchNormOf(conv);
+                if (norm.isPresent()) {
+                    SparseTensor[] folded =
+                            foldBatchNorm(weight, bias, tensors.subList(norm.getAsInt(), norm.getAsInt() + 4));
+                    weight = folded[0];
+                    bias = folded[1];
+                }
+                SparseLayer weights = SparseLayer.of(weight, bias, in[0] * k * k, cv.filters(), crossover);
                 stages.add(new Conv(in[0], in[1], in[2], k, cv.padding(), out[1], out[2], weights));
                 conv++;
             } else if (layer instanceof ConvFront.MaxPool pool) {
@@ -66,6 +74,38 @@ final class SparseConvFront {
             in = out;
         }
         return new SparseConvFront(stages.toArray(Stage[]::new), crossover);
+    }
+
+    /**
+     * Returns a convolution's filters and bias with the batch normalisation after it folded in:
+     * normalising {@code W·x + b} with running mean μ and variance σ², scale γ and shift β is
+     * {@code (s·W)·x + s·(b − μ) + β} with {@code s = γ / sqrt(σ² + ε)} per filter.
+     *
+     * @param norm gamma, beta, running mean and running variance
+     */
+    static SparseTensor[] foldBatchNorm(SparseTensor weight, SparseTensor bias, List<SparseTensor> norm) {
+        float[] w = SparseTensorCodec.decode(weight);
+        float[] b = SparseTensorCodec.decode(bias);
+        float[] gamma = SparseTensorCodec.decode(norm.get(0));
+        float[] beta = SparseTensorCodec.decode(norm.get(1));
+        float[] mean = SparseTensorCodec.decode(norm.get(2));
+        float[] variance = SparseTensorCodec.decode(norm.get(3));
+        int perFilter = w.length / b.length;
+        for (int f = 0; f < b.length; f++) {
+            double scale = gamma[f] / Math.sqrt((double) variance[f] + ConvFront.BATCH_NORM_EPSILON);
+            for (int i = f * perFilter; i < (f + 1) * perFilter; i++) {
+                w[i] = (float) (w[i] * scale);
+            }
+            b[f] = (float) ((b[f] - (double) mean[f]) * scale + beta[f]);
+        }
+        return new SparseTensor[] {
+            SparseTensorCodec.encode(weight.getName(), shape(weight), w),
+            SparseTensorCodec.encode(bias.getName(), shape(bias), b)
+        };
+    }
+
+    private static int[] shape(SparseTensor t) {
+        return t.getShape().stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Returns {@code rows} examples' features for the fully connected part, NCHW-flattened. */

@@ -78,6 +78,31 @@ class NpzExportTest {
     }
 
     @Test
+    void aCnnArchiveHoldsItsBatchNormalisationAndItsMetaSaysWhereItIs(@TempDir Path dir) throws IOException {
+        ModelSpec cnn = ModelSpec.parse("cnn:3x11x11-c6k5p0bn-p2-c4k3-f8-3");
+        SparseModelSnapshot s = TestSnapshots.snapshot("cnn", 2, cnn, TestSnapshots.fanInScaledParams(cnn, 0.8, 5));
+        Path file = dir.resolve("cnn.npz");
+
+        assertThat(NpzExport.write(s, NpzExport.Layout.DENSE, file))
+                .startsWith(
+                        "conv0.weight.npy",
+                        "conv0.bias.npy",
+                        "bn0.gamma.npy",
+                        "bn0.beta.npy",
+                        "bn0.running_mean.npy",
+                        "bn0.running_var.npy",
+                        "conv1.weight.npy");
+
+        Map<String, byte[]> entries = unzip(file);
+        assertThat(headerDict(entries.get("bn0.running_var.npy"))).contains("'shape': (6,)");
+        assertThat(floats(entries.get("bn0.running_var.npy"))).containsExactly(ModelSnapshots.decodeTensors(s)[5]);
+        assertThat(new String(entries.get("meta.json"), StandardCharsets.UTF_8))
+                .contains(
+                        "{\"type\": \"conv\", \"filters\": 6, \"kernel\": 5, \"padding\": 0, \"batch_norm\": true}",
+                        "{\"type\": \"conv\", \"filters\": 4, \"kernel\": 3, \"padding\": 1, \"batch_norm\": false}");
+    }
+
+    @Test
     void sparseArchiveHoldsValuesFlatIndicesAndShape(@TempDir Path dir) throws IOException {
         float[][] params = {{1, 0, 0, 2, 0, -3}, {0.5f, 0}};
         ModelSpec spec = ModelSpec.softmax(3, 2);

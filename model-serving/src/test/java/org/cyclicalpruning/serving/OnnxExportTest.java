@@ -49,8 +49,10 @@ class OnnxExportTest {
 
     @Test
     void aCnnRunsInOnnxRuntimeAsInDjlWithDenseAndSparseInitializers() throws Exception {
-        for (ModelSpec spec :
-                java.util.List.of(ModelSpec.FASHION_CNN, ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3"))) {
+        for (ModelSpec spec : java.util.List.of(
+                ModelSpec.FASHION_CNN,
+                ModelSpec.FASHION_CNN_BN,
+                ModelSpec.parse("cnn:3x11x11-c6k5p0bn-p2-c4k3-f8-3"))) {
             SparseModelSnapshot s =
                     TestSnapshots.snapshot("cnn", 3, spec, TestSnapshots.fanInScaledParams(spec, 0.9, 21));
             s.setInputScaling(
@@ -61,7 +63,7 @@ class OnnxExportTest {
                             .getGraph()
                             .getSparseInitializerList())
                     .extracting(t -> t.getValues().getName())
-                    .as("both convolutions' kernels and every weight matrix are sparse")
+                    .as("both convolutions' kernels and every weight matrix are sparse, no normalisation tensor")
                     .hasSize(2 + spec.layerWidths().length - 1)
                     .anyMatch(name -> name.startsWith("conv0.weight"))
                     .anyMatch(name -> name.startsWith("conv1.weight"));

@@ -101,8 +101,12 @@ class PredictorTest {
 
     @Test
     void cnnsRunInTheSparsePathAsInDjlWhateverTheBatchAndTheKernels() {
-        // the preset; and three channels, an unpadded 5 x 5 kernel and a pool that drops an edge
-        for (ModelSpec spec : List.of(ModelSpec.FASHION_CNN, ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3"))) {
+        // the presets; and three channels, an unpadded 5 x 5 kernel with batch normalisation (folded
+        // into its filters here, run by DJL's BatchNorm there) and a pool that drops an edge
+        for (ModelSpec spec : List.of(
+                ModelSpec.FASHION_CNN,
+                ModelSpec.FASHION_CNN_BN,
+                ModelSpec.parse("cnn:3x11x11-c6k5p0bn-p2-c4k3-f8-3"))) {
             SparseModelSnapshot s =
                     TestSnapshots.snapshot("cnn", 1, spec, TestSnapshots.fanInScaledParams(spec, 0.8, 29));
             List<SparsePredictor> predictors = List.of(

@@ -117,7 +117,8 @@ class PythonFollowerIT {
     @Test
     void pythonPredictsACnnAsJavaDoes(@TempDir Path dir) throws Exception {
         String topic = "cnn-snapshots-for-python";
-        ModelSpec cnn = ModelSpec.parse("cnn:3x11x11-c6k5p0-p2-c4k3-f8-3");
+        // a convolution with batch normalisation and one without
+        ModelSpec cnn = ModelSpec.parse("cnn:3x11x11-c6k5p0bn-p2-c4k3-f8-3");
         SparseModelSnapshot s = TestSnapshots.snapshot("cnn", 1, cnn, TestSnapshots.fanInScaledParams(cnn, 0.8, 3));
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();

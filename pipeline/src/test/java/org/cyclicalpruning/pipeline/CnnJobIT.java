@@ -25,9 +25,10 @@ import org.cyclicalpruning.schemas.SparseTensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * The job end to end with a convolutional network: {@code fashion-cnn} on a slice of
- * Fashion-MNIST (uint8 pixels, standardised online), pruned cyclically to 90% with masks over its
- * convolution kernels, snapshots with 4-D tensors on the compacted topic.
+ * The job end to end with convolutional networks: {@code fashion-cnn} and {@code fashion-cnn-bn}
+ * side by side, each on its own slice of Fashion-MNIST (uint8 pixels, standardised online),
+ * pruned cyclically to 90% with masks over their convolution kernels, snapshots with 4-D tensors
+ * (and the batch normalisations' running statistics) on the compacted topic.
  */
 class CnnJobIT extends KafkaJobTestBase {
     static final int BATCHES = 300;
@@ -37,43 +38,63 @@ class CnnJobIT extends KafkaJobTestBase {
     @Test
     void aCnnTrainsPrunesAndSnapshotsThroughTheJob() throws Exception {
         KAFKA.broker().createTopics("in", 1, "out", "dead");
+        Map<String, ModelSpec> models = Map.of("cnn", ModelSpec.FASHION_CNN, "cnn-bn", ModelSpec.FASHION_CNN_BN);
         Iterator<Batch> images = FashionMnist.train(FashionMnist.defaultDir()).batches(ROWS, 1, true);
         try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
             for (int i = 0; i < BATCHES; i++) {
-                Topics.send(
-                        producer,
-                        "in",
-                        "cnn",
-                        TrainingBatches.toBytes(TrainingBatches.quantized(
-                                "cnn", i, JobFixtures.T0 + i * STEP, images.next(), FashionMnist.PIXEL_DIVISOR)));
+                for (String model : models.keySet()) {
+                    Topics.send(
+                            producer,
+                            "in",
+                            model,
+                            TrainingBatches.toBytes(TrainingBatches.quantized(
+                                    model, i, JobFixtures.T0 + i * STEP, images.next(), FashionMnist.PIXEL_DIVISOR)));
+                }
             }
         }
-        ModelDeclaration cnn = ModelDeclaration.newBuilder()
-                .setModelId("cnn")
-                .setSpec("fashion-cnn")
-                .setSchedule("cyclical(final=0.9, period=5s, cycles=inf, ramp=0.5)")
-                .setRegrowth(true)
-                .setInputScaling("standardize(online)")
-                .setOptimizer(
-                        OptimizerDeclaration.newBuilder().setLearningRate(0.02).build())
-                .build();
+        List<ModelDeclaration> declarations = models.entrySet().stream()
+                .map(model -> ModelDeclaration.newBuilder()
+                        .setModelId(model.getKey())
+                        .setSpec(model.getValue().toText())
+                        .setSchedule("cyclical(final=0.9, period=5s, cycles=inf, ramp=0.5)")
+                        .setRegrowth(true)
+                        .setInputScaling("standardize(online)")
+                        .setOptimizer(OptimizerDeclaration.newBuilder()
+                                .setLearningRate(0.02)
+                                .build())
+                        .build())
+                .toList();
         JobConfig config = JobFixtures.withTopics(
-                        JobFixtures.config(KAFKA.bootstrapServers(), 1, true, List.of(cnn)), "in", "out", "dead")
+                        JobFixtures.config(KAFKA.bootstrapServers(), 1, true, declarations), "in", "out", "dead")
                 .with(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Duration.ofSeconds(5)));
         StreamExecutionEnvironment env =
                 StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
         TrainingJob.build(env, config);
         env.execute("cnn");
 
-        List<SparseModelSnapshot> snapshots = JobFixtures.byModel(
-                        Topics.readAll(KAFKA.bootstrapServers(), "out", Map.of(), Duration.ofSeconds(60)))
-                .get("cnn");
-        System.out.println(JobFixtures.describe(Map.of("cnn", snapshots)));
-        assertThat(snapshots).hasSizeGreaterThanOrEqualTo(2);
-        SparseModelSnapshot last = snapshots.get(snapshots.size() - 1);
-        assertThat(ModelSpec.fromAvro(last.getSpec())).isEqualTo(ModelSpec.FASHION_CNN);
+        Map<String, List<SparseModelSnapshot>> byModel =
+                JobFixtures.byModel(Topics.readAll(KAFKA.bootstrapServers(), "out", Map.of(), Duration.ofSeconds(60)));
+        System.out.println(JobFixtures.describe(byModel));
+        for (Map.Entry<String, ModelSpec> model : models.entrySet()) {
+            List<SparseModelSnapshot> snapshots = byModel.get(model.getKey());
+            assertThat(snapshots).as(model.getKey()).hasSizeGreaterThanOrEqualTo(2);
+            assertTrainedAndPruned(model.getValue(), snapshots.get(snapshots.size() - 1));
+        }
+        SparseModelSnapshot normalised =
+                byModel.get("cnn-bn").get(byModel.get("cnn-bn").size() - 1);
+        int norm = ModelSpec.FASHION_CNN_BN.layout().batchNormOf(1).orElseThrow();
+        SparseTensor runningVar = normalised.getTensors().get(norm + 3);
+        assertThat(runningVar.getName()).isEqualTo("bn1.running_var");
+        assertThat(SparseTensorCodec.decode(runningVar))
+                .as("the running statistics moved from their start and were snapshotted")
+                .hasSize(32)
+                .doesNotContain(1f, 0f);
+    }
+
+    private static void assertTrainedAndPruned(ModelSpec spec, SparseModelSnapshot last) {
+        assertThat(ModelSpec.fromAvro(last.getSpec())).isEqualTo(spec);
         assertThat(last.getSparsity()).isEqualTo(0.9, within(1e-4));
-        SparseTensor conv1 = last.getTensors().get(2);
+        SparseTensor conv1 = last.getTensors().get(spec.layout().convWeightOf(1));
         assertThat(conv1.getName()).isEqualTo("conv1.weight");
         assertThat(conv1.getShape()).containsExactly(32, 16, 3, 3);
         float[] kernels = SparseTensorCodec.decode(conv1);

@@ -16,10 +16,16 @@ import org.cyclicalpruning.schemas.ImageShape;
  * @param channels input channels
  * @param height input rows
  * @param width input columns
- * @param layers convolutions (each followed by a ReLU) and max-pools, in order; empty for a
- *     fully connected model
+ * @param layers convolutions (each followed by a ReLU, after batch normalisation if it has one) and
+ *     max-pools, in order; empty for a fully connected model
  */
 public record ConvFront(int channels, int height, int width, List<Layer> layers) {
+
+    /**
+     * The epsilon batch normalisation adds to the variance, PyTorch's and DJL's default; training,
+     * the predictors and the exports all use this one value.
+     */
+    public static final float BATCH_NORM_EPSILON = 1e-5f;
 
     /** The front of a fully connected model: no image, no layers. */
     public static final ConvFront NONE = new ConvFront(0, 0, 0, List.of());
@@ -31,13 +37,24 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
     }
 
     /**
-     * A 2-D convolution with square kernels, stride 1, zero padding on every side, then ReLU.
+     * A 2-D convolution with square kernels, stride 1, zero padding on every side, then (if {@code
+     * batchNorm}) batch normalisation per filter, then ReLU.
+     *
+     * <p>Batch normalisation trains as PyTorch's {@code BatchNorm2d} does: batch statistics in
+     * training, running mean and (unbiased) variance with momentum 0.1 for predictions, a scale
+     * and a shift per filter that train and are never pruned.
      *
      * @param filters output channels
      * @param kernel kernel height and width
      * @param padding zeros added on each side
+     * @param batchNorm whether batch normalisation follows the convolution
      */
-    public record Conv(int filters, int kernel, int padding) implements Layer {
+    public record Conv(int filters, int kernel, int padding, boolean batchNorm) implements Layer {
+        /** A convolution without batch normalisation. */
+        public Conv(int filters, int kernel, int padding) {
+            this(filters, kernel, padding, false);
+        }
+
         public Conv {
             checkArgument(filters > 0, "a convolution needs at least one filter, got %s", filters);
             checkArgument(kernel > 0, "a kernel needs a positive size, got %s", kernel);
@@ -172,6 +189,9 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
                 if (conv.padding != conv.kernel / 2) {
                     text.append('p').append(conv.padding);
                 }
+                if (conv.batchNorm) {
+                    text.append("bn");
+                }
             } else if (layer instanceof MaxPool pool) {
                 text.append("-p").append(pool.size);
             }
@@ -181,7 +201,8 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
 
     /**
      * Parses one layer of the text form: {@code c16k3} (16 filters, 3 x 3, padding 1 keeps the
-     * size), {@code c16k5p0} (padding given), {@code p2} (max-pool 2 x 2).
+     * size), {@code c16k5p0} (padding given), {@code c16k3bn} (batch normalisation before the
+     * ReLU), {@code p2} (max-pool 2 x 2).
      *
      * @return the layer
      * @throws IllegalArgumentException if {@code token} is neither
@@ -190,12 +211,12 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
         if (token.matches("p\\d+")) {
             return new MaxPool(Integer.parseInt(token.substring(1)));
         }
-        java.util.regex.Matcher m =
-                java.util.regex.Pattern.compile("c(\\d+)k(\\d+)(?:p(\\d+))?").matcher(token);
-        checkArgument(m.matches(), "'%s' is neither a convolution (c16k3, c16k5p0) nor a pool (p2)", token);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("c(\\d+)k(\\d+)(?:p(\\d+))?(bn)?")
+                .matcher(token);
+        checkArgument(m.matches(), "'%s' is neither a convolution (c16k3, c16k5p0, c16k3bn) nor a pool (p2)", token);
         int kernel = Integer.parseInt(m.group(2));
         int padding = m.group(3) == null ? kernel / 2 : Integer.parseInt(m.group(3));
-        return new Conv(Integer.parseInt(m.group(1)), kernel, padding);
+        return new Conv(Integer.parseInt(m.group(1)), kernel, padding, m.group(4) != null);
     }
 
     ImageShape imageToAvro() {
@@ -206,9 +227,10 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
         List<FeatureLayer> avro = new ArrayList<>(layers.size());
         for (Layer layer : layers) {
             if (layer instanceof Conv conv) {
-                avro.add(new FeatureLayer(FeatureLayerType.CONV, conv.filters, conv.kernel, conv.padding));
+                avro.add(new FeatureLayer(
+                        FeatureLayerType.CONV, conv.filters, conv.kernel, conv.padding, conv.batchNorm));
             } else if (layer instanceof MaxPool pool) {
-                avro.add(new FeatureLayer(FeatureLayerType.MAX_POOL, pool.size, pool.size, 0));
+                avro.add(new FeatureLayer(FeatureLayerType.MAX_POOL, pool.size, pool.size, 0, false));
             }
         }
         return avro;
@@ -224,7 +246,8 @@ public record ConvFront(int channels, int height, int width, List<Layer> layers)
             checkArgument(layer.getType() != null, "a feature layer needs a type");
             front.add(
                     switch (layer.getType()) {
-                        case CONV -> new Conv(layer.getSize(), layer.getKernel(), layer.getPadding());
+                        case CONV ->
+                            new Conv(layer.getSize(), layer.getKernel(), layer.getPadding(), layer.getBatchNorm());
                         case MAX_POOL -> new MaxPool(layer.getSize());
                     });
         }

@@ -3,6 +3,7 @@ package org.cyclicalpruning.modelops.model;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.OptionalInt;
 
 /**
  * The parameter tensors of a model in the order its DJL block lists them: each one's name, shape,
@@ -11,15 +12,41 @@ import java.util.List;
  * than assuming an order.
  *
  * <p>For the models of {@link ModelSpec}: per convolution a weight of shape (filters, channels,
- * kernel, kernel), prunable, and a bias (filters), dense, as DJL's {@code Conv2d} stores them;
- * then per fully connected layer a weight of shape (out, in), prunable, and a bias of shape (out),
- * dense, as DJL's {@code Linear} stores them.
+ * kernel, kernel), prunable, and a bias (filters), dense, as DJL's {@code Conv2d} stores them, and
+ * if batch normalisation follows it, {@code bn<c>.gamma}, {@code bn<c>.beta} (trained, dense),
+ * {@code bn<c>.running_mean} and {@code bn<c>.running_var} (statistics the forward pass keeps, not
+ * trained), each of shape (filters), as DJL's {@code BatchNorm} stores them; then per fully
+ * connected layer a weight of shape (out, in), prunable, and a bias of shape (out), dense, as
+ * DJL's {@code Linear} stores them.
  */
 public final class ModelLayout {
     private final List<Tensor> tensors;
     private final int[] prunable;
     private final int[] maskIndex;
-    private final int convTensors;
+    private final int[] convWeights;
+    private final int[] batchNorms;
+    private final int denseWeights;
+
+    /** What a tensor is to its layer, which decides how it starts, trains and is pruned. */
+    public enum Role {
+        /** Weights: initialised at random, trained, pruned. */
+        WEIGHT,
+        /** Biases: initialised at random, trained, dense. */
+        BIAS,
+        /** Batch normalisation's scale: starts at 1, trained, dense. */
+        NORM_SCALE,
+        /** Batch normalisation's shift: starts at 0, trained, dense. */
+        NORM_SHIFT,
+        /** Batch normalisation's running mean: starts at 0, kept by the forward pass, not trained. */
+        RUNNING_MEAN,
+        /** Batch normalisation's running variance: starts at 1, kept by the forward pass, not trained. */
+        RUNNING_VAR;
+
+        /** Returns whether the optimizer updates tensors of this role from their gradients. */
+        public boolean trainable() {
+            return this != RUNNING_MEAN && this != RUNNING_VAR;
+        }
+    }
 
     /**
      * One parameter tensor.
@@ -27,12 +54,22 @@ public final class ModelLayout {
      * @param name e.g. {@code layer0.weight}
      * @param shape dimensions, outermost first
      * @param layer the layer it belongs to, from 0
-     * @param prunable whether masks apply to it (weights) or not (biases)
+     * @param role what it is to its layer: only weights are pruned, running statistics not trained
      * @param fanIn inputs of its layer, which scales the initialisation
      */
-    public record Tensor(String name, int[] shape, int layer, boolean prunable, int fanIn) {
+    public record Tensor(String name, int[] shape, int layer, Role role, int fanIn) {
         public Tensor {
             shape = shape.clone();
+        }
+
+        /** Returns whether masks apply to it (weights) or not (everything else). */
+        public boolean prunable() {
+            return role == Role.WEIGHT;
+        }
+
+        /** Returns whether the optimizer trains it (everything but running statistics). */
+        public boolean trainable() {
+            return role.trainable();
         }
 
         /** Returns the number of values. */
@@ -60,7 +97,7 @@ public final class ModelLayout {
                     && t.name.equals(name)
                     && Arrays.equals(t.shape, shape)
                     && t.layer == layer
-                    && t.prunable == prunable
+                    && t.role == role
                     && t.fanIn == fanIn;
         }
 
@@ -71,13 +108,15 @@ public final class ModelLayout {
 
         @Override
         public String toString() {
-            return name + Arrays.toString(shape) + (prunable ? "" : " dense");
+            return name + Arrays.toString(shape) + (prunable() ? "" : " dense");
         }
     }
 
-    private ModelLayout(List<Tensor> tensors, int convTensors) {
+    private ModelLayout(List<Tensor> tensors, int[] convWeights, int[] batchNorms, int denseWeights) {
         this.tensors = List.copyOf(tensors);
-        this.convTensors = convTensors;
+        this.convWeights = convWeights;
+        this.batchNorms = batchNorms;
+        this.denseWeights = denseWeights;
         this.maskIndex = new int[tensors.size()];
         List<Integer> prunableList = new ArrayList<>();
         for (int p = 0; p < tensors.size(); p++) {
@@ -99,21 +138,34 @@ public final class ModelLayout {
         List<Tensor> tensors = new ArrayList<>();
         int channels = spec.front().channels();
         List<ConvFront.Conv> convolutions = spec.front().convolutions();
+        int[] convWeights = new int[convolutions.size()];
+        int[] batchNorms = new int[convolutions.size()];
         for (int c = 0; c < convolutions.size(); c++) {
             ConvFront.Conv conv = convolutions.get(c);
             int k = conv.kernel();
             int fanIn = channels * k * k;
-            tensors.add(new Tensor("conv" + c + ".weight", new int[] {conv.filters(), channels, k, k}, c, true, fanIn));
-            tensors.add(new Tensor("conv" + c + ".bias", new int[] {conv.filters()}, c, false, fanIn));
+            int[] perFilter = {conv.filters()};
+            convWeights[c] = tensors.size();
+            tensors.add(new Tensor(
+                    "conv" + c + ".weight", new int[] {conv.filters(), channels, k, k}, c, Role.WEIGHT, fanIn));
+            tensors.add(new Tensor("conv" + c + ".bias", perFilter, c, Role.BIAS, fanIn));
+            batchNorms[c] = conv.batchNorm() ? tensors.size() : -1;
+            if (conv.batchNorm()) {
+                tensors.add(new Tensor("bn" + c + ".gamma", perFilter, c, Role.NORM_SCALE, fanIn));
+                tensors.add(new Tensor("bn" + c + ".beta", perFilter, c, Role.NORM_SHIFT, fanIn));
+                tensors.add(new Tensor("bn" + c + ".running_mean", perFilter, c, Role.RUNNING_MEAN, fanIn));
+                tensors.add(new Tensor("bn" + c + ".running_var", perFilter, c, Role.RUNNING_VAR, fanIn));
+            }
             channels = conv.filters();
         }
         int[] w = spec.layerWidths();
         int first = convolutions.size();
+        int denseWeights = tensors.size();
         for (int l = 0; l + 1 < w.length; l++) {
-            tensors.add(new Tensor("layer" + l + ".weight", new int[] {w[l + 1], w[l]}, first + l, true, w[l]));
-            tensors.add(new Tensor("layer" + l + ".bias", new int[] {w[l + 1]}, first + l, false, w[l]));
+            tensors.add(new Tensor("layer" + l + ".weight", new int[] {w[l + 1], w[l]}, first + l, Role.WEIGHT, w[l]));
+            tensors.add(new Tensor("layer" + l + ".bias", new int[] {w[l + 1]}, first + l, Role.BIAS, w[l]));
         }
-        return new ModelLayout(tensors, 2 * convolutions.size());
+        return new ModelLayout(tensors, convWeights, batchNorms, denseWeights);
     }
 
     /** Returns every tensor, in parameter order. */
@@ -186,22 +238,30 @@ public final class ModelLayout {
 
     /** Returns the parameter index of fully connected layer {@code l}'s weight (l from 0). */
     public int weightOf(int layer) {
-        return convTensors + 2 * layer;
+        return denseWeights + 2 * layer;
     }
 
     /** Returns the parameter index of fully connected layer {@code l}'s bias (l from 0). */
     public int biasOf(int layer) {
-        return convTensors + 2 * layer + 1;
+        return denseWeights + 2 * layer + 1;
     }
 
     /** Returns the parameter index of convolution {@code c}'s weight (c from 0). */
     public int convWeightOf(int conv) {
-        return 2 * conv;
+        return convWeights[conv];
     }
 
     /** Returns the parameter index of convolution {@code c}'s bias (c from 0). */
     public int convBiasOf(int conv) {
-        return 2 * conv + 1;
+        return convWeights[conv] + 1;
+    }
+
+    /**
+     * Returns the parameter index of the batch normalisation after convolution {@code c}: its
+     * gamma, followed by beta, running mean and running variance; empty if it has none.
+     */
+    public OptionalInt batchNormOf(int conv) {
+        return batchNorms[conv] < 0 ? OptionalInt.empty() : OptionalInt.of(batchNorms[conv]);
     }
 
     @Override

@@ -11,6 +11,7 @@ import ai.djl.nn.LambdaBlock;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -43,6 +44,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
      * 3x3, ReLU, max-pool 2; fully connected 1568→128, ReLU; 128→10.
      */
     public static final ModelSpec FASHION_CNN = parse("cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10");
+
+    /** {@link #FASHION_CNN} with batch normalisation between each convolution and its ReLU. */
+    public static final ModelSpec FASHION_CNN_BN = parse("cnn:1x28x28-c16k3bn-p2-c32k3bn-p2-f128-10");
 
     /** A fully connected model. */
     public ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs) {
@@ -106,10 +110,11 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
     }
 
     /**
-     * Parses a model from text: {@code lenet-300-100}, {@code fashion-cnn}, {@code
+     * Parses a model from text: {@code lenet-300-100}, {@code fashion-cnn}, {@code fashion-cnn-bn}, {@code
      * mlp:784-300-100-10}, {@code cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10} (image
      * channels x height x width, convolutions {@code c<filters>k<kernel>} with padding kernel/2
-     * unless {@code p<padding>} follows, max-pools {@code p<size>}, fully connected widths {@code
+     * unless {@code p<padding>} follows and batch normalisation if {@code bn} ends them, as in
+     * {@code c16k3bn}, max-pools {@code p<size>}, fully connected widths {@code
      * f<units>}, classes last), {@code linear:1000}, {@code logistic:1000} or {@code softmax:784x10}.
      *
      * @param text the spec
@@ -124,6 +129,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
             }
             if (t.equals("fashion-cnn")) {
                 return FASHION_CNN;
+            }
+            if (t.equals("fashion-cnn-bn")) {
+                return FASHION_CNN_BN;
             }
             int colon = t.indexOf(':');
             checkArgument(colon > 0, "no ':'");
@@ -154,8 +162,9 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(
                     String.format(
-                            "invalid model '%s' (%s); expected lenet-300-100, fashion-cnn, mlp:784-300-100-10,"
-                                    + " cnn:1x28x28-c16k3-p2-c32k3-p2-f128-10, linear:N, logistic:N or softmax:NxK",
+                            "invalid model '%s' (%s); expected lenet-300-100, fashion-cnn, fashion-cnn-bn,"
+                                    + " mlp:784-300-100-10, cnn:1x28x28-c16k3-p2-c32k3bn-p2-f128-10, linear:N,"
+                                    + " logistic:N or softmax:NxK",
                             text, e.getMessage()),
                     e);
         }
@@ -269,7 +278,10 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
         return w;
     }
 
-    /** Returns the total number of parameters (weights and biases). */
+    /**
+     * Returns the number of values a snapshot of the model carries: weights, biases and any batch
+     * normalisation's scales, shifts and running statistics.
+     */
     public long parameterCount() {
         return layout().tensors().stream().mapToLong(t -> elements(t.shape())).sum();
     }
@@ -293,11 +305,13 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
 
     /**
      * Builds the DJL block: for a convolutional model the rows reshaped into images, {@link
-     * Conv2d} with ReLU and max-pools, flattened; then {@link Linear} layers with ReLU between them.
+     * Conv2d} (with {@link BatchNorm} where the spec asks) with ReLU and max-pools, flattened;
+     * then {@link Linear} layers with ReLU between them.
      *
-     * <p>Parameter order (as {@code block.getParameters()} lists them) is layer by layer, weight
-     * then bias; convolution weights have shape (filters, channels, kernel, kernel), fully
-     * connected ones (out, in). The block takes rows of {@link #inputs()} features.
+     * <p>Parameter order (as {@code block.getParameters()} lists them) is that of {@link
+     * #layout()}: layer by layer, weight then bias, then a batch normalisation's four; convolution
+     * weights have shape (filters, channels, kernel, kernel), fully connected ones (out, in). The
+     * block takes rows of {@link #inputs()} features.
      */
     public Block newBlock() {
         SequentialBlock block = new SequentialBlock();
@@ -312,6 +326,12 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
                             .setKernelShape(new Shape(conv.kernel(), conv.kernel()))
                             .optPadding(new Shape(conv.padding(), conv.padding()))
                             .build());
+                    if (conv.batchNorm()) {
+                        // DJL's default momentum (0.9 kept) is PyTorch's 0.1 (0.1 of the batch taken)
+                        block.add(BatchNorm.builder()
+                                .optEpsilon(ConvFront.BATCH_NORM_EPSILON)
+                                .build());
+                    }
                     block.add(Activation.reluBlock());
                 } else if (layer instanceof ConvFront.MaxPool pool) {
                     Shape window = new Shape(pool.size(), pool.size());

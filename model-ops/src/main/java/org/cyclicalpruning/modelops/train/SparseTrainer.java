@@ -12,9 +12,11 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.data.Uint8Features;
@@ -60,6 +62,11 @@ public final class SparseTrainer implements AutoCloseable {
     private final Block block;
     private final ParameterStore parameterStore;
     private final NDArray[] params;
+    /** The parameters the optimizer updates: all but batch normalisation's running statistics. */
+    private final NDArray[] trained;
+    /** Batch normalisation's running statistics, which the training forward pass moves in place. */
+    private final NDArray[] running;
+
     private final NDArray[][] optimizerState;
     private final Optimizer optimizer;
     private final TensorMasks masks;
@@ -101,6 +108,8 @@ public final class SparseTrainer implements AutoCloseable {
             for (int p = 0; p < params.length; p++) {
                 params[p] = parameters.get(p).getArray();
             }
+            this.trained = tensorsWhere(true);
+            this.running = tensorsWhere(false);
             this.parameterStore = new ParameterStore(manager, false);
             initialise(new SplittableRandom(config.seed()));
             this.optimizer = config.optimizer().create();
@@ -334,6 +343,11 @@ public final class SparseTrainer implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(features, new Shape(rows, dim), DataType.FLOAT32);
             NDArray y = objective.labels(rows, labels, targets, scope);
+            NDArray[] runningBefore = new NDArray[running.length];
+            for (int r = 0; r < running.length; r++) {
+                runningBefore[r] = running[r].duplicate();
+                runningBefore[r].attach(scope);
+            }
             NDArray out;
             float loss;
             try (GradientScope gradients = new GradientScope()) {
@@ -342,19 +356,21 @@ public final class SparseTrainer implements AutoCloseable {
                 loss = lossArray.getFloat();
                 if (!Float.isFinite(loss)) {
                     // rolled back before backward: no gradient exists and no weight has moved
+                    restore(runningBefore);
                     return new StepResult(StepResult.Outcome.NON_FINITE_LOSS, loss, 0, rows, point, lr, null);
                 }
                 gradients.backward(lossArray);
             }
-            NDArray[] grads = new NDArray[params.length];
-            for (int p = 0; p < params.length; p++) {
-                grads[p] = params[p].getGradient();
-                grads[p].attach(scope);
+            NDArray[] grads = new NDArray[trained.length];
+            for (int t = 0; t < trained.length; t++) {
+                grads[t] = trained[t].getGradient();
+                grads[t].attach(scope);
             }
             if (!finite(grads)) {
                 // a finite loss can still come with an overflowing gradient (extreme but finite inputs);
                 // applied, it would wreck the weights for good and publish them
-                GradientScope.zeroGradients(params);
+                GradientScope.zeroGradients(trained);
+                restore(runningBefore);
                 return new StepResult(StepResult.Outcome.NON_FINITE_GRADIENT, loss, 0, rows, point, lr, null);
             }
             long correct = objective.correct(out, y);
@@ -363,8 +379,11 @@ public final class SparseTrainer implements AutoCloseable {
             if (gradientsMasked) {
                 masks.syncFloatMasks();
             }
-            for (int p = 0; p < params.length; p++) {
-                NDArray grad = grads[p];
+            for (int p = 0, t = 0; p < params.length; p++) {
+                if (!layout.tensor(p).trainable()) {
+                    continue;
+                }
+                NDArray grad = grads[t++];
                 int mask = layout.maskIndex(p);
                 if (gradientsMasked && mask >= 0) {
                     masks.maskGradient(mask, grad);
@@ -507,6 +526,21 @@ public final class SparseTrainer implements AutoCloseable {
         }
     }
 
+    /** Returns the parameters that are trained ({@code true}) or that are not. */
+    private NDArray[] tensorsWhere(boolean trainable) {
+        return IntStream.range(0, params.length)
+                .filter(p -> layout.tensor(p).trainable() == trainable)
+                .mapToObj(p -> params[p])
+                .toArray(NDArray[]::new);
+    }
+
+    /** Puts back the running statistics a rolled-back step's forward pass moved. */
+    private void restore(NDArray[] runningBefore) {
+        for (int r = 0; r < running.length; r++) {
+            runningBefore[r].copyTo(running[r]);
+        }
+    }
+
     /** Returns true if every gradient's norm is at most {@link #MAX_GRADIENT_NORM} (so none is NaN). */
     private static boolean finite(NDArray[] grads) {
         for (NDArray grad : grads) {
@@ -566,15 +600,25 @@ public final class SparseTrainer implements AutoCloseable {
         inputStats = state.inputStats();
     }
 
-    /** PyTorch's default for {@code Linear}: weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
+    /**
+     * PyTorch's defaults: weight and bias of {@code Linear} and {@code Conv2d} from
+     * U(-1/sqrt(fan_in), 1/sqrt(fan_in)); batch normalisation's scale and running variance 1, its
+     * shift and running mean 0.
+     */
     private void initialise(SplittableRandom random) {
         boolean convex = spec.kind() == ModelKind.LINEAR_REGRESSION || spec.kind() == ModelKind.LOGISTIC_REGRESSION;
         for (int p = 0; p < params.length; p++) {
             float[] values = new float[Math.toIntExact(params[p].getShape().size())];
-            if (!convex) {
-                double bound = 1.0 / Math.sqrt(layout.tensor(p).fanIn());
-                for (int i = 0; i < values.length; i++) {
-                    values[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+            switch (layout.tensor(p).role()) {
+                case NORM_SCALE, RUNNING_VAR -> Arrays.fill(values, 1f);
+                case NORM_SHIFT, RUNNING_MEAN -> Arrays.fill(values, 0f);
+                case WEIGHT, BIAS -> {
+                    if (!convex) {
+                        double bound = 1.0 / Math.sqrt(layout.tensor(p).fanIn());
+                        for (int i = 0; i < values.length; i++) {
+                            values[i] = (float) ((random.nextDouble() * 2 - 1) * bound);
+                        }
+                    }
                 }
             }
             params[p].set(values);

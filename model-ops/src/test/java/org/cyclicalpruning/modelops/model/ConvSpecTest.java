@@ -50,26 +50,83 @@ class ConvSpecTest {
     }
 
     @Test
+    void batchNormalisationAddsFourDenseTensorsPerConvolutionOfWhichTwoTrain() {
+        ModelSpec cnn = ModelSpec.parse("fashion-cnn-bn");
+        assertThat(cnn).isEqualTo(ModelSpec.FASHION_CNN_BN);
+        assertThat(cnn.toText()).isEqualTo("cnn:1x28x28-c16k3bn-p2-c32k3bn-p2-f128-10");
+        assertThat(ModelSpec.parse("cnn:3x32x32-c8k5p0bn-p2-10").toText()).isEqualTo("cnn:3x32x32-c8k5p0bn-p2-10");
+        assertThat(cnn).isNotEqualTo(ModelSpec.FASHION_CNN);
+        ModelLayout layout = cnn.layout();
+        assertThat(layout.names())
+                .containsExactly(
+                        "conv0.weight",
+                        "conv0.bias",
+                        "bn0.gamma",
+                        "bn0.beta",
+                        "bn0.running_mean",
+                        "bn0.running_var",
+                        "conv1.weight",
+                        "conv1.bias",
+                        "bn1.gamma",
+                        "bn1.beta",
+                        "bn1.running_mean",
+                        "bn1.running_var",
+                        "layer0.weight",
+                        "layer0.bias",
+                        "layer1.weight",
+                        "layer1.bias");
+        assertThat(layout.convWeightOf(1)).isEqualTo(6);
+        assertThat(layout.convBiasOf(1)).isEqualTo(7);
+        assertThat(layout.batchNormOf(1)).hasValue(8);
+        assertThat(layout.weightOf(0)).isEqualTo(12);
+        assertThat(layout.biasOf(1)).isEqualTo(15);
+        assertThat(ModelSpec.FASHION_CNN.layout().batchNormOf(0)).isEmpty();
+        assertThat(layout.tensors().stream().filter(t -> !t.trainable()).map(ModelLayout.Tensor::name))
+                .containsExactly("bn0.running_mean", "bn0.running_var", "bn1.running_mean", "bn1.running_var");
+        // the normalisation's tensors are never pruned: the masks are those of the model without it
+        assertThat(cnn.prunableCount()).isEqualTo(ModelSpec.FASHION_CNN.prunableCount());
+        assertThat(layout.prunableGroupStrides()).containsExactly(9, 9, 1, 1);
+        assertThat(cnn.parameterCount()).isEqualTo(ModelSpec.FASHION_CNN.parameterCount() + 4 * (16 + 32));
+    }
+
+    @Test
     void theDjlBlockHasTheLayoutsParametersInItsOrder() {
-        ModelSpec cnn = ModelSpec.FASHION_CNN;
-        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-            Block block = cnn.newBlock();
-            block.initialize(manager, DataType.FLOAT32, new Shape(1, cnn.inputs()));
-            List<Parameter> parameters = block.getParameters().values();
-            assertThat(parameters).hasSize(cnn.layout().size());
-            for (int p = 0; p < parameters.size(); p++) {
-                assertThat(parameters.get(p).getArray().getShape().getShape())
-                        .as("parameter %s", cnn.layout().tensor(p).name())
-                        .containsExactly(toLongs(cnn.layout().tensor(p).shape()));
+        for (ModelSpec cnn : List.of(ModelSpec.FASHION_CNN, ModelSpec.FASHION_CNN_BN)) {
+            try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+                Block block = cnn.newBlock();
+                block.initialize(manager, DataType.FLOAT32, new Shape(1, cnn.inputs()));
+                List<Parameter> parameters = block.getParameters().values();
+                assertThat(parameters).hasSize(cnn.layout().size());
+                for (int p = 0; p < parameters.size(); p++) {
+                    ModelLayout.Tensor tensor = cnn.layout().tensor(p);
+                    assertThat(parameters.get(p).getArray().getShape().getShape())
+                            .as("parameter %s", tensor.name())
+                            .containsExactly(toLongs(tensor.shape()));
+                    assertThat(parameters.get(p).requiresGradient())
+                            .as("parameter %s trains", tensor.name())
+                            .isEqualTo(tensor.trainable());
+                    assertThat(parameters.get(p).getName())
+                            .as("parameter %s", tensor.name())
+                            .isEqualTo(
+                                    switch (tensor.role()) {
+                                        case WEIGHT -> "weight";
+                                        case BIAS -> "bias";
+                                        case NORM_SCALE -> "gamma";
+                                        case NORM_SHIFT -> "beta";
+                                        case RUNNING_MEAN -> "runningMean";
+                                        case RUNNING_VAR -> "runningVar";
+                                    });
+                }
+                Shape[] out = block.getOutputShapes(new Shape[] {new Shape(5, 784)});
+                assertThat(out[0]).isEqualTo(new Shape(5, 10));
             }
-            Shape[] out = block.getOutputShapes(new Shape[] {new Shape(5, 784)});
-            assertThat(out[0]).isEqualTo(new Shape(5, 10));
         }
     }
 
     @Test
     void aCnnSpecSurvivesAvroAndAFullyConnectedOneStaysAsReleasedReadersSeeIt() throws Exception {
-        for (ModelSpec spec : List.of(ModelSpec.FASHION_CNN, ModelSpec.LENET_300_100, ModelSpec.logistic(7))) {
+        for (ModelSpec spec : List.of(
+                ModelSpec.FASHION_CNN, ModelSpec.FASHION_CNN_BN, ModelSpec.LENET_300_100, ModelSpec.logistic(7))) {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(bytes, null);
             new SpecificDatumWriter<>(org.cyclicalpruning.schemas.ModelSpec.class).write(spec.toAvro(), encoder);
@@ -95,6 +152,7 @@ class ConvSpecTest {
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3-f64-c8k3-10"))
                 .hasMessageContaining("come before the fully connected layers");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-q7-10")).hasMessageContaining("'q7'");
+        assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3-bn-10")).hasMessageContaining("'bn'");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3p3-10")).hasMessageContaining("padding");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:1x28x28-c16k3-1")).hasMessageContaining("at least 2 classes");
         assertThatThrownBy(() -> ModelSpec.parse("cnn:100000x100000x100000-c1k1-10"))

@@ -18,7 +18,10 @@ public final class TestSnapshots {
         return spec.layout().shapes();
     }
 
-    /** Random parameters with {@code sparsity} of the weights set to zero (biases stay dense). */
+    /**
+     * Random parameters with {@code sparsity} of the weights set to zero (biases stay dense);
+     * batch normalisations get scales near 1, small shifts and means, and positive variances.
+     */
     public static float[][] params(ModelSpec spec, double sparsity, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         ModelLayout layout = spec.layout();
@@ -26,8 +29,14 @@ public final class TestSnapshots {
         for (int p = 0; p < params.length; p++) {
             params[p] = new float[layout.tensor(p).size()];
             for (int i = 0; i < params[p].length; i++) {
-                boolean pruned = layout.tensor(p).prunable() && random.nextDouble() < sparsity;
-                params[p][i] = pruned ? 0f : (float) random.nextGaussian();
+                double g = random.nextGaussian();
+                params[p][i] = switch (layout.tensor(p).role()) {
+                    case WEIGHT -> random.nextDouble() < sparsity ? 0f : (float) g;
+                    case BIAS -> (float) g;
+                    case NORM_SCALE -> (float) (1 + 0.3 * g);
+                    case NORM_SHIFT, RUNNING_MEAN -> (float) (0.3 * g);
+                    case RUNNING_VAR -> (float) Math.exp(0.5 * g);
+                };
             }
         }
         return params;
@@ -41,6 +50,9 @@ public final class TestSnapshots {
         float[][] params = params(spec, sparsity, seed);
         ModelLayout layout = spec.layout();
         for (int p = 0; p < params.length; p++) {
+            if (!layout.tensor(p).prunable() && layout.tensor(p).role() != ModelLayout.Role.BIAS) {
+                continue;
+            }
             float scale = (float) (1 / Math.sqrt(layout.tensor(p).fanIn()));
             for (int i = 0; i < params[p].length; i++) {
                 params[p][i] *= scale;

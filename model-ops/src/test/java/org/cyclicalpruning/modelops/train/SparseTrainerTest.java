@@ -133,6 +133,100 @@ class SparseTrainerTest {
     }
 
     @Test
+    void batchNormalisationTrainsItsScaleAndShiftKeepsRunningStatisticsAsPyTorchDoesAndIsNeverPruned() {
+        ModelSpec cnn = ModelSpec.parse("cnn:1x8x8-c4k3bn-p2-c8k3bn-f16-2");
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(cnn)
+                .setSchedule(CyclicalSparsitySchedule.builder()
+                        .setCycleLength(120)
+                        .optCycles(1)
+                        .optRampFraction(0.5)
+                        .setFinalSparsity(0.9)
+                        .build())
+                .optOptimizer(OptimizerConfig.sgd(0.9))
+                .optLearningRate(LearningRate.constant(0.05))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        // conv0.weight, conv0.bias, bn0.gamma, bn0.beta, bn0.running_mean, bn0.running_var, conv1...
+        int gamma = 2;
+        int beta = 3;
+        int mean = 4;
+        int variance = 5;
+        SplittableRandom random = new SplittableRandom(11);
+        try (SparseTrainer trainer = SparseTrainer.create(config)) {
+            float[][] initial = trainer.weights();
+            assertThat(initial[gamma]).containsOnly(1f);
+            assertThat(initial[beta]).containsOnly(0f);
+            assertThat(initial[mean]).containsOnly(0f);
+            assertThat(initial[variance]).containsOnly(1f);
+            int before = trainer.liveArrays();
+
+            Batch first = randomBatch(random, 16, 64, 2);
+            trainer.step(first, 0);
+            // PyTorch's momentum 0.1: the running mean moves a tenth of the way to the batch's mean
+            // of each filter's output, taken before the step changed the weights
+            double[] batchMean = convolutionMeans(initial[0], initial[1], first.features(), 16, 8, 4);
+            float[] runningMean = trainer.weights()[mean];
+            for (int f = 0; f < 4; f++) {
+                assertThat((double) runningMean[f]).isCloseTo(0.1 * batchMean[f], within(1e-5));
+            }
+
+            Batch probe = randomBatch(random, 200, 64, 2);
+            Dataset test = Dataset.of("probe", probe.features(), 64, probe.labels(), 2);
+            double start = trainer.evaluate(test).loss();
+            for (int step = 1; step < 120; step++) {
+                trainer.step(randomBatch(random, 16, 64, 2), step);
+            }
+            assertThat(trainer.evaluate(test).loss()).isLessThan(start);
+            assertThat(trainer.liveArrays()).isEqualTo(before);
+            float[][] trained = trainer.weights();
+            assertThat(trained[gamma]).as("the scale trains").isNotEqualTo(initial[gamma]);
+            assertThat(trained[variance]).as("the running variance moves").isNotEqualTo(initial[variance]);
+            for (int p : new int[] {gamma, beta, mean, variance, 8, 9, 10, 11}) {
+                assertThat(trained[p])
+                        .as("tensor %s stays dense at 90%% sparsity", p)
+                        .doesNotContain(0f);
+            }
+            assertThat(zeros(trained[6])).as("conv1's kernels are pruned").isPositive();
+
+            Batch poisoned = randomBatch(random, 16, 64, 2);
+            poisoned.features()[3] = Float.POSITIVE_INFINITY;
+            assertThat(trainer.step(poisoned, 200).outcome()).isEqualTo(StepResult.Outcome.NON_FINITE_LOSS);
+            assertThat(trainer.weights())
+                    .as("a rolled-back step leaves the running statistics where they were")
+                    .isDeepEqualTo(trained);
+        }
+    }
+
+    /** Per filter, the mean over examples and positions of a 3x3, padding 1 convolution of one-channel images. */
+    private static double[] convolutionMeans(float[] w, float[] b, float[] x, int rows, int side, int filters) {
+        double[] sums = new double[filters];
+        for (int n = 0; n < rows; n++) {
+            for (int f = 0; f < filters; f++) {
+                for (int i = 0; i < side; i++) {
+                    for (int j = 0; j < side; j++) {
+                        double y = b[f];
+                        for (int di = -1; di <= 1; di++) {
+                            for (int dj = -1; dj <= 1; dj++) {
+                                int r = i + di;
+                                int c = j + dj;
+                                if (r >= 0 && r < side && c >= 0 && c < side) {
+                                    y += w[f * 9 + (di + 1) * 3 + dj + 1] * x[n * side * side + r * side + c];
+                                }
+                            }
+                        }
+                        sums[f] += y;
+                    }
+                }
+            }
+        }
+        for (int f = 0; f < filters; f++) {
+            sums[f] /= (double) rows * side * side;
+        }
+        return sums;
+    }
+
+    @Test
     void holdPhaseKeepsExactlyTheTargetNumberOfZeros() {
         int steps = 120;
         TrainingConfig config = TrainingConfig.builder()

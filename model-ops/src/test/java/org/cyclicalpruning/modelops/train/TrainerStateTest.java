@@ -19,8 +19,12 @@ import org.junit.jupiter.params.provider.EnumSource;
 class TrainerStateTest {
 
     private static TrainingConfig config(OptimizerConfig optimizer) {
+        return config(optimizer, ModelSpec.mlp(12, new int[] {10}, 3));
+    }
+
+    private static TrainingConfig config(OptimizerConfig optimizer, ModelSpec model) {
         return TrainingConfig.builder()
-                .setModel(ModelSpec.mlp(12, new int[] {10}, 3))
+                .setModel(model)
                 .setSchedule(CyclicalSparsitySchedule.builder()
                         .setClock(Clock.EVENT_TIME)
                         .setCycleLength(400)
@@ -38,8 +42,17 @@ class TrainerStateTest {
     @ParameterizedTest
     @EnumSource(OptimizerConfig.Kind.class)
     void aRestoredTrainerContinuesBitForBit(OptimizerConfig.Kind kind) {
-        TrainingConfig config =
-                config(kind == OptimizerConfig.Kind.SGD ? OptimizerConfig.sgd(0.9) : OptimizerConfig.adam());
+        continuesBitForBit(
+                config(kind == OptimizerConfig.Kind.SGD ? OptimizerConfig.sgd(0.9) : OptimizerConfig.adam()));
+    }
+
+    @Test
+    void aRestoredCnnContinuesBitForBitWithItsBatchNormalisationsRunningStatistics() {
+        // 12 inputs as 3 channels of 2x2
+        continuesBitForBit(config(OptimizerConfig.sgd(0.9), ModelSpec.parse("cnn:3x2x2-c4k3bn-c5k1bn-f6-3")));
+    }
+
+    private static void continuesBitForBit(TrainingConfig config) {
         SplittableRandom random = new SplittableRandom(3);
         List<Batch> batches = new ArrayList<>();
         for (int i = 0; i < 120; i++) {

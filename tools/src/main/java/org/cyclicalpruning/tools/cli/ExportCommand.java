@@ -28,7 +28,7 @@ import picocli.CommandLine.Spec;
 @Command(
         name = "export",
         description = "Write a snapshot as a NumPy .npz archive (one .npy per tensor, or values and flat indices with"
-                + " --sparse, plus meta.json) or, with --format onnx, as an ONNX model (Gemm and Relu; Conv and MaxPool for a CNN; dense"
+                + " --sparse, plus meta.json) or, with --format onnx, as an ONNX model (Gemm and Relu; Conv, BatchNormalization and MaxPool for a CNN; dense"
                 + " initializers or with --sparse sparse ones, id, version, schedule and sparsity in metadata_props)."
                 + " Takes the latest snapshot"
                 + " unless --version is given.")
