@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Plain PyTorch reference for the Java/DJL training loop: LeNet-300-100 (or, with --model
-fashion-cnn, the project's small CNN) on Fashion-MNIST,
+fashion-cnn, the project's small CNN, or fashion-cnn-bn, the same with batch normalisation) on
+Fashion-MNIST,
 dense, GMP (Zhu & Gupta) and cyclical pruning (Srinivas et al. 2022), global magnitude pruning.
 
 It exists so the Java loop's figures can be checked against an independent implementation whose
@@ -177,7 +178,16 @@ def fashion_cnn(seed):
                          nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
-MODELS = {"lenet-300-100": lenet, "fashion-cnn": fashion_cnn}
+def fashion_cnn_bn(seed):
+    # fashion-cnn-bn: fashion-cnn with BatchNorm2d (momentum 0.1, eps 1e-5) between each conv and its ReLU
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Unflatten(1, (1, 28, 28)),
+                         nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+MODELS = {"lenet-300-100": lenet, "fashion-cnn": fashion_cnn, "fashion-cnn-bn": fashion_cnn_bn}
 
 
 class GlobalMask:
@@ -216,10 +226,13 @@ class GlobalMask:
 # ---------------------------------------------------------------- one run
 
 def evaluate(model, x, y):
+    # eval mode: batch normalisation predicts with its running statistics and leaves them alone
+    model.eval()
     with torch.no_grad():
         correct = 0
         for i in range(0, x.shape[0], 2048):
             correct += int((model(x[i:i + 2048]).argmax(1) == y[i:i + 2048]).sum())
+    model.train()
     return correct / x.shape[0]
 
 

@@ -57,7 +57,7 @@ final class ExperimentCommand extends Subcommand {
                     "--model",
                     "model",
                     String.class,
-                    "Model to train, e.g. fashion-cnn or cnn:1x28x28-c16k3-p2-f64-10 (default: lenet-300-100 on"
+                    "Model to train, e.g. fashion-cnn, fashion-cnn-bn or cnn:1x28x28-c16k3bn-p2-f64-10 (default: lenet-300-100 on"
                             + " Fashion-MNIST, linear on synthetic data).",
                     (b, v) -> b.model(ModelSpec.parse(v))),
             SettingOption.of(
