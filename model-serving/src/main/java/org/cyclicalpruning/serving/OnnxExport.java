@@ -314,7 +314,7 @@ public final class OnnxExport {
                                 }));
                 OptionalInt norm = layout.batchNormOf(c);
                 if (norm.isPresent()) {
-                    x = batchNormalization(context, c, conv.filters(), params, norm.getAsInt(), x);
+                    x = batchNormalization(context, layout, c, conv.filters(), params, norm.getAsInt(), x);
                 }
                 x = x.apply(Op.RELU);
                 channels = conv.filters();
@@ -332,13 +332,11 @@ public final class OnnxExport {
 
     /** Inference-mode BatchNormalization with the running statistics: gamma, beta, mean, var from {@code first}. */
     private static ONNXRef<?> batchNormalization(
-            ONNXContext context, int conv, int filters, float[][] params, int first, ONNXRef<?> x) {
-        String[] names = {"gamma", "beta", "running_mean", "running_var"};
+            ONNXContext context, ModelLayout layout, int conv, int filters, float[][] params, int first, ONNXRef<?> x) {
         List<ONNXRef<?>> inputs = new ArrayList<>(List.of(x));
-        for (int i = 0; i < names.length; i++) {
-            float[] values = params[first + i];
-            inputs.add(
-                    context.floatTensor("bn" + conv + "." + names[i], List.of(filters), buffer -> buffer.put(values)));
+        for (int p = first; p < first + 4; p++) {
+            float[] values = params[p];
+            inputs.add(context.floatTensor(layout.tensor(p).name(), List.of(filters), buffer -> buffer.put(values)));
         }
         return context.operation(
                 Op.BATCH_NORMALIZATION,

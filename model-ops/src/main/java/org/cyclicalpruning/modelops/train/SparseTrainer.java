@@ -66,6 +66,8 @@ public final class SparseTrainer implements AutoCloseable {
     private final NDArray[] trained;
     /** Batch normalisation's running statistics, which the training forward pass moves in place. */
     private final NDArray[] running;
+    /** Where each step keeps the running statistics as they were, to put back if it is rolled back. */
+    private final NDArray[] runningBefore;
 
     private final NDArray[][] optimizerState;
     private final Optimizer optimizer;
@@ -110,6 +112,7 @@ public final class SparseTrainer implements AutoCloseable {
             }
             this.trained = tensorsWhere(true);
             this.running = tensorsWhere(false);
+            this.runningBefore = Arrays.stream(running).map(NDArray::duplicate).toArray(NDArray[]::new);
             this.parameterStore = new ParameterStore(manager, false);
             initialise(new SplittableRandom(config.seed()));
             this.optimizer = config.optimizer().create();
@@ -343,10 +346,8 @@ public final class SparseTrainer implements AutoCloseable {
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(features, new Shape(rows, dim), DataType.FLOAT32);
             NDArray y = objective.labels(rows, labels, targets, scope);
-            NDArray[] runningBefore = new NDArray[running.length];
             for (int r = 0; r < running.length; r++) {
-                runningBefore[r] = running[r].duplicate();
-                runningBefore[r].attach(scope);
+                running[r].copyTo(runningBefore[r]);
             }
             NDArray out;
             float loss;
@@ -356,7 +357,7 @@ public final class SparseTrainer implements AutoCloseable {
                 loss = lossArray.getFloat();
                 if (!Float.isFinite(loss)) {
                     // rolled back before backward: no gradient exists and no weight has moved
-                    restore(runningBefore);
+                    restoreRunning();
                     return new StepResult(StepResult.Outcome.NON_FINITE_LOSS, loss, 0, rows, point, lr, null);
                 }
                 gradients.backward(lossArray);
@@ -370,7 +371,7 @@ public final class SparseTrainer implements AutoCloseable {
                 // a finite loss can still come with an overflowing gradient (extreme but finite inputs);
                 // applied, it would wreck the weights for good and publish them
                 GradientScope.zeroGradients(trained);
-                restore(runningBefore);
+                restoreRunning();
                 return new StepResult(StepResult.Outcome.NON_FINITE_GRADIENT, loss, 0, rows, point, lr, null);
             }
             long correct = objective.correct(out, y);
@@ -535,7 +536,7 @@ public final class SparseTrainer implements AutoCloseable {
     }
 
     /** Puts back the running statistics a rolled-back step's forward pass moved. */
-    private void restore(NDArray[] runningBefore) {
+    private void restoreRunning() {
         for (int r = 0; r < running.length; r++) {
             runningBefore[r].copyTo(running[r]);
         }
