@@ -21,7 +21,15 @@ import org.cyclicalpruning.modelops.util.Durations;
  * one-shot(at=1000, sparsity=0.9, clock=batches)
  * gradual(final=0.9, duration=4000, start=0, initial=0, exponent=3, clock=batches)
  * cyclical(final=0.9, period=1500, cycles=3, ramp=0.75, first=0, restart=0, exponent=3, start=0, clock=batches)
+ * cyclical(final=0.98, period=10m, cycles=3, on-drift=restart, drift-ramp=5m, cooldown=5m, drift-alpha=1e-4)
+ * gradual(final=0.98, duration=1h, on-drift=restart)
  * </pre>
+ *
+ * <p>{@code on-drift=restart} makes a {@link DriftAwareSchedule}: once the schedule's own ramps are
+ * over the mask is held, and a rise of the model's prequential error starts a new cycle whose ramp
+ * lasts {@code drift-ramp} (default: one ramp of the schedule); the detector waits {@code cooldown}
+ * after every ramp (default: the drift ramp) and tests at confidence {@code drift-alpha}. {@code
+ * on-drift=hold}, the default, never restarts.
  *
  * <p>{@code clock} is one of {@code batches}, {@code samples} or {@code event-time}; {@code
  * cycles=inf} never ends. {@code warmup} is another name for {@code start}: the model trains dense
@@ -35,6 +43,11 @@ import org.cyclicalpruning.modelops.util.Durations;
 public final class SparsitySchedules {
     /** The clock names of the grammar, for messages. */
     static final String CLOCKS = "batches, samples, event-time";
+
+    private static final String ON_DRIFT = "on-drift";
+    private static final String DRIFT_RAMP = "drift-ramp";
+    private static final String COOLDOWN = "cooldown";
+    private static final String DRIFT_ALPHA = "drift-alpha";
 
     private static final Pattern CALL = Pattern.compile("([a-z][a-z_-]*)\\((.*)\\)");
     private static final Pattern INTEGER = Pattern.compile("[+-]?\\d+");
@@ -114,37 +127,93 @@ public final class SparsitySchedules {
 
     private static SparsitySchedule parseGradual(Args args) {
         args.alias("warmup", "start");
-        args.allow("final", "duration", "start", "initial", "exponent", "clock");
-        Clock clock = args.clock("duration", "start");
-        return GradualSparsitySchedule.builder()
-                .setClock(clock)
-                .setFinalSparsity(args.number("final", 0, true))
-                .setDuration(args.ticks("duration", clock, 0, true))
-                .setStart(args.ticks("start", clock, 0, false))
-                .optInitialSparsity(args.number("initial", 0, false))
-                .optExponent(args.number("exponent", 3, false))
-                .build();
+        args.allow(
+                "final",
+                "duration",
+                "start",
+                "initial",
+                "exponent",
+                "clock",
+                ON_DRIFT,
+                DRIFT_RAMP,
+                COOLDOWN,
+                DRIFT_ALPHA);
+        Clock clock = args.clock("duration", "start", DRIFT_RAMP, COOLDOWN);
+        return onDrift(
+                args,
+                clock,
+                GradualSparsitySchedule.builder()
+                        .setClock(clock)
+                        .setFinalSparsity(args.number("final", 0, true))
+                        .setDuration(args.ticks("duration", clock, 0, true))
+                        .setStart(args.ticks("start", clock, 0, false))
+                        .optInitialSparsity(args.number("initial", 0, false))
+                        .optExponent(args.number("exponent", 3, false))
+                        .build());
     }
 
     private static SparsitySchedule parseCyclical(Args args) {
         args.alias("warmup", "start");
-        args.allow("final", "period", "cycles", "ramp", "first", "restart", "exponent", "start", "clock");
-        Clock clock = args.clock("period", "start");
+        args.allow(
+                "final",
+                "period",
+                "cycles",
+                "ramp",
+                "first",
+                "restart",
+                "exponent",
+                "start",
+                "clock",
+                ON_DRIFT,
+                DRIFT_RAMP,
+                COOLDOWN,
+                DRIFT_ALPHA);
+        Clock clock = args.clock("period", "start", DRIFT_RAMP, COOLDOWN);
         String cycles = args.values.get("cycles");
-        return CyclicalSparsitySchedule.builder()
-                .setClock(clock)
-                .setFinalSparsity(args.number("final", 0, true))
-                .setCycleLength(args.ticks("period", clock, 0, true))
-                .optCycles(
-                        cycles == null || cycles.equals("inf")
-                                ? CyclicalSparsitySchedule.UNBOUNDED
-                                : args.integer("cycles", "a whole number >= 1 or inf"))
-                .optRampFraction(args.number("ramp", 0.75, false))
-                .optFirstSparsity(args.number("first", 0, false))
-                .optRestartSparsity(args.number("restart", 0, false))
-                .optExponent(args.number("exponent", 3, false))
-                .optStart(args.ticks("start", clock, 0, false))
-                .build();
+        return onDrift(
+                args,
+                clock,
+                CyclicalSparsitySchedule.builder()
+                        .setClock(clock)
+                        .setFinalSparsity(args.number("final", 0, true))
+                        .setCycleLength(args.ticks("period", clock, 0, true))
+                        .optCycles(
+                                cycles == null || cycles.equals("inf")
+                                        ? CyclicalSparsitySchedule.UNBOUNDED
+                                        : args.integer("cycles", "a whole number >= 1 or inf"))
+                        .optRampFraction(args.number("ramp", 0.75, false))
+                        .optFirstSparsity(args.number("first", 0, false))
+                        .optRestartSparsity(args.number("restart", 0, false))
+                        .optExponent(args.number("exponent", 3, false))
+                        .optStart(args.ticks("start", clock, 0, false))
+                        .build());
+    }
+
+    /**
+     * Wraps {@code base} in a {@link DriftAwareSchedule} when the spec says {@code on-drift=restart};
+     * {@code on-drift=hold}, the default, keeps the mask held whatever the error does.
+     */
+    private static SparsitySchedule onDrift(Args args, Clock clock, SparsitySchedule base) {
+        String mode = args.values.getOrDefault(ON_DRIFT, "hold");
+        if (mode.equals("hold")) {
+            for (String key : List.of(DRIFT_RAMP, COOLDOWN, DRIFT_ALPHA)) {
+                if (args.values.containsKey(key)) {
+                    throw args.error("key '" + key + "' without on-drift=restart", "add on-drift=restart or drop it");
+                }
+            }
+            return base;
+        }
+        if (!mode.equals("restart")) {
+            throw args.badValue(ON_DRIFT, mode, "restart or hold");
+        }
+        DriftAwareSchedule defaults = DriftAwareSchedule.withDefaults(base);
+        long ramp = args.ticks(DRIFT_RAMP, clock, defaults.restartRamp(), false);
+        // the cooldown follows the restart ramp unless given: the detector waits as long as a ramp took
+        return new DriftAwareSchedule(
+                base,
+                ramp,
+                args.ticks(COOLDOWN, clock, ramp, false),
+                args.number(DRIFT_ALPHA, defaults.alpha(), false));
     }
 
     /** The key-value arguments of one spec, with messages that quote the spec. */

@@ -20,6 +20,8 @@ import java.util.stream.IntStream;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Dataset;
 import org.cyclicalpruning.modelops.data.Uint8Features;
+import org.cyclicalpruning.modelops.drift.DriftState;
+import org.cyclicalpruning.modelops.drift.HoeffdingDriftDetector;
 import org.cyclicalpruning.modelops.engine.GradientScope;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
@@ -29,6 +31,7 @@ import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.Optimizer;
+import org.cyclicalpruning.modelops.schedule.DriftAwareSchedule;
 import org.cyclicalpruning.modelops.schedule.SchedulePoint;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.schemas.ModelKind;
@@ -78,6 +81,14 @@ public final class SparseTrainer implements AutoCloseable {
     private long steps;
     private long samples;
     private long anchor = Long.MIN_VALUE;
+    /** The declared schedule when it restarts on drift, else null. */
+    private final DriftAwareSchedule driftAware;
+    /** Its detector, else null. */
+    private final HoeffdingDriftDetector detector;
+
+    private DriftState drift = DriftState.NONE;
+    /** Where the schedule stands after the detections so far: the declared one until the first. */
+    private SparsitySchedule current;
 
     /**
      * Steps whose gradient norm (of any one tensor) is larger, or not a number, are rolled back: no
@@ -96,6 +107,9 @@ public final class SparseTrainer implements AutoCloseable {
         this.spec = config.model();
         this.layout = spec.layout();
         this.schedule = config.schedule();
+        this.current = schedule;
+        this.driftAware = schedule instanceof DriftAwareSchedule d ? d : null;
+        this.detector = driftAware == null ? null : new HoeffdingDriftDetector(driftAware.alpha());
         this.scaling = config.inputScaling();
         this.givenScale = scaling.mode() == InputScaling.Mode.GIVEN
                 ? new InputStandardization(scaling.mean(), scaling.std())
@@ -251,7 +265,8 @@ public final class SparseTrainer implements AutoCloseable {
                 anchor,
                 masks.lastSparsity(),
                 optimizerUpdates,
-                inputStats);
+                inputStats,
+                drift);
     }
 
     /**
@@ -325,6 +340,28 @@ public final class SparseTrainer implements AutoCloseable {
         return anchor;
     }
 
+    /**
+     * Returns the schedule as it stands: the declared one, or for a drift-aware schedule the one its
+     * detections have restarted. Its milestones are where the model is worth publishing.
+     */
+    public SparsitySchedule schedule() {
+        return current;
+    }
+
+    /** Returns what the model remembers of its drift detections ({@link DriftState#NONE} unless drift-aware). */
+    public DriftState drift() {
+        return drift;
+    }
+
+    /**
+     * Returns the drift detector's statistic: how far the error has risen above its best, in units
+     * of the detection bound (1 or more fires); 0 when the schedule is not drift-aware or the
+     * detector is not armed.
+     */
+    public double driftStatistic() {
+        return detector == null ? 0 : detector.statistic(drift.detector());
+    }
+
     /** Returns the number of samples in accepted steps so far. */
     public long samples() {
         return samples;
@@ -340,7 +377,7 @@ public final class SparseTrainer implements AutoCloseable {
             InputStats seen) {
         long stepAnchor = anchor == Long.MIN_VALUE ? eventTimeMillis : anchor;
         long ticks = ticks(eventTimeMillis, stepAnchor);
-        SchedulePoint point = schedule.at(ticks);
+        SchedulePoint point = current.at(ticks);
         double lr = config.learningRate().at(ticks);
         boolean frozen = !point.phase().updatesMask();
         try (NDManager scope = manager.newSubManager()) {
@@ -358,7 +395,7 @@ public final class SparseTrainer implements AutoCloseable {
                 if (!Float.isFinite(loss)) {
                     // rolled back before backward: no gradient exists and no weight has moved
                     restoreRunning();
-                    return new StepResult(StepResult.Outcome.NON_FINITE_LOSS, loss, 0, rows, point, lr, null);
+                    return new StepResult(StepResult.Outcome.NON_FINITE_LOSS, loss, 0, rows, point, lr, null, false);
                 }
                 gradients.backward(lossArray);
             }
@@ -372,7 +409,7 @@ public final class SparseTrainer implements AutoCloseable {
                 // applied, it would wreck the weights for good and publish them
                 GradientScope.zeroGradients(trained);
                 restoreRunning();
-                return new StepResult(StepResult.Outcome.NON_FINITE_GRADIENT, loss, 0, rows, point, lr, null);
+                return new StepResult(StepResult.Outcome.NON_FINITE_GRADIENT, loss, 0, rows, point, lr, null, false);
             }
             long correct = objective.correct(out, y);
             optimizerUpdates++;
@@ -392,7 +429,7 @@ public final class SparseTrainer implements AutoCloseable {
                 optimizer.update(params[p], grad, optimizerState[p], (float) lr, optimizerUpdates);
             }
             MaskUpdate maskUpdate = null;
-            boolean due = (!frozen && steps % config.maskUpdateInterval() == 0)
+            boolean due = (!frozen && (steps % config.maskUpdateInterval() == 0 || drift.maskDue()))
                     || (frozen && point.sparsity() != masks.lastSparsity());
             // Masked gradients (and optimizer state reset at the last mask update) leave pruned
             // weights at exactly zero, so only steps that let them move need the projection.
@@ -405,11 +442,15 @@ public final class SparseTrainer implements AutoCloseable {
             if (projectionNeeded) {
                 masks.project();
             }
+            if (due && !frozen) {
+                drift = drift.maskUpdated();
+            }
+            boolean detected = driftAware != null && watchDrift(ticks, frozen, loss, correct, rows, eventTimeMillis);
             steps++;
             samples += rows;
             inputStats = seen;
             anchor = stepAnchor;
-            return new StepResult(StepResult.Outcome.TRAINED, loss, correct, rows, point, lr, maskUpdate);
+            return new StepResult(StepResult.Outcome.TRAINED, loss, correct, rows, point, lr, maskUpdate, detected);
         }
     }
 
@@ -527,6 +568,37 @@ public final class SparseTrainer implements AutoCloseable {
         }
     }
 
+    /**
+     * Feeds the detector the step's prequential error while the mask is held, and on a detection
+     * starts a cycle at {@code ticks}. A classifier's examples count one by one (0 or 1 each, as
+     * the detector's bounds assume); a regression's batch counts once, its loss scaled into [0, 1]
+     * by the loss of the first batch the armed detector saw, a fixed monotone map for as long as it
+     * stays armed.
+     *
+     * @return whether the model's error rose: the next step starts a new cycle
+     */
+    private boolean watchDrift(long ticks, boolean frozen, float loss, long correct, int rows, long eventTimeMillis) {
+        if (!frozen || ticks < driftAware.armedFrom(drift)) {
+            drift = drift.disarmed();
+            return false;
+        }
+        HoeffdingDriftDetector.Result r;
+        double reference = drift.reference();
+        if (spec.isClassifier()) {
+            r = detector.add(drift.detector(), rows - correct, rows);
+        } else {
+            reference = reference == 0 ? Math.max(loss, Float.MIN_NORMAL) : reference;
+            r = detector.add(drift.detector(), loss / (loss + reference), 1);
+        }
+        if (!r.drift()) {
+            drift = drift.with(r.state(), reference);
+            return false;
+        }
+        drift = drift.detected(ticks, eventTimeMillis);
+        current = driftAware.restarted(drift);
+        return true;
+    }
+
     /** Returns the parameters that are trained ({@code true}) or that are not. */
     private NDArray[] tensorsWhere(boolean trainable) {
         return IntStream.range(0, params.length)
@@ -599,6 +671,9 @@ public final class SparseTrainer implements AutoCloseable {
         anchor = state.anchor();
         optimizerUpdates = state.optimizerUpdates();
         inputStats = state.inputStats();
+        // a schedule declared without on-drift=restart since the state was written forgets its detections
+        drift = driftAware == null ? DriftState.NONE : state.drift();
+        current = driftAware == null ? schedule : driftAware.restarted(drift);
     }
 
     /**

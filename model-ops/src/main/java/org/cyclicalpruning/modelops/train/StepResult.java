@@ -15,6 +15,8 @@ import org.cyclicalpruning.modelops.schedule.SchedulePoint;
  * @param point the schedule's target at this step
  * @param learningRate the rate used
  * @param maskUpdate what the mask recomputation did, or null when the mask was not recomputed
+ * @param driftDetected whether the model's prequential error rose at this step while its mask was
+ *     held, so that a drift-aware schedule starts a new cycle here
  */
 public record StepResult(
         Outcome outcome,
@@ -23,7 +25,8 @@ public record StepResult(
         int samples,
         SchedulePoint point,
         double learningRate,
-        MaskUpdate maskUpdate) {
+        MaskUpdate maskUpdate,
+        boolean driftDetected) {
 
     /** Whether a step was taken. */
     public enum Outcome {

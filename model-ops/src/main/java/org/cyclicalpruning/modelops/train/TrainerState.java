@@ -2,6 +2,7 @@ package org.cyclicalpruning.modelops.train;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
+import org.cyclicalpruning.modelops.drift.DriftState;
 import org.cyclicalpruning.modelops.mask.MaskState;
 
 /**
@@ -22,6 +23,8 @@ import org.cyclicalpruning.modelops.mask.MaskState;
  * @param optimizerUpdates optimizer updates so far (Adam's bias correction)
  * @param inputStats what the online input standardisation has seen ({@link InputStats#EMPTY} when
  *     the model does not estimate it)
+ * @param drift what a drift-aware model remembers of its detections ({@link DriftState#NONE} for
+ *     others)
  */
 public record TrainerState(
         float[][] params,
@@ -32,7 +35,8 @@ public record TrainerState(
         long anchor,
         double lastMaskSparsity,
         long optimizerUpdates,
-        InputStats inputStats) {
+        InputStats inputStats,
+        DriftState drift) {
 
     public TrainerState {
         checkArgument(
@@ -45,6 +49,7 @@ public record TrainerState(
                 params.length);
         checkArgument(steps >= 0 && samples >= 0 && optimizerUpdates >= 0, "counters must be >= 0");
         checkArgument(inputStats != null, "input statistics must be set (InputStats.EMPTY for none)");
+        checkArgument(drift != null, "drift state must be set (DriftState.NONE for none)");
     }
 
     /** Returns the number of float values held (weights plus optimizer state). */

@@ -7,11 +7,14 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.cyclicalpruning.modelops.drift.DriftDetectorState;
+import org.cyclicalpruning.modelops.drift.DriftState;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.schedule.Phase;
 import org.cyclicalpruning.modelops.train.InputStats;
 import org.cyclicalpruning.modelops.train.TrainerState;
+import org.cyclicalpruning.schemas.DriftWatch;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.cyclicalpruning.schemas.ModelState;
 
@@ -62,7 +65,8 @@ public final class ModelStates {
                 .setSamples(trainer.samples())
                 .setAnchor(trainer.anchor())
                 .setLastMaskSparsity(trainer.lastMaskSparsity())
-                .setOptimizerUpdates(trainer.optimizerUpdates());
+                .setOptimizerUpdates(trainer.optimizerUpdates())
+                .setDrift(driftWatch(trainer.drift()));
         return withCounters(state, counters).build();
     }
 
@@ -127,7 +131,39 @@ public final class ModelStates {
                 s.getAnchor(),
                 s.getLastMaskSparsity(),
                 s.getOptimizerUpdates(),
-                new InputStats(s.getInputCount(), s.getInputMean(), s.getInputM2()));
+                new InputStats(s.getInputCount(), s.getInputMean(), s.getInputM2()),
+                driftState(s.getDrift()));
+    }
+
+    /** Returns the record of a model's detections; null for none, as the field's default reads. */
+    private static DriftWatch driftWatch(DriftState d) {
+        if (d.equals(DriftState.NONE)) {
+            return null;
+        }
+        return DriftWatch.newBuilder()
+                .setDetections(d.detections())
+                .setLastRestartTick(d.lastRestartTick())
+                .setLastDetectionEventTime(d.lastDetectionEventTime())
+                .setCount(d.detector().count())
+                .setSum(d.detector().sum())
+                .setCutCount(d.detector().cutCount())
+                .setCutSum(d.detector().cutSum())
+                .setReference(d.reference())
+                .setMaskDue(d.maskDue())
+                .build();
+    }
+
+    private static DriftState driftState(DriftWatch w) {
+        if (w == null) {
+            return DriftState.NONE;
+        }
+        return new DriftState(
+                w.getDetections(),
+                w.getLastRestartTick(),
+                w.getLastDetectionEventTime(),
+                new DriftDetectorState(w.getCount(), w.getSum(), w.getCutCount(), w.getCutSum()),
+                w.getReference(),
+                w.getMaskDue());
     }
 
     /** Returns the job's counters of a model's keyed state. */

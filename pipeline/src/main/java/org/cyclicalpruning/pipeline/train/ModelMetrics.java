@@ -11,7 +11,8 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
 /**
  * Flink metrics of one model, under the group {@code model=<id>}: loss, prequential accuracy,
  * current and target sparsity, cycle, churn, recovered weights, snapshot version, rejected
- * batches, and batches/s and samples/s.
+ * batches, batches/s and samples/s, and for a drift-aware schedule the detections so far, the
+ * detector's statistic and the event time of the last detection.
  */
 final class ModelMetrics {
     /** Models beyond this many per subtask get no metrics of their own, to bound the registry. */
@@ -26,6 +27,9 @@ final class ModelMetrics {
     private volatile long recovered;
     private volatile long version;
     private volatile long rejected;
+    private volatile long driftDetections;
+    private volatile double driftStatistic;
+    private volatile long lastDriftEventTime = Long.MIN_VALUE;
     private final SimpleCounter batches = new SimpleCounter();
     private final SimpleCounter samples = new SimpleCounter();
 
@@ -42,6 +46,9 @@ final class ModelMetrics {
         group.gauge("recoveredWeights", (Gauge<Long>) () -> m.recovered);
         group.gauge("snapshotVersion", (Gauge<Long>) () -> m.version);
         group.gauge("rejectedBatches", (Gauge<Long>) () -> m.rejected);
+        group.gauge("driftDetections", (Gauge<Long>) () -> m.driftDetections);
+        group.gauge("driftStatistic", (Gauge<Double>) () -> m.driftStatistic);
+        group.gauge("lastDriftEventTime", (Gauge<Long>) () -> m.lastDriftEventTime);
         group.meter("batchesPerSecond", new MeterView(m.batches));
         group.meter("samplesPerSecond", new MeterView(m.samples));
         return m;
@@ -63,6 +70,9 @@ final class ModelMetrics {
             churn = r.maskUpdate().churn();
             recovered = r.maskUpdate().recovered();
         }
+        driftDetections = trainer.drift().detections();
+        driftStatistic = trainer.driftStatistic();
+        lastDriftEventTime = trainer.drift().lastDetectionEventTime();
         batches.inc();
         samples.inc(r.samples());
     }

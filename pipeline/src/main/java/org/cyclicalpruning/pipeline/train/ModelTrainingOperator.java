@@ -26,8 +26,11 @@ import org.apache.flink.streaming.api.operators.InternalTimerService;
 import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.api.operators.Triggerable;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.cyclicalpruning.modelops.drift.DriftState;
 import org.cyclicalpruning.modelops.engine.IntraOpThreads;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.schedule.Clock;
+import org.cyclicalpruning.modelops.schedule.DriftAwareSchedule;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.modelops.train.SparseTrainer;
 import org.cyclicalpruning.modelops.train.StepResult;
@@ -39,6 +42,7 @@ import org.cyclicalpruning.pipeline.validate.DeadLetterRouter.DeadLetterCounters
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.pipeline.validate.ValidBatch;
 import org.cyclicalpruning.schemas.DeadLetterCause;
+import org.cyclicalpruning.schemas.DriftStatus;
 import org.cyclicalpruning.schemas.ModelState;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.slf4j.Logger;
@@ -259,6 +263,17 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         if (trainer.steps() == 1) {
             schedule(m, t);
         }
+        if (r.driftDetected()) {
+            // the detection's cycle ends its ramp at a milestone of its own: the next boundary moves
+            schedule(m, t);
+            LOG.info(
+                    "model '{}': drift detected at event time {} (detection {}); a new cycle starts there, its"
+                            + " ramp ends at event time {}",
+                    b.modelId,
+                    t,
+                    trainer.drift().detections(),
+                    m.nextSnapshotAt);
+        }
         m.interval.add(r.loss(), r.correct(), b.rows);
         m.point = r.point();
         if (r.maskUpdate() != null) {
@@ -398,7 +413,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
 
     /** Sets the model's next boundary to the first one after {@code after} and arms its timer. */
     private void schedule(HotModel m, long after) {
-        m.nextSnapshotAt = boundaries.next(m.config.schedule(), m.trainer.anchor(), after);
+        m.nextSnapshotAt = boundaries.next(m.trainer.schedule(), m.trainer.anchor(), after);
         m.dirty = true;
         timers.registerEventTimeTimer(VoidNamespace.INSTANCE, m.nextSnapshotAt);
     }
@@ -416,7 +431,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setModelId(m.id())
                 .setVersion(m.version + 1)
                 .setEventTime(eventTime)
-                .setReason(boundaries.reasonAt(m.config.schedule(), trainer.anchor(), boundary))
+                .setReason(boundaries.reasonAt(trainer.schedule(), trainer.anchor(), boundary))
                 .setCycle(m.point.cycle())
                 .setPhase(m.point.phase().name())
                 .setStep(trainer.steps())
@@ -434,6 +449,25 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setRecovered(trainer.masks().recoveredCount())
                 .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
                 .setInputScaling(ModelSnapshots.inputScaling(trainer.inputStandardization()))
+                .setDrift(driftStatus(m, boundary))
+                .build();
+    }
+
+    /** Returns what a drift-aware model has detected, as its snapshot at {@code boundary} says it; null for others. */
+    private static DriftStatus driftStatus(HotModel m, long boundary) {
+        if (!(m.config.schedule() instanceof DriftAwareSchedule declared)) {
+            return null;
+        }
+        SparseTrainer trainer = m.trainer;
+        DriftState drift = trainer.drift();
+        boolean restartEnd = drift.detections() > 0
+                && declared.clock() == Clock.EVENT_TIME
+                && boundary - trainer.anchor() == drift.lastRestartTick() + declared.restartRamp();
+        return DriftStatus.newBuilder()
+                .setDetections(drift.detections())
+                .setLastDetectionEventTime(drift.detections() == 0 ? null : drift.lastDetectionEventTime())
+                .setStatistic(trainer.driftStatistic())
+                .setRestart(restartEnd)
                 .build();
     }
 
