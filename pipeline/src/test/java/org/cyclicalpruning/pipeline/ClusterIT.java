@@ -47,7 +47,12 @@ class ClusterIT {
     private static final List<ModelDeclaration> MODELS = List.of(
             JobFixtures.logistic("c1", "cyclical(final=0.9, period=1s, cycles=inf, ramp=0.5)"),
             JobFixtures.mlp("c2", "cyclical(final=0.8, period=1500ms, cycles=inf, ramp=0.5)"),
-            model("g3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=3s)", "global", false, 0.05));
+            model("g3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=3s)", "global", false, 0.05),
+            JobFixtures.driftAware("d4"));
+    /** Where the drift-aware model's teacher moves its support: between the second and third kill. */
+    private static final int DRIFT_BATCH = 100;
+
+    private static final int ROWS = 32;
 
     @TempDir
     static Path runDir;
@@ -89,6 +94,7 @@ class ClusterIT {
                 awaitEveryBoundaryBefore(config, "in-kill", "out-kill", BATCHES);
         run("job.sh", "cancel", job);
         System.out.println(JobFixtures.describe(actual));
+        JobFixtures.assertOneRestartAfter(actual.get("d4"), JobFixtures.T0 + DRIFT_BATCH * STEP);
     }
 
     @Test
@@ -106,6 +112,8 @@ class ClusterIT {
         Map<String, List<SparseModelSnapshot>> actual = awaitEveryBoundaryBefore(config, "in-sp", "out-sp", BATCHES);
         run("job.sh", "cancel", second);
         System.out.println(JobFixtures.describe(actual));
+        // the drift comes after the savepoint: the resumed job detects it where a failure-free run does
+        JobFixtures.assertOneRestartAfter(actual.get("d4"), JobFixtures.T0 + DRIFT_BATCH * STEP);
         assertThat(actual.values().stream()
                         .mapToLong(l -> l.get(l.size() - 1).getStep())
                         .max()
@@ -358,10 +366,15 @@ class ClusterIT {
     private static void produce(String topic, int from, int to) {
         Map<String, SparseTeacher> teachers = new LinkedHashMap<>();
         for (int m = 0; m < MODELS.size(); m++) {
-            teachers.put(MODELS.get(m).getModelId(), JobFixtures.classificationTeacher(31 + m));
+            String id = MODELS.get(m).getModelId();
+            teachers.put(
+                    id,
+                    id.equals("d4")
+                            ? JobFixtures.driftingTeacher(31 + m, DRIFT_BATCH, ROWS)
+                            : JobFixtures.classificationTeacher(31 + m));
         }
         try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrap, Map.of())) {
-            JobFixtures.produce(producer, topic, teachers, from, to - from, 32, STEP);
+            JobFixtures.produce(producer, topic, teachers, from, to - from, ROWS, STEP);
         }
     }
 

@@ -29,16 +29,24 @@ class EvictionIT extends KafkaJobTestBase {
     private static final List<ModelDeclaration> MODELS = List.of(
             JobFixtures.logistic("e1", "cyclical(final=0.9, period=1s, cycles=inf)"),
             JobFixtures.mlp("e2", "cyclical(final=0.8, period=1500ms, cycles=inf)"),
-            model("e3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=2s)", "global", false, 0.05));
+            model("e3", "logistic:" + JobFixtures.DIM, "gradual(final=0.9, duration=2s)", "global", false, 0.05),
+            JobFixtures.driftAware("d4"));
+    private static final int DRIFT_BATCH = BATCHES / 2;
+    private static final int ROWS = 16;
 
     private static Map<String, List<SparseModelSnapshot>> run(String name, int hotModels) throws Exception {
         KAFKA.broker().createTopics("in-" + name, 1, "out-" + name, "dead-" + name);
         Map<String, SparseTeacher> teachers = new LinkedHashMap<>();
         for (int m = 0; m < MODELS.size(); m++) {
-            teachers.put(MODELS.get(m).getModelId(), JobFixtures.classificationTeacher(41 + m));
+            String id = MODELS.get(m).getModelId();
+            teachers.put(
+                    id,
+                    id.equals("d4")
+                            ? JobFixtures.driftingTeacher(41 + m, DRIFT_BATCH, ROWS)
+                            : JobFixtures.classificationTeacher(41 + m));
         }
         try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
-            JobFixtures.produce(producer, "in-" + name, teachers, 0, BATCHES, 16, STEP);
+            JobFixtures.produce(producer, "in-" + name, teachers, 0, BATCHES, ROWS, STEP);
         }
         JobConfig config = JobFixtures.withTopics(
                         JobFixtures.config(KAFKA.bootstrapServers(), 1, true, MODELS),
@@ -61,7 +69,8 @@ class EvictionIT extends KafkaJobTestBase {
     void evictingAfterEveryBatchPublishesWhatKeepingEveryModelHotPublishes() throws Exception {
         Map<String, List<SparseModelSnapshot>> hot = run("hot", 1024);
         Map<String, List<SparseModelSnapshot>> evicting = run("evicting", 1);
-        assertThat(hot.keySet()).containsExactly("e1", "e2", "e3");
+        assertThat(hot.keySet()).containsExactly("d4", "e1", "e2", "e3");
+        JobFixtures.assertOneRestartAfter(hot.get("d4"), JobFixtures.T0 + DRIFT_BATCH * STEP);
         assertThat(hot.get("e1").get(hot.get("e1").size() - 1).getStep()).isEqualTo(BATCHES);
         for (String id : hot.keySet()) {
             assertThat(evicting.get(id)).hasSameSizeAs(hot.get(id));

@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,6 +38,33 @@ public final class JobFixtures {
     /** Returns a logistic regression on the fixtures' features: global pruning with regrowth, SGD at 0.05. */
     public static ModelDeclaration logistic(String id, String schedule) {
         return model(id, "logistic:" + DIM, schedule, "global", true, 0.05);
+    }
+
+    /**
+     * Returns a drift-aware logistic regression: GMP's ramp over 1 s of event time, then the mask
+     * held until its prequential error rises, when a cycle ramps over 500 ms. Feed it {@link
+     * #driftingTeacher}.
+     */
+    public static ModelDeclaration driftAware(String id) {
+        return logistic(id, "gradual(final=0.9, duration=1s, on-drift=restart, drift-ramp=500ms)");
+    }
+
+    /** Returns a teacher like {@link #classificationTeacher} whose support moves at batch {@code driftBatch}. */
+    public static SparseTeacher driftingTeacher(long seed, int driftBatch, int rows) {
+        return new SparseTeacher(classificationTeacher(seed).config().withDriftAtSample((long) driftBatch * rows));
+    }
+
+    /** Asserts that a drift-aware model's snapshots show one detection after {@code driftTime} and its cycle's end. */
+    public static void assertOneRestartAfter(List<SparseModelSnapshot> snapshots, long driftTime) {
+        SparseModelSnapshot restart = snapshots.stream()
+                .filter(s -> s.getDrift() != null && s.getDrift().getRestart())
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no snapshot ends a drift-triggered cycle: " + snapshots));
+        assertThat(restart.getDrift().getDetections()).isEqualTo(1);
+        assertThat(restart.getDrift().getLastDetectionEventTime()).isGreaterThanOrEqualTo(driftTime);
+        assertThat(restart.getSparsity()).isCloseTo(0.9, within(1e-3));
+        assertThat(snapshots.stream().filter(s -> s.getEventTime() <= driftTime))
+                .allMatch(s -> s.getDrift() != null && s.getDrift().getDetections() == 0);
     }
 
     /** Returns an MLP with one hidden layer of 16 on the fixtures' features, trained like {@link #logistic}. */

@@ -11,7 +11,7 @@ import org.cyclicalpruning.modelops.drift.HoeffdingDriftDetector;
  * on-drift=restart)} or {@code gradual(final=0.98, duration=1h, on-drift=restart)}.
  *
  * <p>The base schedule runs as declared: its cycles undo early pruning mistakes (Srinivas et al.
- * 2022). Once it is over, the mask is held and a drift detector ({@link HoeffdingDriftDetector})
+ * 2022). Once its last ramp is over, the mask is held and a drift detector ({@link HoeffdingDriftDetector})
  * is armed, {@code cooldown} after the last ramp ended. A detection at tick {@code d} starts a
  * cycle there: sparsity drops to the base's restart sparsity (the cyclical {@code restart}, the
  * gradual {@code initial}) and ramps back to the final sparsity over {@code restartRamp} ticks with
@@ -51,15 +51,28 @@ public record DriftAwareSchedule(SparsitySchedule base, long restartRamp, long c
 
     /**
      * Returns a drift-aware schedule with the defaults: a restart ramps as long as one of the
-     * base's ramps, the detector waits as long again after each ramp, and alpha is {@link
-     * HoeffdingDriftDetector#DEFAULT_ALPHA}.
+     * base's ramps, the detector waits a tenth of that after each ramp ({@link
+     * #defaultCooldown}), and alpha is {@link HoeffdingDriftDetector#DEFAULT_ALPHA}.
      *
      * @param base cyclical with a number of cycles, or gradual
      * @return the schedule
      */
     public static DriftAwareSchedule withDefaults(SparsitySchedule base) {
         long ramp = defaultRamp(base);
-        return new DriftAwareSchedule(base, ramp, ramp, HoeffdingDriftDetector.DEFAULT_ALPHA);
+        return new DriftAwareSchedule(base, ramp, defaultCooldown(ramp), HoeffdingDriftDetector.DEFAULT_ALPHA);
+    }
+
+    /**
+     * Returns the default cooldown after a ramp of {@code ramp} ticks: a tenth of it. The error falls
+     * while a held mask recovers from its last pruning, which a one-sided test ignores, so the wait
+     * only leaves out the batches that the ramp's last mask update moved; a longer one would miss a
+     * drift that lands in it, since the detector then arms with the drifted error as its baseline.
+     *
+     * @param ramp a ramp's length in ticks
+     * @return the cooldown in ticks
+     */
+    public static long defaultCooldown(long ramp) {
+        return ramp / 10;
     }
 
     /** One ramp of the base: a cyclical cycle's ramp, or the gradual duration. */
@@ -93,10 +106,15 @@ public record DriftAwareSchedule(SparsitySchedule base, long restartRamp, long c
         return base.finalSparsity();
     }
 
-    /** Returns the tick at which the base schedule is over and holds its mask for good. */
-    public long baseEnd() {
+    /**
+     * Returns the tick at which the base schedule's last ramp is over: from there it holds its mask
+     * for good (the hold of its last cycle, then its end).
+     */
+    public long baseRampEnd() {
         if (base instanceof CyclicalSparsitySchedule c) {
-            return c.cycleEnd(c.cycles() - 1);
+            long lastCycleStart = c.cycles() == 1 ? c.start() : c.cycleEnd(c.cycles() - 2);
+            // the hold starts at the first whole tick at or past the ramp (see CyclicalSparsitySchedule#at)
+            return saturatingAdd(lastCycleStart, (long) Math.ceil(c.rampFraction() * c.cycleLength()));
         }
         GradualSparsitySchedule g = (GradualSparsitySchedule) base;
         // FINAL starts the tick after the ramp's last one (see GradualSparsitySchedule#at)
@@ -111,7 +129,7 @@ public record DriftAwareSchedule(SparsitySchedule base, long restartRamp, long c
      * @return the tick; the detector is armed at and after it
      */
     public long armedFrom(DriftState drift) {
-        long rampEnd = drift.detections() == 0 ? baseEnd() : saturatingAdd(drift.lastRestartTick(), restartRamp);
+        long rampEnd = drift.detections() == 0 ? baseRampEnd() : saturatingAdd(drift.lastRestartTick(), restartRamp);
         return saturatingAdd(rampEnd, cooldown);
     }
 

@@ -28,7 +28,7 @@ import org.cyclicalpruning.modelops.util.Durations;
  * <p>{@code on-drift=restart} makes a {@link DriftAwareSchedule}: once the schedule's own ramps are
  * over the mask is held, and a rise of the model's prequential error starts a new cycle whose ramp
  * lasts {@code drift-ramp} (default: one ramp of the schedule); the detector waits {@code cooldown}
- * after every ramp (default: the drift ramp) and tests at confidence {@code drift-alpha}. {@code
+ * after every ramp (default: a tenth of the drift ramp) and tests at confidence {@code drift-alpha}. {@code
  * on-drift=hold}, the default, never restarts.
  *
  * <p>{@code clock} is one of {@code batches}, {@code samples} or {@code event-time}; {@code
@@ -208,11 +208,10 @@ public final class SparsitySchedules {
         }
         DriftAwareSchedule defaults = DriftAwareSchedule.withDefaults(base);
         long ramp = args.ticks(DRIFT_RAMP, clock, defaults.restartRamp(), false);
-        // the cooldown follows the restart ramp unless given: the detector waits as long as a ramp took
         return new DriftAwareSchedule(
                 base,
                 ramp,
-                args.ticks(COOLDOWN, clock, ramp, false),
+                args.ticks(COOLDOWN, clock, DriftAwareSchedule.defaultCooldown(ramp), false),
                 args.number(DRIFT_ALPHA, defaults.alpha(), false));
     }
 

@@ -32,9 +32,12 @@ class DriftAwareScheduleTest {
                 SparsitySchedules.parse("cyclical(final=0.98, period=10m, cycles=3, ramp=0.5, on-drift=restart)");
         assertThat(s.clock()).isEqualTo(Clock.EVENT_TIME);
         assertThat(s.restartRamp()).isEqualTo(300_000);
-        assertThat(s.cooldown()).isEqualTo(300_000);
-        assertThat(s.baseEnd()).isEqualTo(1_800_000);
-        assertThat(s.armedFrom(DriftState.NONE)).isEqualTo(2_100_000);
+        assertThat(s.cooldown()).isEqualTo(30_000);
+        // the third cycle starts at 20 minutes and ramps for 5
+        assertThat(s.baseRampEnd()).isEqualTo(1_500_000);
+        assertThat(s.at(1_500_000).phase()).isEqualTo(Phase.HOLD);
+        assertThat(s.at(1_499_999).phase()).isEqualTo(Phase.PRUNE);
+        assertThat(s.armedFrom(DriftState.NONE)).isEqualTo(1_530_000);
         assertThat(SparsitySchedules.parse("cyclical(final=0.98, period=10m, cycles=3, ramp=0.5)"))
                 .isEqualTo(s.base());
         assertThat(SparsitySchedules.parse("cyclical(final=0.98, period=10m, cycles=3, on-drift=hold)"))

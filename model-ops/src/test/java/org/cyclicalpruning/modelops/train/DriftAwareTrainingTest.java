@@ -47,9 +47,10 @@ class DriftAwareTrainingTest {
                 if (r.driftDetected()) {
                     detections.add(i);
                 }
-                if (i >= 200 && i < DRIFT_AT) {
-                    // after the declared cycles: the mask is held at the target, as GMP's would be
-                    assertThat(r.point().phase()).isEqualTo(Phase.FINAL);
+                if (i >= 150 && i < DRIFT_AT) {
+                    // after the declared ramps: the mask is held at the target, as GMP's would be
+                    assertThat(r.point().phase()).isIn(Phase.HOLD, Phase.FINAL);
+                    assertThat(r.point().sparsity()).isEqualTo(0.6);
                 }
                 if (i == DRIFT_AT - 1) {
                     assertThat(trainer.driftStatistic()).isLessThan(1);

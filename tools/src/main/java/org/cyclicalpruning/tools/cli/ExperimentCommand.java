@@ -94,7 +94,7 @@ final class ExperimentCommand extends Subcommand {
                     "--methods",
                     "methods",
                     String.class,
-                    "dense, gmp, gmp-regrowth, cyclical (default: per dataset).",
+                    "dense, gmp, gmp-regrowth, cyclical, drift-aware (default: per dataset).",
                     ExperimentSettings.Builder::methods),
             SettingOption.of(
                     "--cycles",
@@ -144,6 +144,20 @@ final class ExperimentCommand extends Subcommand {
                     String.class,
                     "fashion-mnist-drift: shift, shift(N) or permute (default: shift).",
                     ExperimentSettings.Builder::drift),
+            SettingOption.of(
+                    "--drift-aware-cycles",
+                    "driftAwareCycles",
+                    Integer.class,
+                    "drift-aware: cycles before the mask is held and drift watched (default: 1, GMP's window; 6"
+                            + " cyclical cycles on synthetic).",
+                    ExperimentSettings.Builder::driftAwareCycles),
+            SettingOption.of(
+                    "--drift-ramp",
+                    "driftRamp",
+                    Double.class,
+                    "drift-aware: share of the budget a detection's cycle ramps over; the detector waits a tenth"
+                            + " of that after each ramp (default: 0.05).",
+                    ExperimentSettings.Builder::driftRamp),
             SettingOption.of(
                     "--pruning",
                     "pruning",

@@ -13,11 +13,13 @@ import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.data.ImageDrift;
 import org.cyclicalpruning.modelops.data.Metrics;
 import org.cyclicalpruning.modelops.data.SparseTeacher;
+import org.cyclicalpruning.modelops.drift.HoeffdingDriftDetector;
 import org.cyclicalpruning.modelops.model.InputScaling;
 import org.cyclicalpruning.modelops.model.ModelLayout;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.schedule.CyclicalSparsitySchedule;
+import org.cyclicalpruning.modelops.schedule.DriftAwareSchedule;
 import org.cyclicalpruning.modelops.schedule.GradualSparsitySchedule;
 import org.cyclicalpruning.modelops.schedule.SparsitySchedule;
 import org.cyclicalpruning.modelops.train.Evaluation;
@@ -201,6 +203,7 @@ public final class Experiment {
         List<Long> cycleEnds = cycleEnds(pretrain, total);
 
         List<RunResult.CurvePoint> curve = new ArrayList<>();
+        List<Long> detections = new ArrayList<>();
         double preDrift = Double.NaN;
         int recoveredAfter = -1;
         int cycleEndsAfterDrift = 0;
@@ -213,7 +216,9 @@ public final class Experiment {
                 }
                 Batch batch = batches.apply(step);
                 long start = System.nanoTime();
-                trainer.step(batch, step);
+                if (trainer.step(batch, step).driftDetected()) {
+                    detections.add(step);
+                }
                 trainNanos += System.nanoTime() - start;
                 samples += batch.rows();
                 if (step % curveEvery == 0 || step == total - 1) {
@@ -249,6 +254,8 @@ public final class Experiment {
                     samples / (trainNanos / 1e9),
                     preDrift,
                     recoveredAfter,
+                    detections,
+                    driftStep == Long.MAX_VALUE ? -1 : driftStep,
                     curve);
         }
     }
@@ -341,6 +348,8 @@ public final class Experiment {
                         .setFinalSparsity(target)
                         .build();
             }
+            case "drift-aware":
+                return driftAware(target, pretrain, total);
             default:
                 return CyclicalSparsitySchedule.builder()
                         .optStart(pretrain)
@@ -352,6 +361,31 @@ public final class Experiment {
                         .setFinalSparsity(target)
                         .build();
         }
+    }
+
+    /**
+     * The drift-aware default: {@code driftAwareCycles} cycles, then the mask held until the
+     * model's error rises; a detection's cycle ramps over {@code driftRamp} of the budget. On
+     * Fashion-MNIST the cycles split GMP's window (one cycle by default: GMP's ramp, with
+     * regrowth), on synthetic streams they are the cyclical method's first cycles.
+     */
+    private SparsitySchedule driftAware(double target, long pretrain, long total) {
+        int cycles = settings.driftAwareCycles();
+        long period = settings.dataset().isFashionMnist()
+                ? Math.max(1, (total - pretrain) / cycles)
+                : cycleLength(pretrain, total);
+        CyclicalSparsitySchedule base = CyclicalSparsitySchedule.builder()
+                .optStart(pretrain)
+                .setCycleLength(period)
+                .optCycles(cycles)
+                .optRampFraction(settings.rampFraction())
+                .optFirstSparsity(settings.firstSparsity())
+                .optRestartSparsity(Math.min(settings.restartSparsity(), target))
+                .setFinalSparsity(target)
+                .build();
+        long ramp = Math.max(1, Math.round(settings.driftRamp() * total));
+        return new DriftAwareSchedule(
+                base, ramp, DriftAwareSchedule.defaultCooldown(ramp), HoeffdingDriftDetector.DEFAULT_ALPHA);
     }
 
     private SparseTeacher teacher(long seed, long total) {

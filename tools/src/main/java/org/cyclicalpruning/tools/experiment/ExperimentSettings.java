@@ -24,7 +24,7 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
  * @param batchSize rows per batch
  * @param seeds one run per seed
  * @param sparsities final sparsities to compare at
- * @param methods dense, gmp, gmp-regrowth and/or cyclical
+ * @param methods dense, gmp, gmp-regrowth, cyclical and/or drift-aware
  * @param cycles cyclical: number of cycles in the pruning window
  * @param rampFraction fraction of a cycle (cyclical) or of the pruning window (gmp) spent ramping
  * @param firstSparsity cyclical: sparsity the first cycle starts from
@@ -46,6 +46,11 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
  * @param correlation synthetic: correlation of each decoy with its pair of support features
  * @param model the model to train, empty for the dataset's default (LeNet-300-100 on
  *     Fashion-MNIST, a linear regression on a synthetic teacher)
+ * @param driftAwareCycles drift-aware: the cycles it runs before it holds its mask and watches for
+ *     drift; on Fashion-MNIST they split GMP's pruning window, on synthetic streams each is as long
+ *     as a cyclical cycle
+ * @param driftRamp drift-aware: the share of the budget over which a detection's cycle ramps back to
+ *     the target; the detector then waits a tenth of that before it is armed
  */
 public record ExperimentSettings(
         DatasetKind dataset,
@@ -74,10 +79,12 @@ public record ExperimentSettings(
         int curvePoints,
         String label,
         double correlation,
-        Optional<ModelSpec> model) {
+        Optional<ModelSpec> model,
+        int driftAwareCycles,
+        double driftRamp) {
 
     /** The methods an experiment can compare. */
-    public static final List<String> METHODS = List.of("dense", "gmp", "gmp-regrowth", "cyclical");
+    public static final List<String> METHODS = List.of("dense", "gmp", "gmp-regrowth", "cyclical", "drift-aware");
 
     /** The data an experiment runs on. */
     public enum DatasetKind {
@@ -167,6 +174,8 @@ public record ExperimentSettings(
                 "--lr-restart restarts a cosine schedule; --lr-schedule is %s",
                 lrSchedule);
         checkArgument(curvePoints >= 2, "--curve-points must be >= 2, got %s", curvePoints);
+        checkArgument(driftAwareCycles >= 1, "--drift-aware-cycles must be >= 1, got %s", driftAwareCycles);
+        checkArgument(driftRamp > 0 && driftRamp < 1, "--drift-ramp must be in (0, 1), got %s", driftRamp);
     }
 
     /** Returns a builder with the defaults of {@code dataset}. */
@@ -211,6 +220,8 @@ public record ExperimentSettings(
         private String label;
         private double correlation;
         private Optional<ModelSpec> model = Optional.empty();
+        private int driftAwareCycles;
+        private double driftRamp;
 
         private Builder(DatasetKind dataset) {
             boolean images = dataset.isFashionMnist();
@@ -238,6 +249,10 @@ public record ExperimentSettings(
             this.curvePoints = 30;
             this.label = "";
             this.correlation = 0.9;
+            // Fashion-MNIST: GMP's one long ramp, which stationary data favour; synthetic: the early
+            // cycles that undo the decoys' mistakes (the paper's case)
+            this.driftAwareCycles = images ? 1 : 6;
+            this.driftRamp = 0.05;
         }
 
         private Builder(ExperimentSettings s) {
@@ -268,6 +283,8 @@ public record ExperimentSettings(
             this.label = s.label;
             this.correlation = s.correlation;
             this.model = s.model;
+            this.driftAwareCycles = s.driftAwareCycles;
+            this.driftRamp = s.driftRamp;
         }
 
         /** Changes settings in place: {@code b -> b.epochs(24).label("2x budget")}. */
@@ -400,6 +417,16 @@ public record ExperimentSettings(
             return this;
         }
 
+        public Builder driftAwareCycles(int v) {
+            driftAwareCycles = v;
+            return this;
+        }
+
+        public Builder driftRamp(double v) {
+            driftRamp = v;
+            return this;
+        }
+
         public Builder model(ModelSpec v) {
             model = Optional.of(v);
             return this;
@@ -440,7 +467,9 @@ public record ExperimentSettings(
                     curvePoints,
                     label,
                     correlation,
-                    model);
+                    model,
+                    driftAwareCycles,
+                    driftRamp);
         }
     }
 }

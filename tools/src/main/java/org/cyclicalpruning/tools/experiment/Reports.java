@@ -20,7 +20,9 @@ import java.util.function.ToDoubleFunction;
 public final class Reports {
     /** The CSV header, one row per method and target sparsity. */
     public static final String CSV_HEADER =
-            "method,target_sparsity,achieved_sparsity,test_accuracy,test_mse,support_recall,recovered_weights,samples_per_second";
+            "method,target_sparsity,achieved_sparsity,test_accuracy,test_mse,support_recall,recovered_weights,samples_per_second,"
+                    + "seeds,test_accuracy_sd,support_recall_sd,pre_drift_accuracy,pre_drift_accuracy_sd,drift_detections,"
+                    + "false_alarms,detection_delay,detection_steps";
 
     private Reports() {}
 
@@ -59,18 +61,33 @@ public final class Reports {
                         num(mean(g, RunResult::testMse)),
                         num(mean(g, RunResult::supportRecall)),
                         num(mean(g, r -> r.recoveredWeights())),
-                        num(mean(g, RunResult::samplesPerSecond))));
+                        num(mean(g, RunResult::samplesPerSecond)),
+                        Integer.toString(g.size()),
+                        num(sd(g, RunResult::testAccuracy)),
+                        num(sd(g, RunResult::supportRecall)),
+                        num(mean(g, RunResult::preDriftAccuracy)),
+                        num(sd(g, RunResult::preDriftAccuracy)),
+                        num(mean(g, r -> r.detectionSteps().size())),
+                        num(mean(g, RunResult::falseAlarms)),
+                        num(
+                                g.stream().allMatch(r -> r.detectionDelay() >= 0)
+                                        ? mean(g, RunResult::detectionDelay)
+                                        : Double.NaN),
+                        detectionSteps(g)));
                 w.write('\n');
             }
         }
     }
 
-    /** Prints an aligned table, mean ± sd over seeds; after a drift, with pre-drift accuracy and recovery. */
+    /**
+     * Prints an aligned table, mean ± sd over seeds; after a drift, with pre-drift accuracy and
+     * recovery; with a drift-aware method, where its detector fired.
+     */
     public static void printTable(List<RunResult> runs, PrintStream out) {
         boolean drift = runs.stream().anyMatch(r -> !Double.isNaN(r.preDriftAccuracy()));
-        out.printf(
-                Locale.ROOT,
-                "%-28s %7s %9s %16s %18s %16s %10s %9s" + (drift ? " %16s %9s" : "") + "%n",
+        boolean watched = runs.stream().anyMatch(r -> r.method().startsWith("drift-aware"));
+        String format = "%-28s %7s %9s %16s %18s %16s %10s %9s" + (drift ? " %16s %9s" : "") + (watched ? "  %s" : "");
+        List<Object> header = new ArrayList<>(List.of(
                 "method",
                 "target",
                 "achieved",
@@ -78,24 +95,33 @@ public final class Reports {
                 "test MSE",
                 "support recall",
                 "recovered",
-                "samples/s",
-                "pre-drift acc",
-                "back in");
+                "samples/s"));
+        if (drift) {
+            header.addAll(List.of("pre-drift acc", "back in"));
+        }
+        if (watched) {
+            boolean drifts = runs.stream().anyMatch(r -> r.driftStep() >= 0);
+            header.add(drifts ? "detections (step - drift step)" : "detections (@step)");
+        }
+        out.println(String.format(Locale.ROOT, format, header.toArray()).stripTrailing());
         for (List<RunResult> g : groups(runs).values()) {
             RunResult first = g.get(0);
-            out.printf(
-                    Locale.ROOT,
-                    "%-28s %7.3f %9.4f %16s %18s %16s %10.0f %9.0f" + (drift ? " %16s %9s" : "") + "%n",
+            List<Object> row = new ArrayList<>(List.of(
                     first.method(),
-                    first.targetSparsity(),
-                    mean(g, RunResult::achievedSparsity),
+                    String.format(Locale.ROOT, "%.3f", first.targetSparsity()),
+                    String.format(Locale.ROOT, "%.4f", mean(g, RunResult::achievedSparsity)),
                     pm(g, RunResult::testAccuracy, "%.4f"),
                     pm(g, RunResult::testMse, "%.5f"),
                     pm(g, RunResult::supportRecall, "%.3f"),
-                    mean(g, r -> r.recoveredWeights()),
-                    mean(g, RunResult::samplesPerSecond),
-                    pm(g, RunResult::preDriftAccuracy, "%.4f"),
-                    recovery(g));
+                    String.format(Locale.ROOT, "%.0f", mean(g, r -> r.recoveredWeights())),
+                    String.format(Locale.ROOT, "%.0f", mean(g, RunResult::samplesPerSecond))));
+            if (drift) {
+                row.addAll(List.of(pm(g, RunResult::preDriftAccuracy, "%.4f"), recovery(g)));
+            }
+            if (watched) {
+                row.add(detections(g));
+            }
+            out.println(String.format(Locale.ROOT, format, row.toArray()).stripTrailing());
         }
         if (runs.stream().map(RunResult::seed).distinct().count() > 1) {
             out.printf(
@@ -103,6 +129,44 @@ public final class Reports {
                     "(mean ± sd over %d seeds)%n",
                     runs.stream().map(RunResult::seed).distinct().count());
         }
+    }
+
+    /** Steps where the detector fired, per seed separated by '/': "4504/4503 5100/4505"; empty for none at all. */
+    static String detectionSteps(List<RunResult> g) {
+        if (g.stream().allMatch(r -> r.detectionSteps().isEmpty())) {
+            return "";
+        }
+        return String.join(
+                "/",
+                g.stream()
+                        .map(r -> r.detectionSteps().isEmpty()
+                                ? "-"
+                                : String.join(
+                                        " ",
+                                        r.detectionSteps().stream()
+                                                .map(String::valueOf)
+                                                .toList()))
+                        .toList());
+    }
+
+    /** Per seed, the steps where the detector fired, relative to the drift where there is one: "+2 | +3 | 0". */
+    private static String detections(List<RunResult> g) {
+        if (!g.get(0).method().startsWith("drift-aware")) {
+            return "";
+        }
+        return String.join(
+                " | ",
+                g.stream()
+                        .map(r -> r.detectionSteps().isEmpty()
+                                ? "none"
+                                : String.join(
+                                        " ",
+                                        r.detectionSteps().stream()
+                                                .map(step -> r.driftStep() < 0
+                                                        ? "@" + step
+                                                        : String.format(Locale.ROOT, "%+d", step - r.driftStep()))
+                                                .toList()))
+                        .toList());
     }
 
     /** Cycle ends after the drift until back within a point, per seed: "1 1 2", "-" where never. */
@@ -116,6 +180,18 @@ public final class Reports {
 
     static double mean(List<RunResult> g, ToDoubleFunction<RunResult> f) {
         return g.stream().mapToDouble(f).average().orElse(Double.NaN);
+    }
+
+    /** The sample standard deviation over seeds; NaN for one seed or a figure that does not apply. */
+    static double sd(List<RunResult> g, ToDoubleFunction<RunResult> f) {
+        double m = mean(g, f);
+        if (g.size() < 2 || Double.isNaN(m)) {
+            return Double.NaN;
+        }
+        return Math.sqrt(g.stream()
+                        .mapToDouble(r -> Math.pow(f.applyAsDouble(r) - m, 2))
+                        .sum()
+                / (g.size() - 1));
     }
 
     private static String pm(List<RunResult> g, ToDoubleFunction<RunResult> f, String fmt) {

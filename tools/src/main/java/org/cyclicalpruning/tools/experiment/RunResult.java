@@ -18,6 +18,9 @@ import java.util.List;
  *     a drift or for regression)
  * @param recoveryCycles cycle ends after the drift until the accuracy on the drifted data came back
  *     within one point of {@code preDriftAccuracy}; -1 if it did not within the budget
+ * @param detectionSteps steps at which a drift-aware schedule's detector fired (empty for other
+ *     methods); it is armed only once the schedule's own cycles are over
+ * @param driftStep the step at which the data drift, or -1 on a stationary stream
  * @param curve figures measured along the run, for plots
  */
 public record RunResult(
@@ -32,7 +35,27 @@ public record RunResult(
         double samplesPerSecond,
         double preDriftAccuracy,
         int recoveryCycles,
+        List<Long> detectionSteps,
+        long driftStep,
         List<CurvePoint> curve) {
+
+    /** Returns the detections before the drift (all of them on a stationary stream): false alarms. */
+    public long falseAlarms() {
+        return detectionSteps.stream()
+                .filter(s -> driftStep < 0 || s < driftStep)
+                .count();
+    }
+
+    /** Returns the batches from the drift to the first detection at or after it; -1 if none. */
+    public long detectionDelay() {
+        return driftStep < 0
+                ? -1
+                : detectionSteps.stream()
+                        .filter(s -> s >= driftStep)
+                        .findFirst()
+                        .map(s -> s - driftStep)
+                        .orElse(-1L);
+    }
 
     /**
      * One point of a run's curve.
