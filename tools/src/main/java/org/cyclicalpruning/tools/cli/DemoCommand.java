@@ -94,6 +94,7 @@ final class DemoCommand extends Subcommand {
             double lr,
             String cyclical,
             String gmp,
+            String driftAware,
             String interval,
             String scaling) {}
 
@@ -123,12 +124,13 @@ final class DemoCommand extends Subcommand {
                     .set(JobOptions.RESTART_ATTEMPTS, 0)
                     .models(List.of(
                             model("cyclical", spec, scenario.cyclical(), true, scenario),
-                            model("gmp", spec, scenario.gmp(), false, scenario)))
+                            model("gmp", spec, scenario.gmp(), false, scenario),
+                            model("drift-aware", spec, scenario.driftAware(), true, scenario)))
                     .build()
                     .forLocalRun();
             System.out.println("models: cyclical = " + scenario.cyclical() + "; gmp = " + scenario.gmp()
-                    + ", no regrowth; both " + spec + ", learning rate " + scenario.lr() + " constant, inputs "
-                    + scenario.scaling());
+                    + ", no regrowth; drift-aware = " + scenario.driftAware() + "; all " + spec + ", learning rate "
+                    + scenario.lr() + " constant, inputs " + scenario.scaling());
             if (out != null) {
                 Files.createDirectories(out);
             }
@@ -136,7 +138,7 @@ final class DemoCommand extends Subcommand {
                 StreamProducer.produce(
                         producer,
                         "training-batches",
-                        List.of("cyclical", "gmp"),
+                        List.of("cyclical", "gmp", "drift-aware"),
                         data.stream(),
                         data.batches,
                         START,
@@ -205,8 +207,9 @@ final class DemoCommand extends Subcommand {
     }
 
     /**
-     * Returns the scenario of both models: a cyclical schedule whose cycles of {@code period} never
-     * end, ramping over half of each, against GMP ramping once over {@code gmpDuration}, with a
+     * Returns the scenario of the three models: a cyclical schedule whose cycles of {@code period}
+     * never end, ramping over half of each; GMP ramping once over {@code gmpDuration}; and the same
+     * GMP ramp restarted when the model's error rises, ramping then as long as a cycle does; with a
      * snapshot every period.
      */
     private Scenario scenario(
@@ -223,6 +226,8 @@ final class DemoCommand extends Subcommand {
                 lr != null ? lr : 0.01,
                 "cyclical(final=" + s + ", period=" + period + ", cycles=inf, ramp=0.5)",
                 "gradual(final=" + s + ", duration=" + gmpDuration + ")",
+                "gradual(final=" + s + ", duration=" + gmpDuration + ", on-drift=restart, drift-ramp="
+                        + Durations.format(Durations.parse(period).toMillis() / 2) + ")",
                 period,
                 scaling);
     }
@@ -311,7 +316,7 @@ final class DemoCommand extends Subcommand {
                     .orElse(last);
             System.out.printf(
                     Locale.ROOT,
-                    "  %-9s %d snapshots, %d steps, sparsity %.4f, %d weights regrown, %s%n",
+                    "  %-11s %d snapshots, %d steps, sparsity %.4f, %d weights regrown, %s%n",
                     last.getModelId(),
                     last.getVersion(),
                     last.getStep(),
@@ -321,6 +326,27 @@ final class DemoCommand extends Subcommand {
                             ? figures(last, quality)
                             : "before " + figures(before, quality) + "; after " + figures(last, quality));
         }
+        snapshots.values().stream()
+                .map(l -> l.get(l.size() - 1))
+                .filter(s -> s.getDrift() != null)
+                .forEach(s -> System.out.printf(
+                        Locale.ROOT,
+                        "  %s: %s%n",
+                        s.getModelId(),
+                        s.getDrift().getDetections() == 0
+                                ? "no drift detected"
+                                : String.format(
+                                        Locale.ROOT,
+                                        "%d drift detection(s), the last at event time %s%s",
+                                        s.getDrift().getDetections(),
+                                        Instant.ofEpochMilli(s.getDrift().getLastDetectionEventTime()),
+                                        driftTime == Long.MAX_VALUE
+                                                ? ""
+                                                : String.format(
+                                                        Locale.ROOT,
+                                                        ", %.1f s after the data drifted",
+                                                        (s.getDrift().getLastDetectionEventTime() - driftTime)
+                                                                / 1000.0))));
         for (DeadLetter d : dead) {
             System.out.printf(
                     "  dead letter: %s at %s/%d@%d: %s%n",

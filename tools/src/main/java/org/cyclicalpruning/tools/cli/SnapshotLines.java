@@ -11,7 +11,7 @@ import org.cyclicalpruning.schemas.SparseTensor;
 final class SnapshotLines {
     static final String HEADER = String.format(
             Locale.ROOT,
-            "%-18s %4s %-12s %-24s %5s %-5s %7s %8s %7s %7s %7s %9s %9s %7s",
+            "%-18s %4s %-13s %-24s %5s %-5s %7s %8s %7s %7s %7s %9s %9s %7s",
             "model",
             "ver",
             "reason",
@@ -44,10 +44,10 @@ final class SnapshotLines {
     static String line(SparseModelSnapshot s, SnapshotQuality quality) {
         return String.format(
                 Locale.ROOT,
-                "%-18s %4d %-12s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
+                "%-18s %4d %-13s %-24s %5d %-5s %7d %8.4f %7.4f %7.4f %7s %9d %9d %7s",
                 s.getModelId(),
                 s.getVersion(),
-                s.getReason(),
+                reason(s),
                 Instant.ofEpochMilli(s.getEventTime()),
                 s.getCycle(),
                 s.getPhase(),
@@ -59,6 +59,13 @@ final class SnapshotLines {
                 s.getRecovered(),
                 encodedBytes(s),
                 quality.of(s));
+    }
+
+    /** The snapshot's reason; DRIFT_RESTART for the end of a cycle that a drift detection started. */
+    static String reason(SparseModelSnapshot s) {
+        return s.getDrift() != null && s.getDrift().getRestart()
+                ? "DRIFT_RESTART"
+                : s.getReason().toString();
     }
 
     static long encodedBytes(SparseModelSnapshot s) {

@@ -113,6 +113,23 @@ public final class Plots {
                 p.addDomainMarker(marker);
             }
         }
+        // where a drift-aware model's detector fired: the event time of the batch that triggered it
+        snapshots.values().stream()
+                .flatMap(List::stream)
+                .filter(s -> s.getDrift() != null && s.getDrift().getRestart())
+                .map(s -> s.getDrift().getLastDetectionEventTime())
+                .distinct()
+                .forEach(detected -> {
+                    ValueMarker marker = new ValueMarker(
+                            (detected - start) / 1000.0,
+                            Color.RED,
+                            new BasicStroke(
+                                    1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
+                    marker.setLabel("detected");
+                    marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_LEFT);
+                    marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+                    top.addDomainMarker(marker);
+                });
         bottom.getRenderer().setDefaultSeriesVisibleInLegend(false);
         plot.add(top, 1);
         plot.add(bottom, 1);

@@ -33,13 +33,19 @@ class DemoIT {
     void demoEndsByItselfAndItsSnapshotFilesCanBeInspected(@TempDir Path dir) {
         String demo = run("demo", "--dataset", "synthetic-drift", "--out", dir.toString());
         assertThat(demo).contains("synthetic sparse teacher", "summary");
-        List<String> snapshotLines =
-                demo.lines().filter(l -> l.matches("(cyclical|gmp) +\\d+ .*")).toList();
-        assertThat(snapshotLines).hasSize(12);
+        List<String> snapshotLines = demo.lines()
+                .filter(l -> l.matches("(cyclical|gmp|drift-aware) +\\d+ .*"))
+                .toList();
+        assertThat(snapshotLines).hasSize(19);
         assertThat(demo)
                 .containsPattern(
                         "cyclical +6 snapshots, 600 steps, sparsity 0\\.9500, .*after loss [0-9.]+, recall 1\\.00");
         assertThat(demo).containsPattern("gmp +6 snapshots, 600 steps, .*after loss [0-9.]+, recall 0\\.00");
+        // the drift-aware model holds GMP's mask until the support moves, then re-prunes once
+        assertThat(demo).containsPattern("drift-aware +7 snapshots, 600 steps, .*after loss [0-9.]+, recall 1\\.00");
+        assertThat(demo).containsPattern("drift-aware +\\d+ DRIFT_RESTART ");
+        assertThat(demo)
+                .containsPattern("drift-aware: 1 drift detection\\(s\\), the last at event time .*, [0-9.]+ s after");
         assertThat(demo).contains("dead letter: NOT_AVRO");
 
         String inspect = run(
@@ -54,9 +60,9 @@ class DemoIT {
                 "600",
                 "--batch-size",
                 "32");
-        assertThat(inspect).contains("12 snapshots of 2 models", "layer0.weight");
+        assertThat(inspect).contains("19 snapshots of 3 models", "layer0.weight");
         List<String> fromFiles = inspect.lines()
-                .filter(l -> l.matches("(cyclical|gmp) +\\d+ .*"))
+                .filter(l -> l.matches("(cyclical|gmp|drift-aware) +\\d+ .*"))
                 .toList();
         assertThat(fromFiles).containsExactlyInAnyOrderElementsOf(snapshotLines);
     }
