@@ -127,7 +127,9 @@ public final class OnnxExport {
 
         @Override
         public String getOpDomain() {
-            return "ai.onnx";
+            // the default domain by the name the model's opset import uses: ONNX's checker refuses
+            // a node in "ai.onnx" when only "" is imported, although ONNX Runtime takes both
+            return "";
         }
     }
 

@@ -7,6 +7,9 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
@@ -15,7 +18,11 @@ import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.junit.jupiter.api.Test;
 
-/** Exported models run in ONNX Runtime and compute what the DJL predictor computes. */
+/**
+ * Exported models pass ONNX's own checker (Debian's {@code python3-onnx}, which converters and
+ * serving engines run before they load a model), run in ONNX Runtime and compute what the DJL
+ * predictor computes.
+ */
 class OnnxExportTest {
     private static final int ROWS = 6;
 
@@ -86,11 +93,32 @@ class OnnxExportTest {
         }
     }
 
+    /** Runs {@code onnx.checker.check_model} on the model, in Debian's Python. */
+    private static void assertPassesOnnxChecker(byte[] onnx) throws Exception {
+        Path file = Files.createTempFile("export", ".onnx");
+        try {
+            Files.write(file, onnx);
+            Process p = new ProcessBuilder(
+                            "/usr/bin/python3",
+                            "-c",
+                            "import onnx, sys; onnx.checker.check_model(onnx.load(sys.argv[1]));" + " print('ok')",
+                            file.toString())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as("onnx.checker said:%n%s", out).isZero();
+            assertThat(out.strip()).isEqualTo("ok");
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
     private static void assertRunsAsDjl(SparseModelSnapshot s) throws Exception {
         assertRunsAsDjl(s, OnnxExport.toBytes(s));
     }
 
     private static void assertRunsAsDjl(SparseModelSnapshot s, byte[] onnx) throws Exception {
+        assertPassesOnnxChecker(onnx);
         ModelSpec spec = ModelSpec.fromAvro(s.getSpec());
         float[] x = TestSnapshots.features(ROWS, spec.inputs(), 9);
         float[] expected;
