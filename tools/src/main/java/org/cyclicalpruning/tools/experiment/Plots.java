@@ -5,30 +5,32 @@ import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
-import org.jfree.chart.ChartUtils;
-import org.jfree.chart.JFreeChart;
-import org.jfree.chart.axis.NumberAxis;
-import org.jfree.chart.plot.CombinedDomainXYPlot;
-import org.jfree.chart.plot.ValueMarker;
-import org.jfree.chart.plot.XYPlot;
-import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
-import org.jfree.data.xy.XYSeries;
-import org.jfree.data.xy.XYSeriesCollection;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
+import org.knowm.xchart.style.XYStyler;
+import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * PNG plots of experiment curves: the sparsity each run's mask had, and its quality (test
- * accuracy, or support recall on teacher tasks), against training steps, one line per run.
+ * PNG plots of experiment curves and of a stream's snapshots: two panels (sparsity above, quality
+ * below) sharing their horizontal axis, one line per run or model.
  *
- * <p>JFreeChart renders headless (no display needed), which suits CI and servers.
+ * <p>XChart (Apache-2.0) renders headless, with no display, which suits CI and servers; only its
+ * bitmap encoder is used, so its optional vector and PDF libraries are left out of the build.
  */
 public final class Plots {
     private static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0xff7f0e), new Color(0x9467bd),
         new Color(0x8c564b), new Color(0xe377c2), new Color(0x7f7f7f), new Color(0xbcbd22), new Color(0x17becf)
     };
+    private static final int WIDTH = 1100;
+    private static final int PANEL_HEIGHT = 400;
 
     private Plots() {}
 
@@ -43,40 +45,33 @@ public final class Plots {
     public static void writeCurves(List<RunResult> runs, String qualityLabel, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
         long firstSeed = runs.get(0).seed();
-        XYSeriesCollection sparsity = new XYSeriesCollection();
-        XYSeriesCollection quality = new XYSeriesCollection();
+        XYChart sparsity = panel("Sparsity and quality against steps", "training step", "mask sparsity");
+        XYChart quality = panel(null, "training step", qualityLabel);
+        int colour = 0;
         for (RunResult r : runs) {
-            if (r.seed() != firstSeed) {
+            if (r.seed() != firstSeed || r.curve().isEmpty()) {
                 continue;
             }
             String name =
                     r.method().equals("dense") ? "dense" : String.format("%s %.2f", r.method(), r.targetSparsity());
-            XYSeries s = new XYSeries(name, false, true);
-            XYSeries q = new XYSeries(name, false, true);
+            List<Double> steps = new ArrayList<>();
+            List<Double> s = new ArrayList<>();
+            List<Double> q = new ArrayList<>();
             for (RunResult.CurvePoint p : r.curve()) {
-                s.add(p.step(), p.sparsity());
-                q.add(p.step(), p.quality());
+                steps.add((double) p.step());
+                s.add(p.sparsity());
+                q.add(p.quality());
             }
-            sparsity.addSeries(s);
-            quality.addSeries(q);
+            line(sparsity, name, steps, s, colour, true);
+            line(quality, name, steps, q, colour, false);
+            colour++;
         }
-        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("training step"));
-        XYPlot bottom = panel(quality, qualityLabel);
-        bottom.getRenderer().setDefaultSeriesVisibleInLegend(false);
-        plot.add(panel(sparsity, "mask sparsity"), 1);
-        plot.add(bottom, 1);
-        JFreeChart chart =
-                new JFreeChart("Sparsity and quality against steps", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        if (file.getParent() != null) {
-            Files.createDirectories(file.getParent());
-        }
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1100, 800);
+        write(List.of(sparsity, quality), file);
     }
 
     /**
      * Writes the plot of a stream's snapshots: each model's sparsity and prequential accuracy
-     * against event time, with the drift marked.
+     * against event time, with the drift and every drift detection marked.
      *
      * @param snapshots per model, in version order
      * @param start the stream's first event time (epoch ms), time 0 of the plot
@@ -88,73 +83,108 @@ public final class Plots {
             Map<String, List<SparseModelSnapshot>> snapshots, long start, long driftTime, Path file)
             throws IOException {
         System.setProperty("java.awt.headless", "true");
-        XYSeriesCollection sparsity = new XYSeriesCollection();
-        XYSeriesCollection accuracy = new XYSeriesCollection();
-        snapshots.forEach((model, list) -> {
-            XYSeries s = new XYSeries(model, false, true);
-            XYSeries a = new XYSeries(model, false, true);
-            for (SparseModelSnapshot snapshot : list) {
-                double seconds = (snapshot.getEventTime() - start) / 1000.0;
-                s.add(seconds, snapshot.getSparsity());
+        XYChart sparsity = panel(
+                "Snapshots: sparsity and prequential accuracy (grey: drift; red: a drift-aware model's detection)",
+                "event time (s)",
+                "sparsity");
+        XYChart accuracy = panel(null, "event time (s)", "prequential accuracy");
+        int colour = 0;
+        for (Map.Entry<String, List<SparseModelSnapshot>> e : snapshots.entrySet()) {
+            List<Double> seconds = new ArrayList<>();
+            List<Double> s = new ArrayList<>();
+            List<Double> accuracySeconds = new ArrayList<>();
+            List<Double> a = new ArrayList<>();
+            for (SparseModelSnapshot snapshot : e.getValue()) {
+                double t = (snapshot.getEventTime() - start) / 1000.0;
+                seconds.add(t);
+                s.add(snapshot.getSparsity());
                 if (snapshot.getAccuracy() != null) {
-                    a.add(seconds, snapshot.getAccuracy());
+                    accuracySeconds.add(t);
+                    a.add(snapshot.getAccuracy());
                 }
             }
-            sparsity.addSeries(s);
-            accuracy.addSeries(a);
-        });
-        CombinedDomainXYPlot plot = new CombinedDomainXYPlot(new NumberAxis("event time (s)"));
-        XYPlot top = panel(sparsity, "sparsity");
-        XYPlot bottom = panel(accuracy, "prequential accuracy");
-        if (driftTime != Long.MAX_VALUE) {
-            for (XYPlot p : List.of(top, bottom)) {
-                ValueMarker marker = new ValueMarker((driftTime - start) / 1000.0, Color.GRAY, new BasicStroke(1f));
-                marker.setLabel("drift");
-                p.addDomainMarker(marker);
+            line(sparsity, e.getKey(), seconds, s, colour, true);
+            if (!a.isEmpty()) {
+                line(accuracy, e.getKey(), accuracySeconds, a, colour, false);
             }
+            colour++;
         }
-        // where a drift-aware model's detector fired: the event time of the batch that triggered it
-        snapshots.values().stream()
-                .flatMap(List::stream)
-                .filter(s -> s.getDrift() != null && s.getDrift().getRestart())
-                .map(s -> s.getDrift().getLastDetectionEventTime())
-                .distinct()
-                .forEach(detected -> {
-                    ValueMarker marker = new ValueMarker(
-                            (detected - start) / 1000.0,
-                            Color.RED,
-                            new BasicStroke(
-                                    1f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {4f, 4f}, 0f));
-                    marker.setLabel("detected");
-                    marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.BOTTOM_LEFT);
-                    marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
-                    top.addDomainMarker(marker);
-                });
-        bottom.getRenderer().setDefaultSeriesVisibleInLegend(false);
-        plot.add(top, 1);
-        plot.add(bottom, 1);
-        JFreeChart chart = new JFreeChart(
-                "Snapshots: sparsity and prequential accuracy", JFreeChart.DEFAULT_TITLE_FONT, plot, true);
-        chart.setBackgroundPaint(Color.WHITE);
-        if (file.getParent() != null) {
-            Files.createDirectories(file.getParent());
+        for (XYChart panel : List.of(sparsity, accuracy)) {
+            if (driftTime != Long.MAX_VALUE) {
+                marker(panel, (driftTime - start) / 1000.0, Color.GRAY);
+            }
+            // where a drift-aware model's detector fired: the event time of the batch that triggered it
+            snapshots.values().stream()
+                    .flatMap(List::stream)
+                    .filter(s -> s.getDrift() != null && s.getDrift().getRestart())
+                    .map(s -> s.getDrift().getLastDetectionEventTime())
+                    .distinct()
+                    .forEach(detected -> marker(panel, (detected - start) / 1000.0, Color.RED));
         }
-        ChartUtils.saveChartAsPNG(file.toFile(), chart, 1100, 800);
+        // a regression has no accuracy: its panel would be empty
+        write(accuracy.getSeriesMap().isEmpty() ? List.of(sparsity) : List.of(sparsity, accuracy), file);
     }
 
-    private static XYPlot panel(XYSeriesCollection data, String label) {
-        NumberAxis axis = new NumberAxis(label);
-        axis.setAutoRangeIncludesZero(false);
-        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, false);
-        for (int i = 0; i < data.getSeriesCount(); i++) {
-            renderer.setSeriesStroke(i, new BasicStroke(1.6f));
-            // the same colour for a run in every panel: combined plots otherwise share one palette
-            renderer.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+    // ------------- private helpers --------------
+
+    private static XYChart panel(String title, String xLabel, String yLabel) {
+        XYChart chart = new XYChartBuilder()
+                .width(WIDTH)
+                .height(PANEL_HEIGHT)
+                .title(title == null ? "" : title)
+                .xAxisTitle(xLabel)
+                .yAxisTitle(yLabel)
+                .build();
+        XYStyler styler = chart.getStyler();
+        styler.setChartBackgroundColor(Color.WHITE);
+        styler.setPlotBackgroundColor(Color.WHITE);
+        styler.setPlotGridLinesColor(Color.LIGHT_GRAY);
+        styler.setLegendPosition(Styler.LegendPosition.OutsideS);
+        styler.setLegendLayout(Styler.LegendLayout.Horizontal);
+        styler.setChartTitleVisible(title != null);
+        return chart;
+    }
+
+    /** Adds a line; the same colour for a run in every panel, the legend in the top panel only. */
+    private static void line(XYChart chart, String name, List<Double> x, List<Double> y, int colour, boolean inLegend) {
+        chart.getStyler().setLegendVisible(inLegend);
+        XYSeries series = chart.addSeries(name, x, y);
+        series.setMarker(SeriesMarkers.NONE);
+        series.setLineColor(PALETTE[colour % PALETTE.length]);
+        series.setLineStyle(new BasicStroke(1.6f));
+    }
+
+    /** A dashed vertical line over the panel's data, left out of the legend. */
+    private static void marker(XYChart chart, double x, Color colour) {
+        double low = Double.POSITIVE_INFINITY;
+        double high = Double.NEGATIVE_INFINITY;
+        for (XYSeries series : chart.getSeriesMap().values()) {
+            for (double y : series.getYData()) {
+                low = Math.min(low, y);
+                high = Math.max(high, y);
+            }
         }
-        XYPlot plot = new XYPlot(data, null, axis, renderer);
-        plot.setBackgroundPaint(Color.WHITE);
-        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
-        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
-        return plot;
+        if (low > high) {
+            return; // an empty panel (a regression has no accuracy)
+        }
+        XYSeries line = chart.addSeries(
+                (colour == Color.RED ? "detected @" : "drift @") + x + " "
+                        + chart.getSeriesMap().size(),
+                new double[] {x, x},
+                new double[] {low, high});
+        line.setShowInLegend(false);
+        line.setMarker(SeriesMarkers.NONE);
+        line.setLineColor(colour);
+        line.setLineStyle(
+                new BasicStroke(1.2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {5f, 4f}, 0f));
+    }
+
+    private static void write(List<XYChart> panels, Path file) throws IOException {
+        if (file.toAbsolutePath().getParent() != null) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        }
+        try (var out = Files.newOutputStream(file)) {
+            BitmapEncoder.saveBitmap(panels, panels.size(), 1, out, BitmapEncoder.BitmapFormat.PNG);
+        }
     }
 }
