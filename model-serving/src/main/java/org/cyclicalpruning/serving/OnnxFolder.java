@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.SnapshotFolders;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +26,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A model repository in Triton's layout that follows the snapshot topic: each new version of a
  * model becomes {@code <dir>/<model>/<version>/model.onnx}, and only the last {@code keep}
- * versions of each model stay. Give it to {@link SnapshotFollower#start(String, String,
+ * versions of each model stay. Beside the versions, {@code <dir>/<model>/config.pbtxt} tells
+ * Triton the backend ({@code onnxruntime}), the input {@code features} and output {@code
+ * outputs} (float32, any number of rows) and to serve the latest version. Give it to {@link SnapshotFollower#start(String, String,
  * java.util.Map, SnapshotFollower.SwapListener)}.
  *
  * <p>A reader polling the folder never sees a partial version: the model is written into a hidden
@@ -39,6 +43,9 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
 
     /** The file name Triton's ONNX Runtime backend looks for in a version folder. */
     public static final String MODEL_FILE = "model.onnx";
+
+    /** The model configuration Triton reads from a model's folder. */
+    public static final String CONFIG_FILE = "config.pbtxt";
 
     private final Path dir;
     private final int keep;
@@ -140,7 +147,51 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
             throw new IOException("the file system of " + folder + " cannot rename atomically", e);
         }
         force(folder);
+        writeConfig(folder, model);
         LOG.info("wrote {} v{} to {}", model.modelId(), model.version(), target);
+    }
+
+    /**
+     * Writes the model's Triton configuration, replacing it atomically: a new version may come with
+     * another architecture (a redeploy), so every version writes it anew.
+     */
+    private static void writeConfig(Path folder, ServingModel model) throws IOException {
+        ModelSpec spec = ModelSpec.fromAvro(model.snapshot().getSpec());
+        String config = tritonConfig(folder.getFileName().toString(), spec.inputs(), spec.outputs());
+        Path staging = Files.createTempFile(folder, ".config-", ".pbtxt");
+        try (FileChannel channel = FileChannel.open(staging, StandardOpenOption.WRITE)) {
+            ByteBuffer buffer = ByteBuffer.wrap(config.getBytes(StandardCharsets.UTF_8));
+            while (buffer.hasRemaining()) {
+                channel.write(buffer);
+            }
+            channel.force(true);
+        }
+        Files.move(
+                staging,
+                folder.resolve(CONFIG_FILE),
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Returns Triton's model configuration (protobuf text format) of an exported model: ONNX
+     * Runtime's backend, {@code max_batch_size: 0} because the model's own first dimension is the
+     * batch, of any size (-1).
+     *
+     * @param name the model's folder name, which Triton requires as its name
+     * @param inputs features per row
+     * @param outputs outputs per row
+     * @return the configuration's text
+     */
+    static String tritonConfig(String name, int inputs, int outputs) {
+        return "name: \"" + name + "\"\n"
+                + "backend: \"onnxruntime\"\n"
+                + "max_batch_size: 0\n"
+                + "input [\n  {\n    name: \"" + OnnxExport.INPUT + "\"\n    data_type: TYPE_FP32\n    dims: [ -1, "
+                + inputs + " ]\n  }\n]\n"
+                + "output [\n  {\n    name: \"" + OnnxExport.OUTPUT + "\"\n    data_type: TYPE_FP32\n    dims: [ -1, "
+                + outputs + " ]\n  }\n]\n"
+                + "version_policy: { latest: { num_versions: 1 } }\n";
     }
 
     private void prune(String modelId) throws IOException {

@@ -69,6 +69,14 @@ class OnnxFolderIT {
                     .as("no staging or half-deleted folder left")
                     .isEmpty();
         }
+        // Triton's model configuration beside the versions: its name is the folder's, as Triton requires
+        Path config = folder.modelFolder("mlp").resolve(OnnxFolder.CONFIG_FILE);
+        assertThat(Files.readString(config))
+                .contains("name: \"" + folder.modelFolder("mlp").getFileName() + "\"")
+                .contains("backend: \"onnxruntime\"")
+                .contains("name: \"" + OnnxExport.INPUT + "\"", "dims: [ -1, " + SPEC.inputs() + " ]")
+                .contains("name: \"" + OnnxExport.OUTPUT + "\"", "dims: [ -1, " + SPEC.outputs() + " ]");
+        assertThat(folder.modelFolder("a/b").resolve(OnnxFolder.CONFIG_FILE)).exists();
         Path v3 = folder.modelFolder("mlp").resolve("3").resolve(OnnxFolder.MODEL_FILE);
         assertRunsAsJava(v3, snapshot("mlp", 3));
         FileTime written = Files.getLastModifiedTime(v3);
