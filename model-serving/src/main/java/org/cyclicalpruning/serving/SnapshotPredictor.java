@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.cyclicalpruning.modelops.model.DjlBlocks;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
@@ -56,7 +57,7 @@ public final class SnapshotPredictor extends StandardizingPredictor implements A
         float[][] params = ModelSnapshots.decodeTensors(snapshot);
         NDManager manager = NDManager.newBaseManager(Device.cpu());
         try {
-            Block block = spec.newBlock();
+            Block block = DjlBlocks.of(spec);
             block.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputs()));
             List<Parameter> parameters = block.getParameters().values();
             checkState(

@@ -2,17 +2,6 @@ package org.cyclicalpruning.modelops.model;
 
 import static org.cyclicalpruning.modelops.util.Checks.checkArgument;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Block;
-import ai.djl.nn.Blocks;
-import ai.djl.nn.LambdaBlock;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.BatchNorm;
-import ai.djl.nn.pooling.Pool;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -22,9 +11,10 @@ import org.cyclicalpruning.schemas.ModelKind;
 /**
  * The architecture of a model: enough to rebuild it anywhere, without the job's configuration.
  *
- * <p>A model is a stack of fully connected layers (DJL {@link Linear} blocks) with ReLU between
- * hidden layers; an MLP may start with a convolutional front ({@link ConvFront}: DJL {@link
- * Conv2d} and max-pool blocks, flattened into the first fully connected layer). The kind decides
+ * <p>A model is a stack of fully connected layers with ReLU between hidden layers; an MLP may
+ * start with a convolutional front ({@link ConvFront}: convolutions and max-pools, flattened into
+ * the first fully connected layer). {@link DjlBlocks} builds it as a DJL block; this class loads
+ * no DJL class, so reading and serving snapshots needs none. The kind decides
  * the output and the loss: mean squared error for linear regression, sigmoid cross-entropy for
  * logistic regression (one output), softmax cross-entropy for softmax regression and MLPs.
  *
@@ -301,53 +291,6 @@ public record ModelSpec(ModelKind kind, int inputs, int[] hidden, int outputs, C
             n *= d;
         }
         return n;
-    }
-
-    /**
-     * Builds the DJL block: for a convolutional model the rows reshaped into images, {@link
-     * Conv2d} (with {@link BatchNorm} where the spec asks) with ReLU and max-pools, flattened;
-     * then {@link Linear} layers with ReLU between them.
-     *
-     * <p>Parameter order (as {@code block.getParameters()} lists them) is that of {@link
-     * #layout()}: layer by layer, weight then bias, then a batch normalisation's four; convolution
-     * weights have shape (filters, channels, kernel, kernel), fully connected ones (out, in). The
-     * block takes rows of {@link #inputs()} features.
-     */
-    public Block newBlock() {
-        SequentialBlock block = new SequentialBlock();
-        if (isConvolutional()) {
-            Shape image = new Shape(front.channels(), front.height(), front.width());
-            block.add(new LambdaBlock(
-                    x -> new NDList(x.singletonOrThrow().reshape(new Shape(-1).addAll(image))), "image"));
-            for (ConvFront.Layer layer : front.layers()) {
-                if (layer instanceof ConvFront.Conv conv) {
-                    block.add(Conv2d.builder()
-                            .setFilters(conv.filters())
-                            .setKernelShape(new Shape(conv.kernel(), conv.kernel()))
-                            .optPadding(new Shape(conv.padding(), conv.padding()))
-                            .build());
-                    if (conv.batchNorm()) {
-                        // DJL's default momentum (0.9 kept) is PyTorch's 0.1 (0.1 of the batch taken)
-                        block.add(BatchNorm.builder()
-                                .optEpsilon(ConvFront.BATCH_NORM_EPSILON)
-                                .build());
-                    }
-                    block.add(Activation.reluBlock());
-                } else if (layer instanceof ConvFront.MaxPool pool) {
-                    Shape window = new Shape(pool.size(), pool.size());
-                    block.add(Pool.maxPool2dBlock(window, window));
-                }
-            }
-            block.add(Blocks.batchFlattenBlock());
-        }
-        int[] w = layerWidths();
-        for (int i = 1; i < w.length; i++) {
-            block.add(Linear.builder().setUnits(w[i]).build());
-            if (i < w.length - 1) {
-                block.add(Activation.reluBlock());
-            }
-        }
-        return block;
     }
 
     /** Returns the model's parameter tensors: names, shapes, and which are prunable. */

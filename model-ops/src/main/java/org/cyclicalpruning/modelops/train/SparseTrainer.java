@@ -26,6 +26,7 @@ import org.cyclicalpruning.modelops.engine.GradientScope;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.mask.MaskUpdate;
+import org.cyclicalpruning.modelops.model.DjlBlocks;
 import org.cyclicalpruning.modelops.model.InputScaling;
 import org.cyclicalpruning.modelops.model.InputStandardization;
 import org.cyclicalpruning.modelops.model.ModelLayout;
@@ -117,7 +118,7 @@ public final class SparseTrainer implements AutoCloseable {
         this.device = config.device().resolve();
         this.manager = parent == null ? NDManager.newBaseManager(device) : parent.newSubManager(device);
         try {
-            this.block = spec.newBlock();
+            this.block = DjlBlocks.of(spec);
             block.initialize(manager, DataType.FLOAT32, new Shape(1, spec.inputs()));
             List<Parameter> parameters = block.getParameters().values();
             this.params = new NDArray[parameters.size()];

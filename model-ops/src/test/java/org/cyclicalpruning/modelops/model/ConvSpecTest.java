@@ -93,7 +93,7 @@ class ConvSpecTest {
     void theDjlBlockHasTheLayoutsParametersInItsOrder() {
         for (ModelSpec cnn : List.of(ModelSpec.FASHION_CNN, ModelSpec.FASHION_CNN_BN)) {
             try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-                Block block = cnn.newBlock();
+                Block block = DjlBlocks.of(cnn);
                 block.initialize(manager, DataType.FLOAT32, new Shape(1, cnn.inputs()));
                 List<Parameter> parameters = block.getParameters().values();
                 assertThat(parameters).hasSize(cnn.layout().size());
