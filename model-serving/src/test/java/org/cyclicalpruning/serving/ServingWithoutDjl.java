@@ -6,11 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
+import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /**
  * What a serving application that depends on {@code model-serving} alone runs, started by {@link
  * ServingWithoutDjlTest} in a JVM whose class path has no DJL: it reads a snapshot file and a
- * features file (float32 little-endian), prints whether DJL can be loaded, then one output per line.
+ * features file (float32 little-endian), prints whether DJL can be loaded, builds a serving model
+ * and both exports, then prints the sparse predictor's outputs, one per line.
  */
 public final class ServingWithoutDjl {
     private ServingWithoutDjl() {}
@@ -22,7 +24,14 @@ public final class ServingWithoutDjl {
         } catch (ClassNotFoundException e) {
             System.out.println("djl absent");
         }
-        SparsePredictor predictor = SparsePredictor.of(ModelSnapshots.fromBytes(Files.readAllBytes(Path.of(args[0]))));
+        SparseModelSnapshot snapshot = ModelSnapshots.fromBytes(Files.readAllBytes(Path.of(args[0])));
+        SparsePredictor predictor = SparsePredictor.of(snapshot);
+        // the other serving paths, which must not need DJL either
+        ServingModel.of(snapshot);
+        OnnxExport.toBytes(snapshot, OnnxExport.Initializers.SPARSE);
+        Path npz = Files.createTempFile("serving", ".npz");
+        NpzExport.write(snapshot, NpzExport.Layout.SPARSE, npz);
+        Files.delete(npz);
         ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(Path.of(args[1]))).order(ByteOrder.LITTLE_ENDIAN);
         float[] x = new float[bytes.remaining() / 4];
         bytes.asFloatBuffer().get(x);
