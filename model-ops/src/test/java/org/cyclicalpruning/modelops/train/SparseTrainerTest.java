@@ -80,7 +80,7 @@ class SparseTrainerTest {
     void aCnnLearnsAndItsConvolutionsArePrunedToExactCountsGloballyAndPerLayer() {
         ModelSpec cnn = ModelSpec.parse("cnn:1x8x8-c4k3-p2-c8k3-f16-2");
         for (PruningMode mode : List.of(PruningMode.global(), PruningMode.perLayer(), PruningMode.nOfM(2, 4))) {
-            int steps = 150;
+            int steps = 300;
             TrainingConfig config = TrainingConfig.builder()
                     .setModel(cnn)
                     .setSchedule(CyclicalSparsitySchedule.builder()
@@ -97,15 +97,15 @@ class SparseTrainerTest {
             SplittableRandom random = new SplittableRandom(3);
             try (SparseTrainer trainer = SparseTrainer.create(config)) {
                 int before = trainer.liveArrays();
-                Batch probe = randomBatch(random, 200, 64, 2);
+                Batch probe = imageBatch(random, 200, 64);
                 Dataset test = Dataset.of("probe", probe.features(), 64, probe.labels(), 2);
                 double start = trainer.evaluate(test).loss();
                 for (int step = 0; step < steps; step++) {
-                    trainer.step(randomBatch(random, 16, 64, 2), step);
+                    trainer.step(imageBatch(random, 16, 64), step);
                 }
-                assertThat(trainer.evaluate(test).loss())
-                        .as("%s: loss falls", mode)
-                        .isLessThan(start);
+                double end = trainer.evaluate(test).loss();
+                System.out.printf("%s: probe loss %.4f -> %.4f%n", mode, start, end);
+                assertThat(end).as("%s: loss falls", mode).isLessThan(0.6 * start);
                 assertThat(trainer.liveArrays())
                         .as("%s: no native arrays left behind", mode)
                         .isEqualTo(before);
@@ -412,6 +412,26 @@ class SparseTrainerTest {
     }
 
     // ------------- helpers --------------
+
+    /**
+     * Images whose class is whether their pixels sum above zero: a pattern every convolution
+     * window sees, which a small CNN learns in a few hundred steps whatever the machine's
+     * arithmetic (a label read off one corner pixel, as {@link #randomBatch} has it, reaches a
+     * CNN through one window only, and it barely moved in 150 steps).
+     */
+    static Batch imageBatch(SplittableRandom random, int rows, int dim) {
+        float[] x = new float[rows * dim];
+        int[] labels = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            double sum = 0;
+            for (int i = 0; i < dim; i++) {
+                x[r * dim + i] = (float) (random.nextDouble() * 2 - 1);
+                sum += x[r * dim + i];
+            }
+            labels[r] = sum > 0 ? 1 : 0;
+        }
+        return new Batch(x, rows, dim, labels, null);
+    }
 
     static Batch randomBatch(SplittableRandom random, int rows, int dim, int classes) {
         float[] x = new float[rows * dim];
