@@ -28,11 +28,13 @@ METHODS = ["gmp", "cyclical", "drift-aware"]
 
 
 def rows(name):
-    path = os.path.join(HERE, name + ".csv")
-    if not os.path.exists(path):
-        return {}
-    with open(path) as f:
-        return {(r["method"], round(float(r["target_sparsity"]), 3)): r for r in csv.DictReader(f)}
+    """The rows of a run's CSV, or of its CSVs per sparsity (NAME-0.9.csv, NAME-0.98.csv)."""
+    out = {}
+    for path in [os.path.join(HERE, name + suffix + ".csv") for suffix in ("", "-0.9", "-0.98")]:
+        if os.path.exists(path):
+            with open(path) as f:
+                out.update({(r["method"], round(float(r["target_sparsity"]), 3)): r for r in csv.DictReader(f)})
+    return out
 
 
 def earlier_text_table(path):
