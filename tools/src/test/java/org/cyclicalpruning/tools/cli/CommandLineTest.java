@@ -36,6 +36,8 @@ class CommandLineTest {
                         "1",
                         "--sparsities",
                         "0.9,0.98",
+                        "--methods",
+                        "dense,gmp,cyclical,drift-aware",
                         "--csv",
                         csv.toString(),
                         "--plot",
@@ -44,14 +46,20 @@ class CommandLineTest {
         assertThat(code).isZero();
         List<String> lines = Files.readAllLines(csv);
         assertThat(lines.get(0)).isEqualTo(Reports.CSV_HEADER);
-        assertThat(lines).hasSize(1 + 1 + 2 + 2);
+        assertThat(lines).hasSize(1 + 1 + 2 + 2 + 2);
         assertThat(lines.get(1)).startsWith("dense,0.00000,");
-        assertThat(lines.subList(2, 6))
+        assertThat(lines.subList(2, 8))
                 .extracting(l -> l.split(",")[0])
-                .containsExactly("gmp", "gmp", "cyclical", "cyclical");
+                .containsExactly("gmp", "gmp", "cyclical", "cyclical", "drift-aware", "drift-aware");
+        int columns = Reports.CSV_HEADER.split(",").length;
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",", -1);
-            assertThat(f).hasSize(8);
+            assertThat(f).hasSize(columns);
+            assertThat(f[8]).as("seeds").isEqualTo("1");
+            // a stationary stream: the drift-aware schedule's detector never fires
+            assertThat(f[13]).as("drift_detections").isEqualTo("0.00000");
+            assertThat(f[14]).as("false_alarms").isEqualTo("0.00000");
+            assertThat(f[16]).as("detection_steps").isEmpty();
             assertThat(f[3]).as("test_accuracy does not apply to regression").isEmpty();
             assertThat(Double.parseDouble(f[4])).as("test_mse").isPositive();
             assertThat(Double.parseDouble(f[5])).as("support_recall").isBetween(0.0, 1.0);
