@@ -142,6 +142,7 @@ public final class Plots {
         styler.setLegendPosition(Styler.LegendPosition.OutsideS);
         styler.setLegendLayout(Styler.LegendLayout.Horizontal);
         styler.setChartTitleVisible(title != null);
+        styler.setYAxisDecimalPattern("0.00");
         return chart;
     }
 
