@@ -364,15 +364,7 @@ class ClusterIT {
     }
 
     private static void produce(String topic, int from, int to) {
-        Map<String, SparseTeacher> teachers = new LinkedHashMap<>();
-        for (int m = 0; m < MODELS.size(); m++) {
-            String id = MODELS.get(m).getModelId();
-            teachers.put(
-                    id,
-                    id.equals("d4")
-                            ? JobFixtures.driftingTeacher(31 + m, DRIFT_BATCH, ROWS)
-                            : JobFixtures.classificationTeacher(31 + m));
-        }
+        Map<String, SparseTeacher> teachers = JobFixtures.teachers(MODELS, 31, "d4", DRIFT_BATCH, ROWS);
         try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrap, Map.of())) {
             JobFixtures.produce(producer, topic, teachers, from, to - from, ROWS, STEP);
         }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.cyclicalpruning.pipeline.JobFixtures.model;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -36,15 +35,7 @@ class EvictionIT extends KafkaJobTestBase {
 
     private static Map<String, List<SparseModelSnapshot>> run(String name, int hotModels) throws Exception {
         KAFKA.broker().createTopics("in-" + name, 1, "out-" + name, "dead-" + name);
-        Map<String, SparseTeacher> teachers = new LinkedHashMap<>();
-        for (int m = 0; m < MODELS.size(); m++) {
-            String id = MODELS.get(m).getModelId();
-            teachers.put(
-                    id,
-                    id.equals("d4")
-                            ? JobFixtures.driftingTeacher(41 + m, DRIFT_BATCH, ROWS)
-                            : JobFixtures.classificationTeacher(41 + m));
-        }
+        Map<String, SparseTeacher> teachers = JobFixtures.teachers(MODELS, 41, "d4", DRIFT_BATCH, ROWS);
         try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
             JobFixtures.produce(producer, "in-" + name, teachers, 0, BATCHES, ROWS, STEP);
         }

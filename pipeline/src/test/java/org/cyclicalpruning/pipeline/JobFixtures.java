@@ -54,6 +54,24 @@ public final class JobFixtures {
         return new SparseTeacher(classificationTeacher(seed).config().withDriftAtSample((long) driftBatch * rows));
     }
 
+    /**
+     * Returns a teacher per model, seeded {@code seed}, {@code seed + 1}, ... in declaration order;
+     * the model {@code drifting} gets one whose support moves at batch {@code driftBatch}.
+     */
+    public static Map<String, SparseTeacher> teachers(
+            List<ModelDeclaration> models, long seed, String drifting, int driftBatch, int rows) {
+        Map<String, SparseTeacher> teachers = new java.util.LinkedHashMap<>();
+        for (int m = 0; m < models.size(); m++) {
+            String id = models.get(m).getModelId();
+            teachers.put(
+                    id,
+                    id.equals(drifting)
+                            ? driftingTeacher(seed + m, driftBatch, rows)
+                            : classificationTeacher(seed + m));
+        }
+        return teachers;
+    }
+
     /** Asserts that a drift-aware model's snapshots show one detection after {@code driftTime} and its cycle's end. */
     public static void assertOneRestartAfter(List<SparseModelSnapshot> snapshots, long driftTime) {
         SparseModelSnapshot restart = snapshots.stream()
