@@ -3,6 +3,9 @@ DEPLOY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPO_DIR="$(cd "$DEPLOY_DIR/.." && pwd)"
 RUN_DIR="${RUN_DIR:-$REPO_DIR/target/deploy-run}"
 mkdir -p "$RUN_DIR"
+# PyTorch's convolutions on oneDNN's AVX-512 kernels return NaN gradients now and then (see the
+# OneDnn class); every process started from here inherits the cap unless it is already set
+export ONEDNN_MAX_CPU_ISA="${ONEDNN_MAX_CPU_ISA:-AVX2}"
 
 # classpath NAME: the resolved classpath of deploy/NAME/pom.xml, cached under $RUN_DIR
 classpath() {

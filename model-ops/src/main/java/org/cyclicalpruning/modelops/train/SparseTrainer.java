@@ -23,6 +23,7 @@ import org.cyclicalpruning.modelops.data.Uint8Features;
 import org.cyclicalpruning.modelops.drift.DriftState;
 import org.cyclicalpruning.modelops.drift.HoeffdingDriftDetector;
 import org.cyclicalpruning.modelops.engine.GradientScope;
+import org.cyclicalpruning.modelops.engine.OneDnn;
 import org.cyclicalpruning.modelops.mask.MagnitudePruner;
 import org.cyclicalpruning.modelops.mask.MaskState;
 import org.cyclicalpruning.modelops.mask.MaskUpdate;
@@ -116,6 +117,9 @@ public final class SparseTrainer implements AutoCloseable {
                 ? new InputStandardization(scaling.mean(), scaling.std())
                 : null;
         this.device = config.device().resolve();
+        if (spec.isConvolutional() && !device.isGpu()) {
+            OneDnn.warnIfUncapped();
+        }
         this.manager = parent == null ? NDManager.newBaseManager(device) : parent.newSubManager(device);
         try {
             this.block = DjlBlocks.of(spec);

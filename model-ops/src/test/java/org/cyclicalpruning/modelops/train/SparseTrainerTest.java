@@ -97,15 +97,21 @@ class SparseTrainerTest {
             SplittableRandom random = new SplittableRandom(3);
             try (SparseTrainer trainer = SparseTrainer.create(config)) {
                 int before = trainer.liveArrays();
-                Batch probe = imageBatch(random, 200, 64);
+                Batch probe = stripeBatch(random, 200);
                 Dataset test = Dataset.of("probe", probe.features(), 64, probe.labels(), 2);
                 double start = trainer.evaluate(test).loss();
                 for (int step = 0; step < steps; step++) {
-                    trainer.step(imageBatch(random, 16, 64), step);
+                    StepResult rr = trainer.step(stripeBatch(random, 16), step);
+                    if (rr.outcome() != StepResult.Outcome.TRAINED || rr.mask().isPresent())
+                        System.out.println("DIAG " + mode + " step " + step + " " + rr.outcome() + " loss " + rr.loss()
+                                + " sp " + rr.point().sparsity() + " mu "
+                                + rr.mask()
+                                        .map(m -> m.pruned() + "/" + m.total())
+                                        .orElse("-"));
                 }
                 double end = trainer.evaluate(test).loss();
                 System.out.printf("%s: probe loss %.4f -> %.4f%n", mode, start, end);
-                assertThat(end).as("%s: loss falls", mode).isLessThan(0.6 * start);
+                assertThat(end).as("%s: loss falls", mode).isLessThan(0.2 * start);
                 assertThat(trainer.liveArrays())
                         .as("%s: no native arrays left behind", mode)
                         .isEqualTo(before);
@@ -161,8 +167,12 @@ class SparseTrainerTest {
             assertThat(initial[variance]).containsOnly(1f);
             int before = trainer.liveArrays();
 
-            Batch first = randomBatch(random, 16, 64, 2);
-            trainer.step(first, 0);
+            Batch first = stripeBatch(random, 16);
+            StepResult firstStep = trainer.step(first, 0);
+            System.out.println(
+                    "DIAG outcome " + firstStep.outcome() + " rm " + java.util.Arrays.toString(trainer.weights()[mean])
+                            + " rm2 " + java.util.Arrays.toString(trainer.weights()[mean]) + " g "
+                            + java.util.Arrays.toString(trainer.weights()[gamma]));
             // PyTorch's momentum 0.1: the running mean moves a tenth of the way to the batch's mean
             // of each filter's output, taken before the step changed the weights
             double[] batchMean = convolutionMeans(initial[0], initial[1], first.features(), 16, 8, 4);
@@ -171,13 +181,13 @@ class SparseTrainerTest {
                 assertThat((double) runningMean[f]).isCloseTo(0.1 * batchMean[f], within(1e-5));
             }
 
-            Batch probe = randomBatch(random, 200, 64, 2);
+            Batch probe = stripeBatch(random, 200);
             Dataset test = Dataset.of("probe", probe.features(), 64, probe.labels(), 2);
             double start = trainer.evaluate(test).loss();
             for (int step = 1; step < 120; step++) {
-                trainer.step(randomBatch(random, 16, 64, 2), step);
+                trainer.step(stripeBatch(random, 16), step);
             }
-            assertThat(trainer.evaluate(test).loss()).isLessThan(start);
+            assertThat(trainer.evaluate(test).loss()).isLessThan(0.5 * start);
             assertThat(trainer.liveArrays()).isEqualTo(before);
             float[][] trained = trainer.weights();
             assertThat(trained[gamma]).as("the scale trains").isNotEqualTo(initial[gamma]);
@@ -189,7 +199,7 @@ class SparseTrainerTest {
             }
             assertThat(zeros(trained[6])).as("conv1's kernels are pruned").isPositive();
 
-            Batch poisoned = randomBatch(random, 16, 64, 2);
+            Batch poisoned = stripeBatch(random, 16);
             poisoned.features()[3] = Float.POSITIVE_INFINITY;
             assertThat(trainer.step(poisoned, 200).outcome()).isEqualTo(StepResult.Outcome.NON_FINITE_LOSS);
             assertThat(trainer.weights())
@@ -414,23 +424,27 @@ class SparseTrainerTest {
     // ------------- helpers --------------
 
     /**
-     * Images whose class is whether their pixels sum above zero: a pattern every convolution
-     * window sees, which a small CNN learns in a few hundred steps whatever the machine's
-     * arithmetic (a label read off one corner pixel, as {@link #randomBatch} has it, reaches a
-     * CNN through one window only, and it barely moved in 150 steps).
+     * 8x8 images of horizontal (label 0) or vertical (label 1) stripes at a random phase, in noise.
+     * The phase flips every pixel's sign, so no linear model separates them, while one
+     * convolution filter per orientation does. (The sum-of-pixels label this replaced trained the
+     * network into dead units on some machines and thread counts.)
      */
-    static Batch imageBatch(SplittableRandom random, int rows, int dim) {
-        float[] x = new float[rows * dim];
+    static Batch stripeBatch(SplittableRandom random, int rows) {
+        int side = 8;
+        float[] x = new float[rows * side * side];
         int[] labels = new int[rows];
         for (int r = 0; r < rows; r++) {
-            double sum = 0;
-            for (int i = 0; i < dim; i++) {
-                x[r * dim + i] = (float) (random.nextDouble() * 2 - 1);
-                sum += x[r * dim + i];
+            labels[r] = random.nextInt(2);
+            int phase = random.nextInt(2);
+            for (int i = 0; i < side; i++) {
+                for (int j = 0; j < side; j++) {
+                    int line = labels[r] == 0 ? i : j;
+                    double stripe = (line + phase) % 2 == 0 ? 0.5 : -0.5;
+                    x[r * side * side + i * side + j] = (float) (stripe + 0.5 * (random.nextDouble() * 2 - 1));
+                }
             }
-            labels[r] = sum > 0 ? 1 : 0;
         }
-        return new Batch(x, rows, dim, labels, null);
+        return new Batch(x, rows, side * side, labels, null);
     }
 
     static Batch randomBatch(SplittableRandom random, int rows, int dim, int classes) {
