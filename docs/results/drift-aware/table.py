@@ -28,9 +28,11 @@ METHODS = ["gmp", "cyclical", "drift-aware"]
 
 
 def rows(name):
-    """The rows of a run's CSV, or of its CSVs per sparsity (NAME-0.9.csv, NAME-0.98.csv)."""
+    """The rows of a run's CSV, or of its CSVs per sparsity (NAME-0.9.csv, NAME-0.98.csv), the
+    drift-aware rows of NAME-drift-aware.csv over any in NAME.csv (see run.sh)."""
     out = {}
-    for path in [os.path.join(HERE, name + suffix + ".csv") for suffix in ("", "-0.9", "-0.98")]:
+    suffixes = ("", "-0.9", "-0.98", "-drift-aware")
+    for path in [os.path.join(HERE, name + suffix + ".csv") for suffix in suffixes]:
         if os.path.exists(path):
             with open(path) as f:
                 out.update({(r["method"], round(float(r["target_sparsity"]), 3)): r for r in csv.DictReader(f)})

@@ -156,7 +156,7 @@ final class ExperimentCommand extends Subcommand {
                     "driftRamp",
                     Double.class,
                     "drift-aware: share of the budget a detection's cycle ramps over; the detector waits a tenth"
-                            + " of that after each ramp (default: 0.05).",
+                            + " of that after each ramp (default: 0.1).",
                     ExperimentSettings.Builder::driftRamp),
             SettingOption.of(
                     "--pruning",
