@@ -51,6 +51,11 @@ final class InspectCommand extends Subcommand {
     String model;
 
     @Option(
+            names = "--kafka-property",
+            description = "Extra Kafka client property key=value (SASL, SSL) for --bootstrap-servers; repeatable.")
+    Map<String, String> kafkaProperties = new LinkedHashMap<>();
+
+    @Option(
             names = "--quality",
             description = "Add each snapshot's quality on held-out data of the stream the data options describe"
                     + " (repeat produce's flags): support recall on synthetic data, test accuracy on Fashion-MNIST"
@@ -69,7 +74,7 @@ final class InspectCommand extends Subcommand {
     @Override
     public Integer call() throws IOException {
         List<SparseModelSnapshot> snapshots =
-                source.dir != null ? fromFiles(source.dir) : fromTopic(source.bootstrapServers, topic);
+                source.dir != null ? fromFiles(source.dir) : fromTopic(source.bootstrapServers, topic, kafkaProperties);
         snapshots.removeIf(s -> model != null && !s.getModelId().equals(model));
         snapshots.sort(Comparator.comparing(SparseModelSnapshot::getModelId)
                 .thenComparingLong(SparseModelSnapshot::getVersion));
@@ -104,10 +109,10 @@ final class InspectCommand extends Subcommand {
         return out;
     }
 
-    static List<SparseModelSnapshot> fromTopic(String bootstrapServers, String topic) {
+    static List<SparseModelSnapshot> fromTopic(String bootstrapServers, String topic, Map<String, String> properties) {
         List<SparseModelSnapshot> out = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r :
-                Topics.readAll(bootstrapServers, topic, Map.of(), Duration.ofSeconds(60))) {
+                Topics.readAll(bootstrapServers, topic, properties, Duration.ofSeconds(60))) {
             out.add(ModelSnapshots.fromBytes(r.value()));
         }
         return out;

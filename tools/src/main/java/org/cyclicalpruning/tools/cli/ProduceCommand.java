@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.KafkaException;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.util.Durations;
 import org.cyclicalpruning.tools.stream.DataOptions;
@@ -63,23 +64,55 @@ final class ProduceCommand extends Subcommand {
 
     @Option(
             names = "--kafka-property",
-            description = "Extra Kafka client property key=value (security settings); repeatable.")
+            description = "Extra Kafka client property key=value (security settings); repeatable. max.block.ms"
+                    + " (default here: " + MAX_BLOCK_MS + ") bounds how long produce waits for the brokers.")
     Map<String, String> kafkaProperties = new LinkedHashMap<>();
+
+    /**
+     * How long a send may wait for the brokers' metadata. Kafka's 60 s default, met by every record
+     * in turn, made a run against a broker that is down last hours without a word.
+     */
+    static final String MAX_BLOCK_MS = "20000";
 
     @Override
     public Integer call() throws Exception {
         data.validate();
+        if (!(rate >= 0) || Double.isInfinite(rate)) {
+            throw new IllegalArgumentException("--rate: batches per second must be 0 (no limit) or more, got " + rate);
+        }
         long step = option("--event-step", () -> Durations.parseMillis(eventStep));
+        if (step <= 0) {
+            throw new IllegalArgumentException("--event-step: must be positive, got " + eventStep);
+        }
         long first = start == null ? System.currentTimeMillis() : option("--start", () -> eventTime(start));
         System.out.printf("producing %d batches of %s to %s for %s%n", data.batches, data.describe(), topic, models);
         long written;
-        try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrapServers, kafkaProperties)) {
+        Map<String, String> properties = new LinkedHashMap<>(kafkaProperties);
+        properties.putIfAbsent("max.block.ms", MAX_BLOCK_MS);
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrapServers, properties)) {
+            awaitBrokers(producer, properties.get("max.block.ms"));
             written = StreamProducer.produce(
                     producer, topic, models, data.stream(), data.batches, first, step, rate, true, data.uint8Divisor());
         }
         System.out.printf(
                 "wrote %d records, event time %d .. %d%n", written, first, first + (data.batches - 1L) * step);
         return 0;
+    }
+
+    /**
+     * Fails with a message naming the brokers when they cannot be reached, or do not have the topic,
+     * within max.block.ms: a failed send does not throw, so without this every record would wait
+     * that long in turn.
+     */
+    private void awaitBrokers(KafkaProducer<String, byte[]> producer, String maxBlockMs) {
+        try {
+            producer.partitionsFor(topic);
+        } catch (KafkaException e) {
+            throw new IllegalStateException(
+                    "no Kafka broker at " + bootstrapServers + " answered with topic '" + topic + "' within "
+                            + maxBlockMs + " ms (max.block.ms): " + e.getMessage(),
+                    e);
+        }
     }
 
     private static long eventTime(String text) {

@@ -96,6 +96,61 @@ class CommandLineTest {
         assertThat(err.toString()).contains(named);
     }
 
+    static Stream<Arguments> badProduces() {
+        return Stream.of(
+                Arguments.of(List.of("--rate", "-1"), List.of("--rate", "-1")),
+                Arguments.of(List.of("--rate", "NaN"), List.of("--rate", "NaN")),
+                Arguments.of(List.of("--event-step", "0ms"), List.of("--event-step", "0ms")));
+    }
+
+    /** produce refuses nonsense numbers before it opens a connection. */
+    @ParameterizedTest
+    @MethodSource("badProduces")
+    void badProduceFailsNamingTheOption(List<String> args, List<String> named) {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+        List<String> command =
+                new ArrayList<>(List.of("produce", "--models", "m", "--dataset", "synthetic", "--batches", "3"));
+        command.addAll(args);
+
+        assertThat(cli.execute(command.toArray(String[]::new))).isEqualTo(2);
+        assertThat(err.toString()).contains(named);
+    }
+
+    /**
+     * Against a port nobody listens on, produce ends with an error naming the brokers once
+     * max.block.ms has passed (shortened here), instead of waiting that long for every record.
+     */
+    @Test
+    void produceToABrokerThatIsDownFailsNamingIt() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+
+        int code = cli.execute(
+                "produce",
+                "--bootstrap-servers",
+                "127.0.0.1:" + port,
+                "--models",
+                "m",
+                "--dataset",
+                "synthetic",
+                "--batches",
+                "1000",
+                "--kafka-property",
+                "max.block.ms=1500");
+
+        assertThat(code).isEqualTo(2);
+        assertThat(err.toString())
+                .contains("no Kafka broker at 127.0.0.1:" + port)
+                .contains("max.block.ms");
+    }
+
     @Test
     void schedulePrintsTheCyclicalShape() {
         StringWriter out = new StringWriter();
