@@ -7,8 +7,6 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.cyclicalpruning.modelops.data.FashionMnist;
 import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.model.ModelSpec;
@@ -23,6 +21,7 @@ import org.cyclicalpruning.tools.experiment.Plots;
 import org.cyclicalpruning.tools.experiment.Reports;
 import org.cyclicalpruning.tools.experiment.RunResult;
 import org.cyclicalpruning.tools.experiment.Study;
+import org.cyclicalpruning.tools.stream.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IModelTransformer;
 import picocli.CommandLine.Model.CommandSpec;
@@ -248,14 +247,8 @@ final class ExperimentCommand extends Subcommand {
                 base.totalSteps(),
                 settings.batchSize());
         List<RunResult> results = new ArrayList<>();
-        try (ProgressBar progress = new ProgressBarBuilder()
-                .setTaskName("training")
-                .setInitialMax(totalSteps)
-                .setStyle(ProgressBarStyle.ASCII)
-                .setUpdateIntervalMillis(1000)
-                .continuousUpdate()
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .build()) {
+        try (ProgressBar progress =
+                Progress.bar("training", totalSteps).continuousUpdate().build()) {
             for (Experiment e : experiments) {
                 results.addAll(e.runAll(progress));
             }

@@ -6,8 +6,6 @@ import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.locks.LockSupport;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -42,14 +40,8 @@ public final class StreamProducer {
         long written = 0;
         long began = System.nanoTime();
         Future<RecordMetadata> last = null;
-        try (ProgressBar bar = progress
-                ? new ProgressBarBuilder()
-                        .setTaskName("produce")
-                        .setInitialMax(count)
-                        .setStyle(ProgressBarStyle.ASCII)
-                        .setUnit(" batches", 1)
-                        .build()
-                : null) {
+        try (ProgressBar bar =
+                progress ? Progress.bar("produce", count).setUnit(" batches", 1).build() : null) {
             for (int i = 0; i < count; i++) {
                 if (ratePerSecond > 0) {
                     long due = began + (long) (i * 1e9 / ratePerSecond);
