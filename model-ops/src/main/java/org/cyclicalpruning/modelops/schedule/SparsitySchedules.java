@@ -347,10 +347,30 @@ public final class SparsitySchedules {
                                 "durations need clock=event-time; with clock=" + name
                                         + " give a whole number of ticks");
                     }
+                    if (explicit == null) {
+                        refuseCounts(key, value, tickKeys);
+                    }
                     return Clock.EVENT_TIME;
                 }
             }
             return explicit == null ? Clock.BATCHES : explicit;
+        }
+
+        /**
+         * A duration implies the event-time clock, where a plain number would be milliseconds:
+         * {@code period=1000, warmup=10m} would silently be a 1 s period. Unless the clock is
+         * given, a count beside a duration is refused (0 means the same in every unit).
+         */
+        private void refuseCounts(String durationKey, String duration, String... tickKeys) {
+            for (String key : tickKeys) {
+                String value = values.get(key);
+                if (value != null && INTEGER.matcher(value).matches() && !value.matches("[+-]?0+")) {
+                    throw error(
+                            "'" + key + "=" + value + "' is a count but '" + durationKey + "=" + duration
+                                    + "' is a duration",
+                            "give both as durations, or add clock=event-time to count milliseconds");
+                }
+            }
         }
 
         long ticks(String key, Clock clock, long fallback, boolean required) {

@@ -62,7 +62,7 @@ class SparsitySchedulesTest {
                                 .setFinalSparsity(0.9)
                                 .build()),
                 Arguments.of(
-                        "cyclical(final=0.95, period=10m, cycles=inf, first=0.5, restart=0.3, ramp=0.5, start=1500)",
+                        "cyclical(final=0.95, period=10m, cycles=inf, first=0.5, restart=0.3, ramp=0.5, start=1500ms)",
                         CyclicalSparsitySchedule.builder()
                                 .setCycleLength(Duration.ofMinutes(10))
                                 .optStart(1500) // milliseconds: the duration implies event time
@@ -143,6 +143,16 @@ class SparsitySchedulesTest {
                 .isEqualTo("gradual(final=0.9, duration=4000, start=0, initial=0, exponent=3, clock=batches)");
     }
 
+    @Test
+    void aZeroOrAnExplicitEventTimeClockMayStandBesideDurations() {
+        assertThat(SparsitySchedules.parse("gradual(final=0.9, duration=2h, start=0)")
+                        .clock())
+                .isEqualTo(Clock.EVENT_TIME);
+        assertThat(SparsitySchedules.parse("cyclical(final=0.9, period=1000, warmup=10m, clock=event-time)")
+                        .toSpec())
+                .contains("period=1s");
+    }
+
     static Stream<Arguments> badSpecs() {
         return Stream.of(
                 Arguments.of(
@@ -180,7 +190,14 @@ class SparsitySchedulesTest {
                         "gradual(final=0.9, duration=4000, duration=5000)", new String[] {"duplicate key 'duration'"}),
                 Arguments.of("gradual(final=0.9, duration=4000,)", new String[] {"invalid argument ''", "key=value"}),
                 Arguments.of("gradual(0.9, duration=4000)", new String[] {"invalid argument '0.9'", "key=value"}),
-                Arguments.of("one-shot(at=1.5, sparsity=0.9)", new String[] {"'1.5'", "'at'", "whole number"}));
+                Arguments.of("one-shot(at=1.5, sparsity=0.9)", new String[] {"'1.5'", "'at'", "whole number"}),
+                // a count beside a duration would silently be milliseconds (period=1000 as 1 s)
+                Arguments.of(
+                        "cyclical(final=0.9, period=1000, warmup=10m)",
+                        new String[] {"'period=1000' is a count", "'start=10m' is a duration", "clock=event-time"}),
+                Arguments.of(
+                        "gradual(final=0.9, duration=2h, start=500)",
+                        new String[] {"'start=500' is a count", "'duration=2h'"}));
     }
 
     @ParameterizedTest

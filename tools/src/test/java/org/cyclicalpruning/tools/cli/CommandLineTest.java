@@ -169,4 +169,32 @@ class CommandLineTest {
         String text = bytes.toString();
         assertThat(text).contains("PRUNE").contains("HOLD").contains("0.9000");
     }
+
+    /**
+     * An event-time schedule prints event time as durations over its real span: the README's
+     * example has a 30-minute warm-up (labelled so) and 10-minute cycles.
+     */
+    @Test
+    void anEventTimeSchedulePrintsDurationsOverItsWarmUpAndCycles() {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream saved = System.out;
+        System.setOut(new java.io.PrintStream(bytes, true));
+        try {
+            assertThat(Main.newCommandLine()
+                            .execute(
+                                    "schedule",
+                                    "cyclical(final=0.9, period=10m, cycles=inf, ramp=0.75, warmup=30m)",
+                                    "--points",
+                                    "12"))
+                    .isZero();
+        } finally {
+            System.setOut(saved);
+        }
+        List<String> rows = bytes.toString().lines().skip(2).toList();
+        assertThat(rows).hasSize(12);
+        assertThat(rows.get(0)).startsWith("        0.0s").endsWith("WARM-UP");
+        assertThat(rows.get(5)).as("30m of warm-up in 66m").contains("30m00s").doesNotContain("WARM-UP");
+        assertThat(rows.get(11)).startsWith("    1h06m00s");
+        assertThat(bytes.toString()).contains("HOLD").contains("0.9000");
+    }
 }
