@@ -26,8 +26,8 @@ public final class JobMain {
     }
 
     /**
-     * Makes {@code cli} report configuration and input errors as one line naming what to fix, with
-     * exit code 2, instead of a stack trace.
+     * Makes {@code cli} report configuration and input errors, and mistyped options, as one line
+     * naming what to fix, with exit code 2, instead of a stack trace or the whole usage.
      *
      * @param cli the command line
      * @return {@code cli}
@@ -40,6 +40,14 @@ public final class JobMain {
                 return 2;
             }
             throw e;
+        });
+        // picocli prints the whole usage after a mistyped flag or value, burying the one line
+        // that matters; this prints that line and where the usage is
+        cli.setParameterExceptionHandler((e, args) -> {
+            CommandLine failed = e.getCommandLine();
+            failed.getErr().println("error: " + e.getMessage());
+            failed.getErr().println("see '" + failed.getCommandSpec().qualifiedName() + " --help'");
+            return 2;
         });
         return cli;
     }

@@ -197,4 +197,19 @@ class CommandLineTest {
         assertThat(rows.get(11)).startsWith("    1h06m00s");
         assertThat(bytes.toString()).contains("HOLD").contains("0.9000");
     }
+
+    /** A mistyped value prints one line naming it and where the usage is, not the whole usage. */
+    @Test
+    void aTypeErrorPrintsOneLineAndPointsToHelp() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setErr(new PrintWriter(err));
+
+        assertThat(cli.execute("produce", "--models", "m", "--rate", "fast")).isEqualTo(2);
+        assertThat(err.toString().lines().toList())
+                .hasSize(2)
+                .satisfies(
+                        lines -> assertThat(lines.get(0)).startsWith("error: ").contains("--rate", "fast"))
+                .satisfies(lines -> assertThat(lines.get(1)).isEqualTo("see 'cyclical-pruning produce --help'"));
+    }
 }
