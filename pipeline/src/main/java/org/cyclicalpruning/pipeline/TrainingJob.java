@@ -69,12 +69,16 @@ public final class TrainingJob {
     /**
      * Adds the job to {@code env}.
      *
-     * @param env the environment; checkpointing, parallelism and object reuse are set here
+     * @param env the environment; checkpointing and object reuse are set here, and the
+     *     parallelism when the config gives one
      * @param config what to read, train and write
      * @return the snapshot stream (already connected to its sinks), for tests that watch it
      */
     public static DataStream<SparseModelSnapshot> build(StreamExecutionEnvironment env, JobConfig config) {
-        env.setParallelism(config.get(JobOptions.PARALLELISM));
+        // set only when the config says so: otherwise flink run -p, the Kubernetes operator's
+        // spec.job.parallelism or the cluster's parallelism.default hold, as Flink users expect
+        config.get(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
+        int parallelism = Math.max(1, env.getParallelism());
         env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
         // a batch record is hundreds of KB: sent as soon as it is written it starts in a fresh
         // network buffer, instead of spanning two that the receiver must stitch together
@@ -98,7 +102,7 @@ public final class TrainingJob {
                 .transform(
                         "train",
                         new AvroTypeInfo<>(SparseModelSnapshot.class),
-                        new ModelTrainingOperator(config.training(), config.models()))
+                        new ModelTrainingOperator(config.training(parallelism), config.models()))
                 .uid("train");
 
         DataStream<DeadLetter> deadLetters =

@@ -102,8 +102,12 @@ class ClusterIT {
         createTopics("in-sp", "out-sp");
         produce("in-sp", 0, BATCHES / 2);
         Path config = config("in-sp", "out-sp");
-        String first = submit(List.of(), config, "parallelism=2");
+        // the config sets no parallelism: job.sh's --parallelism (Flink's own setting) holds
+        String first = submit(List.of("--parallelism", "2"), config);
         Topics.readUntil(bootstrap, "out-sp", l -> l.size() >= 4, Duration.ofSeconds(120));
+        assertThat(vertexParallelism(first))
+                .as("from Flink's REST API")
+                .hasEntrySatisfying("train", p -> assertThat(p).isEqualTo(2));
         String savepoint = run("job.sh", "stop-with-savepoint", first).trim();
         assertThat(savepoint).startsWith("file:");
 
@@ -383,6 +387,27 @@ class ClusterIT {
             args.add(setting);
         }
         return run("job.sh", args.toArray(String[]::new)).trim();
+    }
+
+    /** The parallelism of each of a running job's vertices by name, as Flink's REST API reports it. */
+    private static Map<String, Integer> vertexParallelism(String job) throws Exception {
+        String rest = Files.readString(runDir.resolve("flink/rest-url")).trim();
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(rest + "/jobs/" + job))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        Map<String, Integer> out = new LinkedHashMap<>();
+        for (com.fasterxml.jackson.databind.JsonNode vertex : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(response.body())
+                .path("vertices")) {
+            // a chained vertex is named after its operators, "train -> ..."
+            out.put(
+                    vertex.path("name").asText().split(" -> ")[0],
+                    vertex.path("parallelism").asInt());
+        }
+        return out;
     }
 
     /** Runs a deploy script and returns its standard output; fails the test with its output if it fails. */

@@ -112,7 +112,7 @@ public final class JobFixtures {
     public static JobConfig config(String bootstrap, int parallelism, boolean bounded, List<ModelDeclaration> models) {
         return JobConfig.builder()
                 .set(JobOptions.BOOTSTRAP_SERVERS, bootstrap)
-                .set(JobOptions.PARALLELISM, parallelism)
+                .set(JobOptions.PARALLELISM, Optional.of(parallelism))
                 .set(JobOptions.BOUNDED, bounded)
                 .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(300))
                 .set(JobOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO)

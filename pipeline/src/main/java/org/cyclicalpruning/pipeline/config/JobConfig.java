@@ -23,7 +23,7 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * JobConfig config = JobConfig.builder()
  *         .set(JobOptions.BOOTSTRAP_SERVERS, "kafka:9092")
- *         .set(JobOptions.PARALLELISM, 2)
+ *         .set(JobOptions.PARALLELISM, Optional.of(2))
  *         .models(List.of(declaration))
  *         .build();
  * }</pre>
@@ -125,31 +125,41 @@ public final class JobConfig {
                 get(JobOptions.MAX_ABS_VALUE));
     }
 
-    /** Returns what the training operator needs besides the models. */
-    public TrainingSettings training() {
+    /**
+     * Returns what the training operator needs besides the models.
+     *
+     * @param parallelism the training operator's parallelism, over which {@code limits.max-models}
+     *     is shared
+     */
+    public TrainingSettings training(int parallelism) {
         return new TrainingSettings(
                 get(JobOptions.HOT_MODELS),
                 get(JobOptions.DEVICE),
                 get(JobOptions.INTRA_OP_THREADS),
                 get(JobOptions.SNAPSHOT_INTERVAL).map(d -> d.toMillis()).orElse(0L),
                 get(JobOptions.MAX_MODELS),
-                get(JobOptions.PARALLELISM));
+                parallelism);
     }
 
     /**
      * Returns this configuration for a job that runs in this process: without a checkpoint folder,
      * Flink keeps checkpoints in the JobManager's memory, which refuses states above 5 MB (two
-     * LeNet models with their momentum), so a temporary folder is chosen.
+     * LeNet models with their momentum), so a temporary folder is chosen; without a parallelism, 1.
      *
-     * @return this, or a copy with {@code checkpoint.dir} set
+     * @return this, or a copy with {@code checkpoint.dir} and {@code parallelism} set
      */
     public JobConfig forLocalRun() {
+        JobConfig local = this;
+        if (get(JobOptions.PARALLELISM).isEmpty()) {
+            // a local Flink would take one subtask per core; one keeps a local run's output in order
+            local = local.with(JobOptions.PARALLELISM, Optional.of(1));
+        }
         if (get(JobOptions.CHECKPOINT_DIR).isPresent()) {
-            return this;
+            return local;
         }
         try {
             Path dir = Files.createTempDirectory("cyclical-pruning-checkpoints");
-            return with(JobOptions.CHECKPOINT_DIR, Optional.of(dir.toUri().toString()));
+            return local.with(JobOptions.CHECKPOINT_DIR, Optional.of(dir.toUri().toString()));
         } catch (IOException e) {
             throw new IllegalStateException("cannot create a checkpoint folder: " + e.getMessage(), e);
         }

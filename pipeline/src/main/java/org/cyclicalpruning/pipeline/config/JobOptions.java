@@ -98,8 +98,12 @@ public final class JobOptions {
             Duration.ofSeconds(30),
             "After this long without records a partition stops holding the watermark back (not in bounded runs).");
 
-    public static final JobOption<Integer> PARALLELISM =
-            option("parallelism", ValueType.POSITIVE_INT, 1, "Parallelism of every operator.");
+    public static final JobOption<Optional<Integer>> PARALLELISM = option(
+            "parallelism",
+            ValueType.OPTIONAL_POSITIVE_INT,
+            Optional.empty(),
+            "Parallelism of every operator; none keeps Flink's own (flink run -p, the operator's"
+                    + " spec.job.parallelism, parallelism.default; inside java -jar, 1).");
 
     public static final JobOption<Duration> CHECKPOINT_INTERVAL = option(
             "checkpoint.interval",

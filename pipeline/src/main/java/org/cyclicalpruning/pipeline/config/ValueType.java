@@ -38,6 +38,12 @@ record ValueType<T>(Parser<T> parser, Function<T, String> formatter) {
     static final ValueType<Integer> POSITIVE_INT =
             new ValueType<>(v -> (int) whole(v, 1, Integer.MAX_VALUE, "a positive whole number"), String::valueOf);
 
+    static final ValueType<Optional<Integer>> OPTIONAL_POSITIVE_INT = new ValueType<>(
+            v -> isNone(v)
+                    ? Optional.empty()
+                    : Optional.of((int) whole(v, 1, Integer.MAX_VALUE, "a positive whole number")),
+            o -> o.map(String::valueOf).orElse("none"));
+
     static final ValueType<Integer> NON_NEGATIVE_INT =
             new ValueType<>(v -> (int) whole(v, 0, Integer.MAX_VALUE, "a whole number >= 0"), String::valueOf);
 

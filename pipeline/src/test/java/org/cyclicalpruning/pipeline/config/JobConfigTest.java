@@ -96,14 +96,17 @@ class JobConfigTest {
     void settingsAreCopiedByTypeAndSetFromTextByKey() {
         JobConfig c = JobConfig.parse(MODEL);
         JobConfig changed = c.toBuilder()
-                .set(JobOptions.PARALLELISM, 3)
+                .set(JobOptions.PARALLELISM, Optional.of(3))
                 .set("snapshot-interval", "30s")
                 .set("training.device", "cpu")
                 .build();
-        assertThat(changed.get(JobOptions.PARALLELISM)).isEqualTo(3);
-        assertThat(changed.training().snapshotInterval()).hasValue(30_000);
+        assertThat(changed.get(JobOptions.PARALLELISM)).hasValue(3);
+        assertThat(changed.training(3).snapshotInterval()).hasValue(30_000);
         assertThat(changed.models().declared()).hasSize(1);
-        assertThat(c.get(JobOptions.PARALLELISM)).isEqualTo(1);
+        assertThat(c.get(JobOptions.PARALLELISM)).as("Flink's own unless set").isEmpty();
+        assertThat(c.forLocalRun().get(JobOptions.PARALLELISM))
+                .as("inside java -jar")
+                .hasValue(1);
         assertThatThrownBy(() -> c.toBuilder().set("paralelism", "2")).hasMessageContaining("unknown key 'paralelism'");
         assertThatThrownBy(() -> c.toBuilder().set("parallelism", "two"))
                 .hasMessageContaining("key 'parallelism' must be a positive whole number, got 'two'");

@@ -63,7 +63,7 @@ class ModelTrainingOperatorTest {
             JobConfig config, OperatorSubtaskState checkpoint) throws Exception {
         KeyedOneInputStreamOperatorTestHarness<String, ValidBatch, SparseModelSnapshot> h =
                 new KeyedOneInputStreamOperatorTestHarness<>(
-                        new ModelTrainingOperator(config.training(), config.models()),
+                        new ModelTrainingOperator(config.training(1), config.models()),
                         (KeySelector<ValidBatch, String>) b -> b.modelId,
                         Types.STRING);
         if (checkpoint != null) {
@@ -210,7 +210,7 @@ class ModelTrainingOperatorTest {
         }
         List<SparseModelSnapshot> after;
         try (var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                new ModelTrainingOperator(CONFIG.training(1), CONFIG.models()),
                 (KeySelector<ValidBatch, String>) b -> b.modelId,
                 Types.STRING)) {
             h.initializeState(checkpoint);
@@ -309,7 +309,7 @@ class ModelTrainingOperatorTest {
         // what a redeploy does to a task still initialising: Flink closes the operator without
         // open(), and an exception there would kill the TaskManager
         var h = new KeyedOneInputStreamOperatorTestHarness<>(
-                new ModelTrainingOperator(CONFIG.training(), CONFIG.models()),
+                new ModelTrainingOperator(CONFIG.training(1), CONFIG.models()),
                 (KeySelector<ValidBatch, String>) b -> b.modelId,
                 Types.STRING);
         h.setup();

@@ -143,7 +143,7 @@ final class ManyModelsBench {
                         .set(JobOptions.DEAD_LETTER_TOPIC, "dead-" + models)
                         .set(JobOptions.TRANSACTIONAL_ID_PREFIX, Optional.of("many-" + models))
                         .set(JobOptions.BOUNDED, true)
-                        .set(JobOptions.PARALLELISM, 1)
+                        .set(JobOptions.PARALLELISM, Optional.of(1))
                         .set(JobOptions.RESTART_ATTEMPTS, 0)
                         .set(JobOptions.INTRA_OP_THREADS, 1)
                         .defaultModel(Optional.of(ModelDeclaration.newBuilder()

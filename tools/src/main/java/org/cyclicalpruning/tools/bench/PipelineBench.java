@@ -146,7 +146,7 @@ final class PipelineBench {
             JobConfig config = JobConfig.builder()
                     .set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
                     .set(JobOptions.BOUNDED, true)
-                    .set(JobOptions.PARALLELISM, 1)
+                    .set(JobOptions.PARALLELISM, Optional.of(1))
                     .set(JobOptions.RESTART_ATTEMPTS, 0)
                     .set(JobOptions.CHECKPOINT_INTERVAL, Durations.parse(checkpointInterval))
                     .models(List.of(declaration))

@@ -114,7 +114,7 @@ final class DemoCommand extends Subcommand {
             JobConfig config = JobConfig.builder()
                     .set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers())
                     .set(JobOptions.BOUNDED, true)
-                    .set(JobOptions.PARALLELISM, parallelism)
+                    .set(JobOptions.PARALLELISM, Optional.of(parallelism))
                     .set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(2))
                     .set(JobOptions.MAX_OUT_OF_ORDERNESS, Duration.ZERO)
                     .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Durations.parse(scenario.interval())))
