@@ -6,12 +6,17 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
- * The results tables in the docs are the ones their scripts print from the CSV files beside them:
- * a re-measured CSV without a regenerated table, or a table edited by hand, fails here.
+ * The results tables in the docs are the ones their scripts print from the CSV files beside them,
+ * or hold the CSV's figures: a re-measured CSV without a regenerated table, or a table edited by
+ * hand, fails here.
  */
 class ResultTablesTest {
     private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -25,6 +30,43 @@ class ResultTablesTest {
         assertThat(page).contains(start).contains(end);
         String inPage = page.substring(page.indexOf(start) + start.length(), page.indexOf(end));
         assertThat(inPage.strip()).isEqualTo(printed.strip());
+    }
+
+    @Test
+    void theReadmesFashionMnistTableIsWhatFashionCsvHolds() throws IOException {
+        Map<String, String> measured = new HashMap<>();
+        List<String> csv = Files.readAllLines(ROOT.resolve("docs/results/fashion.csv"));
+        for (String line : csv.subList(1, csv.size())) {
+            String[] f = line.split(",", -1);
+            measured.put(
+                    f[0] + " " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(f[1])),
+                    String.format(Locale.ROOT, "%.4f", Double.parseDouble(f[3])));
+        }
+        String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
+        int command = readme.indexOf("--csv docs/results/fashion.csv");
+        assertThat(command).as("the table's command in the README").isPositive();
+        int rows = 0;
+        boolean inTable = false;
+        for (String line : readme.substring(command).lines().skip(1).toList()) {
+            if (!line.startsWith("|")) {
+                if (inTable) {
+                    break;
+                }
+                continue;
+            }
+            inTable = true;
+            String[] cells = line.split("\\|");
+            String method = cells[1].trim().toLowerCase(Locale.ROOT);
+            if (!List.of("dense", "gmp", "cyclical").contains(method)) {
+                continue; // the header and its rule
+            }
+            String key = method + " " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(cells[2].trim()));
+            assertThat(cells[4].replace("**", "").trim())
+                    .as("README's 'now' for %s", key)
+                    .isEqualTo(measured.get(key));
+            rows++;
+        }
+        assertThat(rows).isEqualTo(measured.size());
     }
 
     private static String run(Path script) throws IOException, InterruptedException {
