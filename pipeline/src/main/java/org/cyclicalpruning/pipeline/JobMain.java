@@ -27,7 +27,8 @@ public final class JobMain {
 
     /**
      * Makes {@code cli} report configuration and input errors, and mistyped options, as one line
-     * naming what to fix, with exit code 2, instead of a stack trace or the whole usage.
+     * naming what to fix, with exit code 2, instead of a stack trace or the whole usage; {@code run
+     * --help} lists the job's keys.
      *
      * @param cli the command line
      * @return {@code cli}
@@ -49,6 +50,7 @@ public final class JobMain {
             failed.getErr().println("see '" + failed.getCommandSpec().qualifiedName() + " --help'");
             return 2;
         });
+        RunCommand.listKeysInHelp(cli);
         return cli;
     }
 

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOption;
+import org.cyclicalpruning.pipeline.config.JobOptions;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -18,7 +21,7 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = "Run the streaming training job: Kafka batches in, sparse model snapshots out.")
 public final class RunCommand implements Callable<Integer> {
-    @Option(names = "--config", required = true, description = "The job's YAML configuration (keys: see the README).")
+    @Option(names = "--config", required = true, description = "The job's YAML configuration (keys below).")
     Path config;
 
     @Option(
@@ -47,5 +50,24 @@ public final class RunCommand implements Callable<Integer> {
         TrainingJob.build(env, job);
         env.execute("cyclical-pruning");
         return 0;
+    }
+
+    /** Lists every key of the job's configuration, its default and meaning, under {@code run --help}. */
+    static void listKeysInHelp(CommandLine cli) {
+        if (cli.getCommandSpec().userObject() instanceof RunCommand) {
+            // picocli formats the footer: %n is a line break, a literal % is written %%
+            StringBuilder keys = new StringBuilder("%nKeys (YAML, nested or dotted; --set key=value):%n");
+            for (JobOption<?> option : JobOptions.ALL) {
+                keys.append("  ")
+                        .append(option.key())
+                        .append(" (default: ")
+                        .append(option.formattedDefault().replace("%", "%%"))
+                        .append(")%n      ")
+                        .append(option.description().replace("%", "%%"))
+                        .append("%n");
+            }
+            cli.getCommandSpec().usageMessage().footer(keys.toString());
+        }
+        cli.getSubcommands().values().forEach(RunCommand::listKeysInHelp);
     }
 }

@@ -212,4 +212,18 @@ class CommandLineTest {
                         lines -> assertThat(lines.get(0)).startsWith("error: ").contains("--rate", "fast"))
                 .satisfies(lines -> assertThat(lines.get(1)).isEqualTo("see 'cyclical-pruning produce --help'"));
     }
+
+    /** run --help lists every key of the job's configuration with its default. */
+    @Test
+    void runHelpListsEveryKey() {
+        StringWriter out = new StringWriter();
+        CommandLine cli = Main.newCommandLine();
+        cli.setOut(new PrintWriter(out));
+
+        assertThat(cli.execute("run", "--help")).isZero();
+        for (org.cyclicalpruning.pipeline.config.JobOption<?> option :
+                org.cyclicalpruning.pipeline.config.JobOptions.ALL) {
+            assertThat(out.toString()).contains("  " + option.key() + " (default: " + option.formattedDefault() + ")");
+        }
+    }
 }
