@@ -34,8 +34,17 @@ public final class OneDnn {
      * AVX-512 and {@value #MAX_ISA} is not set.
      */
     public static boolean avx512Uncapped() {
-        String cap = System.getenv(MAX_ISA);
-        return (cap == null || cap.isBlank()) && cpuHasAvx512();
+        return Uncapped.ANSWER;
+    }
+
+    /** The environment and the processor do not change while the JVM runs: asked once, lazily. */
+    private static final class Uncapped {
+        static final boolean ANSWER = answer();
+
+        private static boolean answer() {
+            String cap = System.getenv(MAX_ISA);
+            return (cap == null || cap.isBlank()) && cpuHasAvx512();
+        }
     }
 
     /**

@@ -86,13 +86,18 @@ class CommandLineTest {
     @ParameterizedTest
     @MethodSource("badExperiments")
     void badExperimentFailsNamingTheProblem(List<String> args, List<String> named) {
+        assertUsageError(List.of("experiment"), args, named);
+    }
+
+    /** Runs {@code command} with {@code args}: exit code 2, and stderr names every one of {@code named}. */
+    private static void assertUsageError(List<String> command, List<String> args, List<String> named) {
         StringWriter err = new StringWriter();
         CommandLine cli = Main.newCommandLine();
         cli.setErr(new PrintWriter(err));
-        List<String> command = new ArrayList<>(List.of("experiment"));
-        command.addAll(args);
+        List<String> line = new ArrayList<>(command);
+        line.addAll(args);
 
-        assertThat(cli.execute(command.toArray(String[]::new))).isEqualTo(2);
+        assertThat(cli.execute(line.toArray(String[]::new))).isEqualTo(2);
         assertThat(err.toString()).contains(named);
     }
 
@@ -107,15 +112,7 @@ class CommandLineTest {
     @ParameterizedTest
     @MethodSource("badProduces")
     void badProduceFailsNamingTheOption(List<String> args, List<String> named) {
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.newCommandLine();
-        cli.setErr(new PrintWriter(err));
-        List<String> command =
-                new ArrayList<>(List.of("produce", "--models", "m", "--dataset", "synthetic", "--batches", "3"));
-        command.addAll(args);
-
-        assertThat(cli.execute(command.toArray(String[]::new))).isEqualTo(2);
-        assertThat(err.toString()).contains(named);
+        assertUsageError(List.of("produce", "--models", "m", "--dataset", "synthetic", "--batches", "3"), args, named);
     }
 
     /**
