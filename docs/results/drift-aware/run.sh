@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every cell of the README's drift-aware table: GMP, periodic cyclical and drift-aware pruning, 3 seeds.
+# Every cell of docs/drift-aware.md's table: GMP, periodic cyclical and drift-aware pruning, 3 seeds.
 # Usage: docs/results/drift-aware/run.sh [JAR] [queue]
 #   queue: fashion, other, cnn-0.9, cnn-0.98 or all (default); drift-aware re-runs only the
 #   drift-aware rows

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The Python example of the README ({@code examples/python/follow_snapshots.py}, Debian's
+ * The Python follower of docs/serving.md ({@code examples/python/follow_snapshots.py}, Debian's
  * confluent-kafka, Avro and NumPy) against a real broker: it reads only committed snapshots,
  * decodes every support encoding and predicts what the Java predictor predicts.
  */

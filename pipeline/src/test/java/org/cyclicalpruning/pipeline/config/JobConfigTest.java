@@ -253,12 +253,18 @@ class JobConfigTest {
     }
 
     @Test
-    void theReadmeDocumentsEveryOptionWithItsDefault() throws IOException {
-        String whole = Files.readString(Path.of("..", "README.md"));
-        String readme = whole.substring(whole.indexOf("### Configuration"), whole.indexOf("### Reading snapshots"));
+    void theDocsDocumentEveryOptionWithItsDefault() throws IOException {
+        String whole = Files.readString(Path.of("..", "docs", "configuration.md"));
+        int start = whole.indexOf("## Keys and defaults");
+        int end = whole.indexOf("## Models");
+        assertThat(start).as("docs/configuration.md's section of keys").isNotNegative();
+        assertThat(end)
+                .as("docs/configuration.md's section of models, after the keys")
+                .isGreaterThan(start);
+        String docs = whole.substring(start, end);
         Map<String, String> documented = new LinkedHashMap<>();
         Matcher row = Pattern.compile("(?m)^\\| `([a-z.-]+)`(?: \\(was `[a-z-]+`\\))? \\| `([^`]*)` \\|")
-                .matcher(readme);
+                .matcher(docs);
         while (row.find()) {
             documented.put(row.group(1), row.group(2));
         }
@@ -269,7 +275,7 @@ class JobConfigTest {
         assertThat(documented).containsExactlyEntriesOf(options);
         for (JobOption<?> o : JobOptions.ALL) {
             for (String old : o.deprecatedKeys()) {
-                assertThat(readme).contains("| `" + o.key() + "` (was `" + old + "`) |");
+                assertThat(docs).contains("| `" + o.key() + "` (was `" + old + "`) |");
             }
         }
     }

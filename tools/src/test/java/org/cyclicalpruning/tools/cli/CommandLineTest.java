@@ -168,7 +168,7 @@ class CommandLineTest {
     }
 
     /**
-     * An event-time schedule prints event time as durations over its real span: the README's
+     * An event-time schedule prints event time as durations over its real span: docs/cli.md's
      * example has a 30-minute warm-up (labelled so) and 10-minute cycles.
      */
     @Test

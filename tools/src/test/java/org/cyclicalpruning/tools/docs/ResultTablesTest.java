@@ -33,7 +33,7 @@ class ResultTablesTest {
     }
 
     @Test
-    void theReadmesFashionMnistTableIsWhatFashionCsvHolds() throws IOException {
+    void theResultsPagesFashionMnistTableIsWhatFashionCsvHolds() throws IOException {
         Map<String, String> measured = new HashMap<>();
         List<String> csv = Files.readAllLines(ROOT.resolve("docs/results/fashion.csv"));
         for (String line : csv.subList(1, csv.size())) {
@@ -42,12 +42,12 @@ class ResultTablesTest {
                     f[0] + " " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(f[1])),
                     String.format(Locale.ROOT, "%.4f", Double.parseDouble(f[3])));
         }
-        String readme = Files.readString(ROOT.resolve("README.md"), StandardCharsets.UTF_8);
-        int command = readme.indexOf("--csv docs/results/fashion.csv");
-        assertThat(command).as("the table's command in the README").isPositive();
+        String page = Files.readString(ROOT.resolve("docs/results.md"), StandardCharsets.UTF_8);
+        int command = page.indexOf("--csv docs/results/fashion.csv");
+        assertThat(command).as("the table's command in docs/results.md").isPositive();
         int rows = 0;
         boolean inTable = false;
-        for (String line : readme.substring(command).lines().skip(1).toList()) {
+        for (String line : page.substring(command).lines().skip(1).toList()) {
             if (!line.startsWith("|")) {
                 if (inTable) {
                     break;
@@ -62,7 +62,7 @@ class ResultTablesTest {
             }
             String key = method + " " + String.format(Locale.ROOT, "%.2f", Double.parseDouble(cells[2].trim()));
             assertThat(cells[4].replace("**", "").trim())
-                    .as("README's 'now' for %s", key)
+                    .as("docs/results.md's 'now' for %s", key)
                     .isEqualTo(measured.get(key));
             rows++;
         }
