@@ -2,7 +2,9 @@
 """Follow the snapshot topic from Python and predict with NumPy.
 
 Reads only committed records (the job writes snapshots in Kafka transactions), decodes them with
-the project's Avro schemas and keeps the newest version of one model. Every support encoding of
+the project's Avro schemas and keeps the newest version of one model: the highest (lineage, version).
+A deployment without state starts a newer lineage whose versions count from 1 again; its snapshots
+replace the previous deployment's, and late records of an older lineage never do. Every support encoding of
 SparseTensor is decoded here with NumPy, and the model's input standardisation is applied, so the
 outputs match the Java predictors.
 
@@ -11,7 +13,7 @@ Needs Debian's python3-confluent-kafka, python3-avro and python3-numpy.
     python3 examples/python/follow_snapshots.py --bootstrap localhost:9092 --model cyclical \\
         --features x.f32 --rows 4
 
-prints one JSON line: the model's id, version, sparsity, how many records were skipped, and the
+prints one JSON line: the model's id, lineage, version, sparsity, how many records were skipped, and the
 outputs for the float32 little-endian features in --features (rows x inputs), if given.
 """
 
@@ -31,13 +33,48 @@ from confluent_kafka import Consumer, KafkaError
 SCHEMAS = pathlib.Path(__file__).resolve().parents[2] / "schemas" / "src" / "main" / "avro"
 
 
-def snapshot_schema(folder):
-    """SparseModelSnapshot, with the named types it refers to parsed first into the same names."""
+def snapshot_schema(folder, drop_last=0):
+    """SparseModelSnapshot, with the named types it refers to parsed first into the same names;
+    without its last drop_last fields when drop_last > 0."""
     names = avro.schema.Names()
     for name in ("ModelSpec", "SparseTensor"):
         avro.schema.make_avsc_object(json.loads((folder / f"{name}.avsc").read_text()), names)
-    return avro.schema.make_avsc_object(
-        json.loads((folder / "SparseModelSnapshot.avsc").read_text()), names)
+    record = json.loads((folder / "SparseModelSnapshot.avsc").read_text())
+    if drop_last:
+        record["fields"] = record["fields"][:-drop_last]
+    return avro.schema.make_avsc_object(record, names)
+
+
+def snapshot_readers(folder):
+    """Readers of what this version of the job writes and of what earlier builds wrote: fields are
+    only ever added at the end of the record, with a default, so an earlier record is the schema
+    without some of its last fields (read as their defaults, as the Java readers do)."""
+    schema = snapshot_schema(folder)
+    readers = [avro.io.DatumReader(schema)]
+    fields = schema.fields
+    drop = 1
+    while drop < len(fields) and fields[len(fields) - drop].has_default:
+        readers.append(avro.io.DatumReader(snapshot_schema(folder, drop), schema))
+        drop += 1
+    return readers
+
+
+def decode(value, readers):
+    """The snapshot in value, which must fill it exactly; None if no reader decodes it."""
+    for reader in readers:
+        buffer = io.BytesIO(value)
+        try:
+            snapshot = reader.read(avro.io.BinaryDecoder(buffer))
+        except Exception:  # not this layout: the next one may fit
+            continue
+        if buffer.tell() == len(value):
+            return snapshot
+    return None
+
+
+def order(snapshot):
+    """What a reader serves the highest of: the lineage, then the version."""
+    return snapshot.get("lineage", 0), snapshot["version"]
 
 
 def bits_of(data):
@@ -155,7 +192,7 @@ def max_pool(x, size):
 
 
 def follow(args):
-    schema = snapshot_schema(pathlib.Path(args.schemas))
+    readers = snapshot_readers(pathlib.Path(args.schemas))
     consumer = Consumer({
         "bootstrap.servers": args.bootstrap,
         "group.id": f"python-follower-{uuid.uuid4()}",
@@ -168,7 +205,7 @@ def follow(args):
     deadline = time.monotonic() + args.timeout
     try:
         while time.monotonic() < deadline:
-            if latest is not None and latest["version"] >= args.min_version:
+            if latest is not None and order(latest) >= (args.min_lineage, args.min_version):
                 break
             message = consumer.poll(0.5)
             if message is None:
@@ -177,13 +214,14 @@ def follow(args):
                 if message.error().code() != KafkaError._PARTITION_EOF:
                     raise RuntimeError(message.error().str())
                 continue
-            try:
-                decoder = avro.io.BinaryDecoder(io.BytesIO(message.value() or b""))
-                snapshot = avro.io.DatumReader(schema).read(decoder)
-            except Exception:  # any record that is not a snapshot is skipped, as the Java follower does
+            snapshot = decode(message.value() or b"", readers)
+            if snapshot is None:  # any record that is not a snapshot is skipped, as the Java follower does
                 skipped += 1
                 continue
-            if snapshot["modelId"] == args.model and (latest is None or snapshot["version"] > latest["version"]):
+            if snapshot["modelId"] == args.model and (latest is None or order(snapshot) > order(latest)):
+                if latest is not None and snapshot.get("lineage", 0) != latest.get("lineage", 0):
+                    print(f"model {args.model}: a new deployment's lineage {snapshot['lineage']} replaces lineage "
+                          f"{latest.get('lineage', 0)} (was v{latest['version']})", file=sys.stderr)
                 latest = snapshot
     finally:
         consumer.close()
@@ -193,6 +231,7 @@ def follow(args):
     result = {
         "model": latest["modelId"],
         "found": True,
+        "lineage": latest.get("lineage", 0),
         "version": latest["version"],
         "sparsity": latest["sparsity"],
         "encodings": sorted({t["encoding"] for t in latest["tensors"]}),
@@ -214,6 +253,8 @@ def main():
     parser.add_argument("--model", required=True)
     parser.add_argument("--schemas", default=str(SCHEMAS), help="folder of the project's .avsc files")
     parser.add_argument("--min-version", type=int, default=1, help="wait until this version has been read")
+    parser.add_argument("--min-lineage", type=int, default=0,
+                        help="wait until a snapshot of this lineage (or a newer one) has been read")
     parser.add_argument("--timeout", type=float, default=30, help="seconds to wait")
     parser.add_argument("--features", help="float32 little-endian features, rows x inputs")
     parser.add_argument("--rows", type=int, default=1)

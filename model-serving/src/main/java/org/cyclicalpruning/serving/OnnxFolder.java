@@ -37,6 +37,13 @@ import org.slf4j.LoggerFactory;
  * folders name ids reversibly ({@link SnapshotFolders}), so no id can leave {@code dir}. A version
  * already on disk, or older than the {@code keep} newest on disk (a restarted follower reading the
  * topic again), is left alone.
+ *
+ * <p><b>Version folders only grow.</b> Triton serves the highest version folder, but a deployment
+ * without state starts a new lineage whose snapshot versions count from 1 again. So a model's
+ * folder numbers continue across lineages: version {@code v} of a lineage is written as {@code base
+ * + v}, where {@code base} is the highest folder on disk when that lineage first arrived. The
+ * current lineage and its base are kept in {@code <dir>/<model>/.lineage} (Triton ignores it), so a
+ * restarted follower numbers as before and leaves versions of an older lineage alone.
  */
 public final class OnnxFolder implements SnapshotFollower.SwapListener {
     private static final Logger LOG = LoggerFactory.getLogger(OnnxFolder.class);
@@ -46,6 +53,9 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
 
     /** The model configuration Triton reads from a model's folder. */
     public static final String CONFIG_FILE = "config.pbtxt";
+
+    /** A model's current lineage and the folder number its version 1 follows: "lineage base". */
+    static final String LINEAGE_FILE = ".lineage";
 
     private final Path dir;
     private final int keep;
@@ -85,7 +95,7 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
     }
 
     /**
-     * Returns the versions of a model on disk, oldest first.
+     * Returns the version folders of a model on disk, oldest first (numbers that continue across lineages).
      *
      * @param modelId the model id
      * @return the versions
@@ -110,26 +120,75 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
     @Override
     public void swapped(ServingModel previous, ServingModel current) {
         try {
-            write(current);
+            Optional<Long> number = folderNumber(current);
+            if (number.isEmpty()) {
+                LOG.info("ignoring {} of lineage {}: {} holds a newer lineage", current, current.lineage(), dir);
+                return;
+            }
+            write(current, number.get());
             prune(current.modelId());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + current + " to " + dir, e);
         }
     }
 
-    private void write(ServingModel model) throws IOException {
+    /**
+     * Returns the folder number of a model's version: its version past the base of its lineage;
+     * empty for a version of a lineage older than the model's current one.
+     */
+    private Optional<Long> folderNumber(ServingModel model) throws IOException {
         Path folder = modelFolder(model.modelId());
-        Path target = folder.resolve(Long.toString(model.version()));
+        Path file = folder.resolve(LINEAGE_FILE);
+        if (!Files.exists(file)) {
+            // the model's first version here, or a folder written before lineages: numbers as they were
+            writeLineage(folder, model.lineage(), 0);
+            return Optional.of(model.version());
+        }
+        String[] recorded =
+                Files.readString(file, StandardCharsets.UTF_8).trim().split(" ");
+        checkArgument(recorded.length == 2, "%s holds no 'lineage base' line", file);
+        long lineage = Long.parseLong(recorded[0]);
+        long base = Long.parseLong(recorded[1]);
+        if (model.lineage() == lineage) {
+            return Optional.of(base + model.version());
+        }
+        if (model.lineage() < lineage) {
+            return Optional.empty();
+        }
+        long newBase =
+                versions(model.modelId()).stream().mapToLong(v -> v).max().orElse(base);
+        writeLineage(folder, model.lineage(), newBase);
+        LOG.info(
+                "model {}: lineage {} replaces lineage {}; its versions are written from folder {} on",
+                model.modelId(),
+                model.lineage(),
+                lineage,
+                newBase + 1);
+        return Optional.of(newBase + model.version());
+    }
+
+    private static void writeLineage(Path folder, long lineage, long base) throws IOException {
+        Files.createDirectories(folder);
+        Path staging = Files.createTempFile(folder, ".lineage-", ".tmp");
+        Files.writeString(staging, lineage + " " + base + "\n", StandardCharsets.UTF_8);
+        Files.move(
+                staging,
+                folder.resolve(LINEAGE_FILE),
+                StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void write(ServingModel model, long number) throws IOException {
+        Path folder = modelFolder(model.modelId());
+        Path target = folder.resolve(Long.toString(number));
         // a restarted follower reads old versions again: one that would be pruned at once is not
         // written, so a polling server never loads it
-        long newer = versions(model.modelId()).stream()
-                .filter(v -> v > model.version())
-                .count();
+        long newer = versions(model.modelId()).stream().filter(v -> v > number).count();
         if (Files.exists(target) || newer >= keep) {
             return;
         }
         Files.createDirectories(folder);
-        Path staging = Files.createTempDirectory(folder, ".staging-" + model.version() + "-");
+        Path staging = Files.createTempDirectory(folder, ".staging-" + number + "-");
         Path file = staging.resolve(MODEL_FILE);
         byte[] bytes = OnnxExport.toBytes(model.snapshot());
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -148,7 +207,7 @@ public final class OnnxFolder implements SnapshotFollower.SwapListener {
         }
         force(folder);
         writeConfig(folder, model);
-        LOG.info("wrote {} v{} to {}", model.modelId(), model.version(), target);
+        LOG.info("wrote {} v{} (lineage {}) to {}", model.modelId(), model.version(), model.lineage(), target);
     }
 
     /**

@@ -2,6 +2,7 @@ package org.cyclicalpruning.serving;
 
 import java.time.Instant;
 import org.cyclicalpruning.modelops.model.ModelSpec;
+import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /**
@@ -35,9 +36,22 @@ public final class ServingModel implements Predictor {
         return snapshot.getModelId();
     }
 
-    /** Returns the snapshot version: 1, 2, 3, ... per model. */
+    /** Returns the snapshot version: 1, 2, 3, ... per model and lineage. */
     public long version() {
         return snapshot.getVersion();
+    }
+
+    /**
+     * Returns the lineage: the deployment that created the model's state (the time it was built,
+     * epoch ms). A deployment without state starts a newer one, whose versions count from 1 again.
+     */
+    public long lineage() {
+        return snapshot.getLineage();
+    }
+
+    /** Returns whether this version is served before {@code other}: an older lineage, or an older version of the same. */
+    public boolean isOlderThan(ServingModel other) {
+        return ModelSnapshots.SERVING_ORDER.compare(snapshot, other.snapshot) < 0;
     }
 
     /** Returns the event time the snapshot stands for. */

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -35,10 +36,13 @@ import org.slf4j.LoggerFactory;
  * <p>A daemon thread reads every partition from the beginning with {@code
  * isolation.level=read_committed} (the job writes snapshots in transactions; uncommitted or
  * aborted ones must never be served) and no consumer group: every follower wants the whole topic,
- * so none shares partitions with another. Each snapshot newer than the model's current one is
- * checked and compiled into a {@link ServingModel}, then swapped in with one map write, so a
- * reader calling {@link #latest} gets either the old or the new version, complete. An older or
- * equal version arriving later (a replay, or a reader that started before compaction) is ignored.
+ * so none shares partitions with another. Each snapshot newer than the model's current one (by
+ * lineage, then version: {@link ModelSnapshots#SERVING_ORDER}) is checked and compiled into a
+ * {@link ServingModel}, then swapped in with one map write, so a reader calling {@link #latest}
+ * gets either the old or the new version, complete. An older or equal one arriving later (a replay,
+ * a reader that started before compaction, a late record of a previous deployment) is ignored. A
+ * deployment without state starts a newer lineage: its version 1 replaces the previous
+ * deployment's last version, and the switch is logged at INFO.
  *
  * <p>Records that are not valid snapshots are skipped with a warning naming their partition and
  * offset; nothing on the topic stops the thread. Extra Kafka properties (security settings) are
@@ -146,7 +150,7 @@ public final class SnapshotFollower implements AutoCloseable {
     }
 
     /**
-     * Waits until a model's latest version is at least {@code version}.
+     * Waits until a model's latest version is at least {@code version}, in any lineage.
      *
      * @param modelId the model id
      * @param version the version to wait for
@@ -156,11 +160,25 @@ public final class SnapshotFollower implements AutoCloseable {
      */
     public Optional<ServingModel> awaitVersion(String modelId, long version, Duration timeout)
             throws InterruptedException {
+        return await(modelId, m -> m.version() >= version, timeout);
+    }
+
+    /**
+     * Waits until a model's latest version meets a condition, such as a lineage of its own.
+     *
+     * @param modelId the model id
+     * @param condition what the served version must meet
+     * @param timeout how long to wait at most
+     * @return the model's latest version once it meets {@code condition}, or empty on timeout
+     * @throws InterruptedException if the waiting thread is interrupted
+     */
+    public Optional<ServingModel> await(String modelId, Predicate<ServingModel> condition, Duration timeout)
+            throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (swapped) {
             while (true) {
                 ServingModel m = models.get(modelId);
-                if (m != null && m.version() >= version) {
+                if (m != null && condition.test(m)) {
                     return Optional.of(m);
                 }
                 long remaining = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
@@ -253,8 +271,14 @@ public final class SnapshotFollower implements AutoCloseable {
             SparseModelSnapshot snapshot = ModelSnapshots.fromBytes(record.value());
             String id = snapshot.getModelId();
             ServingModel previous = models.get(id);
-            if (previous != null && previous.version() >= snapshot.getVersion()) {
-                LOG.debug("ignoring {} v{}: v{} is newer", id, snapshot.getVersion(), previous.version());
+            if (previous != null && ModelSnapshots.SERVING_ORDER.compare(snapshot, previous.snapshot()) <= 0) {
+                LOG.debug(
+                        "ignoring {} v{} of lineage {}: v{} of lineage {} is newer",
+                        id,
+                        snapshot.getVersion(),
+                        snapshot.getLineage(),
+                        previous.version(),
+                        previous.lineage());
                 return;
             }
             // built before the swap, so readers never see a model that is half-built
@@ -262,6 +286,15 @@ public final class SnapshotFollower implements AutoCloseable {
             models.put(id, current); // this thread is the only writer: get-then-put cannot race
             synchronized (swapped) {
                 swapped.notifyAll();
+            }
+            if (previous != null && previous.lineage() != current.lineage()) {
+                LOG.info(
+                        "model {}: a new deployment's lineage {} replaces lineage {} (was v{}); its versions count"
+                                + " from 1 again",
+                        id,
+                        current.lineage(),
+                        previous.lineage(),
+                        previous.version());
             }
             LOG.info("serving {} (was {})", current, previous == null ? "none" : "v" + previous.version());
             try {

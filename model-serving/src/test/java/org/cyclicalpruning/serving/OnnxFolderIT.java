@@ -65,7 +65,7 @@ class OnnxFolderIT {
         assertThat(folder.modelFolder("a/b").getParent())
                 .isEqualTo(repository.toAbsolutePath().normalize());
         try (Stream<Path> all = Files.walk(repository)) {
-            assertThat(all.filter(p -> p.getFileName().toString().startsWith(".")))
+            assertThat(all.filter(OnnxFolderIT::isLeftOver))
                     .as("no staging or half-deleted folder left")
                     .isEmpty();
         }
@@ -91,9 +91,59 @@ class OnnxFolderIT {
         assertThat(again.versions("mlp")).containsExactly(2L, 3L);
         assertThat(Files.getLastModifiedTime(v3)).isEqualTo(written);
         try (Stream<Path> all = Files.walk(repository)) {
-            assertThat(all.filter(p -> p.getFileName().toString().startsWith(".")))
-                    .isEmpty();
+            assertThat(all.filter(OnnxFolderIT::isLeftOver)).isEmpty();
         }
+    }
+
+    /**
+     * A redeploy without state starts a new lineage whose versions count from 1: its folders follow
+     * the highest one on disk, so Triton's "latest" serves it; a restarted follower, reading the old
+     * lineage first, leaves the folders alone.
+     */
+    @Test
+    void aNewLineageContinuesTheFolderNumbersAndARestartLeavesThemAlone(@TempDir Path dir) throws Exception {
+        String topic = "snapshots-of-two-deployments";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
+            for (long v = 1; v <= 3; v++) {
+                producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot("mlp", v, 10))));
+            }
+            for (long v = 1; v <= 2; v++) {
+                producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot("mlp", v, 20))));
+            }
+            producer.send(new ProducerRecord<>(topic, "x", new byte[] {1, 2, 3}));
+        }
+        Path repository = dir.resolve("models");
+        OnnxFolder folder = OnnxFolder.into(repository, 2);
+        try (SnapshotFollower follower = SnapshotFollower.start(KAFKA.bootstrapServers(), topic, Map.of(), folder)) {
+            awaitTrue(() ->
+                    follower.skippedRecords() == 1 && folder.versions("mlp").contains(5L));
+        }
+        assertThat(folder.versions("mlp")).containsExactly(4L, 5L);
+        Path newest = folder.modelFolder("mlp").resolve("5").resolve(OnnxFolder.MODEL_FILE);
+        assertRunsAsJava(newest, snapshot("mlp", 2, 20));
+        FileTime written = Files.getLastModifiedTime(newest);
+
+        OnnxFolder again = OnnxFolder.into(repository, 2);
+        try (SnapshotFollower follower = SnapshotFollower.start(KAFKA.bootstrapServers(), topic, Map.of(), again)) {
+            awaitTrue(() -> follower.skippedRecords() == 1);
+        }
+        assertThat(again.versions("mlp")).containsExactly(4L, 5L);
+        assertThat(Files.getLastModifiedTime(newest)).isEqualTo(written);
+    }
+
+    private static SparseModelSnapshot snapshot(String id, long version, long lineage) {
+        SparseModelSnapshot s = TestSnapshots.snapshot(id, version, SPEC, 0.8, version + lineage);
+        s.setLineage(lineage);
+        return s;
+    }
+
+    /** A staging or half-deleted entry; the lineage record is meant to stay. */
+    private static boolean isLeftOver(Path p) {
+        String name = p.getFileName().toString();
+        return name.startsWith(".") && !name.equals(OnnxFolder.LINEAGE_FILE);
     }
 
     private static void assertRunsAsJava(Path model, SparseModelSnapshot snapshot) throws Exception {

@@ -14,6 +14,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -146,6 +150,62 @@ class PythonFollowerIT {
                         String.valueOf(ROWS))
                 .get("outputs");
         assertOutputsMatch(outputs, SparsePredictor.of(s).predict(x, ROWS), cnn.outputs());
+    }
+
+    /**
+     * Python orders snapshots as the Java follower does: a redeploy's newer lineage replaces the old
+     * one's higher version, a late record of the old lineage does not, and a record of an earlier
+     * build, without the lineage field, still reads (as lineage 0).
+     */
+    @Test
+    void pythonServesTheNewestLineageAndReadsRecordsWithoutOne() throws Exception {
+        String topic = "lineages-for-python";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        Schema withoutLineage = withoutLastField(SparseModelSnapshot.getClassSchema());
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", KAFKA.bootstrapServers(),
+                "key.serializer", StringSerializer.class.getName(),
+                "value.serializer", ByteArraySerializer.class.getName()))) {
+            producer.send(new ProducerRecord<>(topic, "mlp", bytes(snapshot(5), withoutLineage)));
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(withLineage(snapshot(3), 100))));
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(withLineage(snapshot(1), 200))));
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(withLineage(snapshot(4), 100))))
+                    .get();
+        }
+
+        JsonNode result = runScript(
+                "--bootstrap", KAFKA.bootstrapServers(), "--topic", topic, "--model", "mlp", "--min-lineage", "200");
+
+        assertThat(result.get("lineage").asLong()).isEqualTo(200);
+        assertThat(result.get("version").asLong()).isEqualTo(1);
+        assertThat(result.get("skipped").asInt())
+                .as("the record without a lineage was read")
+                .isZero();
+    }
+
+    private static SparseModelSnapshot withLineage(SparseModelSnapshot s, long lineage) {
+        s.setLineage(lineage);
+        return s;
+    }
+
+    private static Schema withoutLastField(Schema schema) {
+        List<Schema.Field> fields = new java.util.ArrayList<>();
+        for (Schema.Field f : schema.getFields().subList(0, schema.getFields().size() - 1)) {
+            fields.add(new Schema.Field(f, f.schema()));
+        }
+        assertThat(schema.getFields().get(fields.size()).name()).isEqualTo("lineage");
+        return Schema.createRecord(schema.getName(), schema.getDoc(), schema.getNamespace(), false, fields);
+    }
+
+    /** The record as a job of an earlier build wrote it, in that build's layout. */
+    private static byte[] bytes(SparseModelSnapshot s, Schema writer) throws java.io.IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<SparseModelSnapshot>(writer).write(s, encoder);
+        encoder.flush();
+        return out.toByteArray();
     }
 
     /** Writes the features as the script reads them: float32 little-endian, row after row. */

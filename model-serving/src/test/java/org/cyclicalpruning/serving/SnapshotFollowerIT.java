@@ -132,6 +132,50 @@ class SnapshotFollowerIT {
         }
     }
 
+    /**
+     * A redeploy without state: the new deployment's lineage counts versions from 1 again, and its
+     * version 1 replaces the old deployment's version 3; a late record of the old one does not come back.
+     */
+    @Test
+    void aNewLineageReplacesTheOldOnesLastVersionAndLateRecordsOfTheOldOneAreIgnored() throws Exception {
+        String topic = "snapshots-across-redeploys";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        for (long v = 1; v <= 3; v++) {
+            producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(v, 1_000))))
+                    .get();
+        }
+        List<String> swaps = new CopyOnWriteArrayList<>();
+        try (SnapshotFollower follower = SnapshotFollower.start(
+                KAFKA.bootstrapServers(),
+                topic,
+                Map.of(),
+                (previous, current) -> swaps.add(current.lineage() + "v" + current.version()))) {
+            assertThat(follower.awaitVersion("lr", 3, WAIT)).isPresent();
+
+            producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(1, 2_000))))
+                    .get();
+            ServingModel fresh =
+                    follower.await("lr", m -> m.lineage() == 2_000, WAIT).orElseThrow();
+            assertThat(fresh.version()).isEqualTo(1);
+
+            // the old deployment's last transaction, committed late; the garbage after it shows it was read
+            producer.send(new ProducerRecord<>(topic, "lr", ModelSnapshots.toBytes(lr(4, 1_000))))
+                    .get();
+            producer.send(new ProducerRecord<>(topic, "lr", new byte[0])).get();
+            waitUntil(() -> follower.skippedRecords() == 1);
+            assertThat(follower.latest("lr")).containsSame(fresh);
+        }
+        assertThat(swaps).containsExactly("1000v1", "1000v2", "1000v3", "2000v1");
+    }
+
+    private static SparseModelSnapshot lr(long version, long lineage) {
+        SparseModelSnapshot s = lr(version);
+        s.setLineage(lineage);
+        return s;
+    }
+
     @Test
     void extraKafkaPropertiesReachTheConsumerButNotTheLog() throws Exception {
         String topic = "snapshots-with-credentials";

@@ -304,7 +304,7 @@ class ClusterIT {
     }
 
     private static Path config(String input, String output) throws IOException {
-        // the file an operator writes: nested keys, as the README's Configuration section shows
+        // the file an operator writes: nested keys, as docs/configuration.md's example shows
         StringBuilder yaml = new StringBuilder()
                 .append("kafka:\n  bootstrap-servers: '")
                 .append(bootstrap)
@@ -331,7 +331,7 @@ class ClusterIT {
                 .append("source:\n  max-out-of-orderness: 0ms\n  idleness: 10m\n")
                 // every model publishes at least every second: g3's ramp ends at 3 s, and a model
                 // with no boundary ahead could not show that nothing more is coming
-                .append("snapshots:\n  interval: 1s\n")
+                .append("snapshots:\n  interval: 1s\n  lineage: " + JobFixtures.LINEAGE + "\n")
                 .append("checkpoint.interval: 500ms\nrestart.delay: 500ms\nparallelism: 2\nmodels:\n");
         for (ModelDeclaration d : MODELS) {
             yaml.append("  - {id: ")

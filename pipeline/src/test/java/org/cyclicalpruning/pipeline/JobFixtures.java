@@ -109,8 +109,15 @@ public final class JobFixtures {
                 .build();
     }
 
+    /**
+     * The lineage of the snapshots of every test job: pinned, so that a run and its failure-free
+     * reference publish the same bytes (by default each deployment's lineage is the time it was built).
+     */
+    public static final long LINEAGE = 1;
+
     public static JobConfig config(String bootstrap, int parallelism, boolean bounded, List<ModelDeclaration> models) {
         return JobConfig.builder()
+                .set(JobOptions.SNAPSHOT_LINEAGE, Optional.of(LINEAGE))
                 .set(JobOptions.BOOTSTRAP_SERVERS, bootstrap)
                 .set(JobOptions.PARALLELISM, Optional.of(parallelism))
                 .set(JobOptions.BOUNDED, bounded)

@@ -2,7 +2,11 @@ package org.cyclicalpruning.schemas;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
@@ -52,7 +56,93 @@ public final class AvroBinary {
      * @throws IllegalArgumentException if the bytes are not one such record, or hold more after it
      */
     public static <T extends SpecificRecord> T fromBytes(byte[] bytes, Class<T> type) {
-        Schema schema = SpecificData.get().getSchema(type);
+        return fromBytes(bytes, SpecificData.get().getSchema(type), type);
+    }
+
+    /**
+     * Decodes one record that must fill {@code bytes} exactly, written with this record's schema or
+     * an earlier one: the schema without some of the fields at its end (each has a default; builds
+     * between two releases), or the schema of a release under {@code /released}. Fields are only
+     * ever added at the end of a record, with a default, and every release's schema is kept, so
+     * whatever an earlier version wrote is one of these; its missing fields read as their defaults.
+     * The current schema is tried first, then each earlier one, newest first.
+     *
+     * @param bytes the Avro binary
+     * @param type the record's class
+     * @param <T> the record type
+     * @return the record
+     * @throws IllegalArgumentException if the bytes are not one such record in any layout
+     */
+    public static <T extends SpecificRecord> T fromBytesOfAnyLayout(byte[] bytes, Class<T> type) {
+        IllegalArgumentException first = null;
+        for (Schema writer : LAYOUTS.get(type)) {
+            try {
+                return fromBytes(bytes, writer, type);
+            } catch (IllegalArgumentException e) {
+                if (first == null) {
+                    first = e;
+                }
+            }
+        }
+        throw first;
+    }
+
+    /** The layouts of each record class, newest (the class's own schema) first. */
+    private static final ClassValue<List<Schema>> LAYOUTS = new ClassValue<>() {
+        @Override
+        protected List<Schema> computeValue(Class<?> type) {
+            Schema schema = SpecificData.get().getSchema(type);
+            List<Schema> layouts = new ArrayList<>();
+            layouts.add(schema);
+            List<Schema.Field> fields = schema.getFields();
+            for (int n = fields.size() - 1; n > 0 && fields.get(n).hasDefaultValue(); n--) {
+                List<Schema.Field> kept = new ArrayList<>();
+                for (Schema.Field f : fields.subList(0, n)) {
+                    kept.add(new Schema.Field(f, f.schema()));
+                }
+                layouts.add(Schema.createRecord(
+                        schema.getName(), schema.getDoc(), schema.getNamespace(), schema.isError(), kept));
+            }
+            for (String release : RELEASES) {
+                released(release, schema.getName()).ifPresent(layouts::add);
+            }
+            return List.copyOf(layouts);
+        }
+    };
+
+    /** The releases whose schemas are kept under {@code /released}, newest first. */
+    private static final List<String> RELEASES = List.of("0.1.0");
+
+    /** The files of a release, each after the ones it refers to. */
+    private static final List<String> FILES = List.of(
+            "ModelSpec",
+            "SparseTensor",
+            "ModelDeclaration",
+            "TrainingBatch",
+            "DeadLetter",
+            "SparseModelSnapshot",
+            "ModelState");
+
+    private static Optional<Schema> released(String release, String name) {
+        Schema.Parser parser = new Schema.Parser();
+        for (String file : FILES) {
+            String resource = "/released/" + release + "/" + file + ".avsc";
+            try (InputStream in = AvroBinary.class.getResourceAsStream(resource)) {
+                if (in == null) {
+                    continue;
+                }
+                Schema parsed = parser.parse(in);
+                if (file.equals(name)) {
+                    return Optional.of(parsed);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + resource, e);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static <T extends SpecificRecord> T fromBytes(byte[] bytes, Schema writer, Class<T> type) {
         // Avro sizes strings, bytes and arrays by the lengths written in the record, so a few hostile
         // bytes can claim gigabytes: walk the record first with Avro's skip, which checks every
         // length against the bytes that are there and allocates nothing; after it nothing decoded
@@ -60,7 +150,7 @@ public final class AvroBinary {
         BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(bytes, null);
         boolean end;
         try {
-            GenericDatumReader.skip(schema, decoder);
+            GenericDatumReader.skip(writer, decoder);
             end = decoder.isEnd();
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
@@ -72,7 +162,7 @@ public final class AvroBinary {
         }
         decoder = DecoderFactory.get().binaryDecoder(bytes, decoder);
         try {
-            return new SpecificDatumReader<>(type).read(null, decoder);
+            return new SpecificDatumReader<T>(writer, SpecificData.get().getSchema(type)).read(null, decoder);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(
                     String.format("not a %s in Avro binary: %s", type.getSimpleName(), e), e);

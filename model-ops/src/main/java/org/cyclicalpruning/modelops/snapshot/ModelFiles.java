@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -103,9 +102,8 @@ public final class ModelFiles {
 
     private static Weights fromSnapshots(List<SparseModelSnapshot> snapshots, ModelSpec spec, String source) {
         checkArgument(!snapshots.isEmpty(), "%s holds no snapshot", source);
-        SparseModelSnapshot latest = snapshots.stream()
-                .max(Comparator.comparingLong(SparseModelSnapshot::getVersion))
-                .orElseThrow();
+        SparseModelSnapshot latest =
+                snapshots.stream().max(ModelSnapshots.SERVING_ORDER).orElseThrow();
         ModelSpec found = ModelSnapshots.checkedSpec(latest);
         checkArgument(
                 found.equals(spec),

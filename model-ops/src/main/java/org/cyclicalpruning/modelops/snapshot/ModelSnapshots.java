@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import org.apache.avro.file.DataFileReader;
@@ -39,6 +40,16 @@ public final class ModelSnapshots {
      * otherwise.
      */
     public static final long MAX_PARAMETERS = Long.getLong(MAX_PARAMETERS_PROPERTY, 1L << 27);
+
+    /**
+     * The order in which a reader serves one model's snapshots: by lineage, then by version. The
+     * greatest is the one to serve. A deployment without state starts a newer lineage whose versions
+     * count from 1 again; ordering by version alone would keep the previous deployment's model for
+     * good.
+     */
+    public static final Comparator<SparseModelSnapshot> SERVING_ORDER = Comparator.comparingLong(
+                    SparseModelSnapshot::getLineage)
+            .thenComparingLong(SparseModelSnapshot::getVersion);
 
     /**
      * Encodes a model's parameters, each tensor in its smallest encoding.
@@ -183,14 +194,16 @@ public final class ModelSnapshots {
     }
 
     /**
-     * Reads a snapshot from plain Avro binary, as found on the snapshot topic.
+     * Reads a snapshot from plain Avro binary, as found on the snapshot topic, written by this
+     * version of the job or by an earlier one (whose records lack fields added since, such as
+     * {@code lineage}; they read as their defaults).
      *
      * @param bytes the record value
      * @return the snapshot
      * @throws IllegalArgumentException if the bytes are not a snapshot
      */
     public static SparseModelSnapshot fromBytes(byte[] bytes) {
-        return AvroBinary.fromBytes(bytes, SparseModelSnapshot.class);
+        return AvroBinary.fromBytesOfAnyLayout(bytes, SparseModelSnapshot.class);
     }
 
     /**

@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import java.util.SplittableRandom;
+import org.apache.avro.Schema;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.schemas.SnapshotReason;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
@@ -33,6 +37,43 @@ class ModelSnapshotsTest {
                 .setRecovered(4)
                 .setTensors(ModelSnapshots.encodeTensors(spec, shapes, params))
                 .build();
+    }
+
+    /**
+     * Readers of this version read what earlier jobs wrote: the 0.1.0 release's records, and those
+     * of builds before {@code lineage} (its fields and more are missing, and read as their defaults).
+     */
+    @Test
+    void snapshotsOfEarlierLayoutsReadWithTheirMissingFieldsAtTheirDefaults() throws Exception {
+        ModelSpec spec = ModelSpec.parse("mlp:20-8-3");
+        SparseModelSnapshot now = TestSnapshots.snapshot("m", 4, spec, 0.9, 4);
+        now.setLineage(1_765_000_000_000L);
+        assertThat(ModelSnapshots.fromBytes(ModelSnapshots.toBytes(now))).isEqualTo(now);
+
+        Schema released;
+        try (java.io.InputStream in =
+                SparseModelSnapshot.class.getResourceAsStream("/released/0.1.0/SparseModelSnapshot.avsc")) {
+            Schema.Parser parser = new Schema.Parser();
+            for (String dependency : List.of("ModelSpec", "SparseTensor")) {
+                try (java.io.InputStream d =
+                        SparseModelSnapshot.class.getResourceAsStream("/released/0.1.0/" + dependency + ".avsc")) {
+                    parser.parse(d);
+                }
+            }
+            released = parser.parse(in);
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+        new SpecificDatumWriter<SparseModelSnapshot>(released).write(now, encoder);
+        encoder.flush();
+
+        SparseModelSnapshot read = ModelSnapshots.fromBytes(out.toByteArray());
+        assertThat(read.getLineage()).isZero();
+        assertThat(read.getDrift()).isNull();
+        assertThat(read.getVersion()).isEqualTo(4);
+        assertThat(read.getTensors()).isEqualTo(now.getTensors());
+        assertThatThrownBy(() -> ModelSnapshots.fromBytes(new byte[] {1, 2, 3}))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -128,6 +128,9 @@ public final class JobConfig {
     /**
      * Returns what the training operator needs besides the models.
      *
+     * <p>Without {@code snapshots.lineage}, the lineage is the time of this call: call it once per
+     * job, when the job is built.
+     *
      * @param parallelism the training operator's parallelism, over which {@code limits.max-models}
      *     is shared
      */
@@ -138,7 +141,9 @@ public final class JobConfig {
                 get(JobOptions.INTRA_OP_THREADS),
                 get(JobOptions.SNAPSHOT_INTERVAL).map(d -> d.toMillis()).orElse(0L),
                 get(JobOptions.MAX_MODELS),
-                parallelism);
+                parallelism,
+                get(JobOptions.SNAPSHOT_LINEAGE).orElseGet(System::currentTimeMillis),
+                get(JobOptions.METRICS_MAX_MODELS));
     }
 
     /**

@@ -151,6 +151,15 @@ public final class JobOptions {
             Optional.empty(),
             "File sink folder (Avro container files per model id); any Flink file system URI; none for no" + " files.");
 
+    public static final JobOption<Optional<Long>> SNAPSHOT_LINEAGE = option(
+            "snapshots.lineage",
+            ValueType.OPTIONAL_POSITIVE_LONG,
+            Optional.empty(),
+            "The lineage of the snapshots of models this deployment creates (models restored from a"
+                    + " checkpoint or savepoint keep theirs); none: the time the job is built, epoch ms, so that"
+                    + " a deployment without state outranks the one before it at every follower. Set it only to"
+                    + " reproduce a run byte for byte.");
+
     public static final JobOption<Integer> MAX_SNAPSHOT_BYTES = option(
             "snapshots.max-bytes",
             "max-snapshot-bytes",
@@ -235,6 +244,14 @@ public final class JobOptions {
                     + " core); on small machines 1 leaves a core to Kafka, decoding and Flink's network"
                     + " threads.");
 
+    public static final JobOption<Integer> METRICS_MAX_MODELS = option(
+            "metrics.max-models",
+            ValueType.NON_NEGATIVE_INT,
+            100,
+            "Models per subtask that get metrics of their own (a group model=<id> of 16 series, which"
+                    + " Prometheus labels model=\"<id>\"); the ones after them get none. 0 turns per-model metrics"
+                    + " off. The job-wide metrics (dead letters per cause, training time) are always there.");
+
     public static final JobOption<List<ModelDeclaration>> MODELS =
             option("models", ValueType.MODELS, List.of(), "The models: a list of declarations (keys below).");
 
@@ -264,6 +281,7 @@ public final class JobOptions {
             RESTART_DELAY,
             SNAPSHOT_INTERVAL,
             SNAPSHOT_DIR,
+            SNAPSHOT_LINEAGE,
             MAX_SNAPSHOT_BYTES,
             MAX_BATCH_ROWS,
             MAX_BATCH_VALUES,
@@ -275,6 +293,7 @@ public final class JobOptions {
             HOT_MODELS,
             DEVICE,
             INTRA_OP_THREADS,
+            METRICS_MAX_MODELS,
             MODELS,
             DEFAULT_MODEL);
 

@@ -15,6 +15,8 @@ import org.cyclicalpruning.modelops.train.DeviceChoice;
  * @param maxModels models the default declaration may create per job; its batches for more are
  *     dead-lettered
  * @param parallelism the training operator's parallelism, over which {@code maxModels} is shared
+ * @param lineage the lineage of the snapshots of models this deployment creates
+ * @param metricsMaxModels models per subtask with metrics of their own
  */
 public record TrainingSettings(
         int hotModels,
@@ -22,7 +24,9 @@ public record TrainingSettings(
         int intraOpThreads,
         long snapshotIntervalMillis,
         int maxModels,
-        int parallelism)
+        int parallelism,
+        long lineage,
+        int metricsMaxModels)
         implements Serializable {
 
     /**

@@ -50,6 +50,10 @@ record ValueType<T>(Parser<T> parser, Function<T, String> formatter) {
     static final ValueType<Long> POSITIVE_LONG =
             new ValueType<>(v -> whole(v, 1, Long.MAX_VALUE, "a positive whole number"), String::valueOf);
 
+    static final ValueType<Optional<Long>> OPTIONAL_POSITIVE_LONG = new ValueType<>(
+            v -> isNone(v) ? Optional.empty() : Optional.of(whole(v, 1, Long.MAX_VALUE, "a positive whole number")),
+            o -> o.map(String::valueOf).orElse("none"));
+
     static final ValueType<Double> POSITIVE_DOUBLE = new ValueType<>(
             ValueType::positiveFinite,
             d -> d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf(d.longValue()) : String.valueOf(d));

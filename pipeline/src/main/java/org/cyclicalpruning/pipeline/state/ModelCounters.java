@@ -18,6 +18,7 @@ import org.cyclicalpruning.modelops.schedule.Phase;
  * @param targetSparsity the schedule's sparsity at the last step
  * @param churn the last mask update's churn
  * @param rejected batches whose loss was not finite
+ * @param lineage the lineage of the model's snapshots, fixed when its state was created
  */
 public record ModelCounters(
         long version,
@@ -31,10 +32,5 @@ public record ModelCounters(
         Phase phase,
         double targetSparsity,
         long churn,
-        long rejected) {
-
-    /** The counters of a model that has not trained yet. */
-    public static ModelCounters initial() {
-        return new ModelCounters(0, Long.MAX_VALUE, Long.MIN_VALUE, 0, 0, 0, 0, 0, Phase.PRUNE, 0, 0, 0);
-    }
-}
+        long rejected,
+        long lineage) {}

@@ -83,7 +83,8 @@ public final class ModelStates {
                 .setPhase(c.phase().name())
                 .setTargetSparsity(c.targetSparsity())
                 .setChurn(c.churn())
-                .setRejected(c.rejected());
+                .setRejected(c.rejected())
+                .setLineage(c.lineage());
     }
 
     /**
@@ -180,7 +181,8 @@ public final class ModelStates {
                 Phase.valueOf(s.getPhase().toUpperCase(Locale.ROOT)),
                 s.getTargetSparsity(),
                 s.getChurn(),
-                s.getRejected());
+                s.getRejected(),
+                s.getLineage());
     }
 
     private static ByteBuffer bytes(float[] values) {

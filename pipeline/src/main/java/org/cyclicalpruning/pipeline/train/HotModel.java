@@ -30,6 +30,8 @@ final class HotModel implements AutoCloseable {
 
     long churn;
     long rejected;
+    /** The lineage of the model's snapshots: its deployment's when it was created, kept across restores. */
+    long lineage;
     /** Whether this differs from what the keyed state holds. */
     boolean dirty;
 
@@ -61,11 +63,12 @@ final class HotModel implements AutoCloseable {
         this.trainer = trainer;
     }
 
-    static HotModel create(ModelDefinition definition, DeviceChoice device, NDManager parent) {
+    static HotModel create(ModelDefinition definition, DeviceChoice device, long lineage, NDManager parent) {
         TrainingConfig config = definition.trainingConfig(device);
         SparseTrainer trainer = SparseTrainer.create(config, parent);
         definition.initialWeights().ifPresent(w -> trainer.loadWeights(w.params()));
         HotModel m = new HotModel(definition, config, trainer);
+        m.lineage = lineage;
         m.dirty = true;
         return m;
     }
@@ -87,6 +90,7 @@ final class HotModel implements AutoCloseable {
         m.point = new SchedulePoint(c.targetSparsity(), c.phase(), c.cycle());
         m.churn = c.churn();
         m.rejected = c.rejected();
+        m.lineage = c.lineage();
         return m;
     }
 
@@ -109,7 +113,8 @@ final class HotModel implements AutoCloseable {
                 point.phase(),
                 point.sparsity(),
                 churn,
-                rejected);
+                rejected,
+                lineage);
         return ModelStates.write(definition.declaration(), trainer.exportState(), counters);
     }
 

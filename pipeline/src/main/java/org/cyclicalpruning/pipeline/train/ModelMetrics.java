@@ -15,9 +15,6 @@ import org.cyclicalpruning.schemas.SparseModelSnapshot;
  * detector's statistic and the event time of the last detection.
  */
 final class ModelMetrics {
-    /** Models beyond this many per subtask get no metrics of their own, to bound the registry. */
-    static final int MAX_MODELS = 10_000;
-
     private volatile double loss = Double.NaN;
     private volatile double accuracy = Double.NaN;
     private volatile double sparsity;

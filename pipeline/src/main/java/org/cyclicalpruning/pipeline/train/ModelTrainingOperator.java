@@ -389,7 +389,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
             if (fromDefault && defaultModels >= settings.maxModelsPerSubtask()) {
                 return Optional.empty();
             }
-            m = HotModel.create(d.get(), settings.device(), root);
+            m = HotModel.create(d.get(), settings.device(), settings.lineage(), root);
             if (fromDefault) {
                 defaultModels++;
             }
@@ -450,6 +450,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
                 .setTensors(ModelSnapshots.encodeTensors(spec, trainer.shapes(), trainer.weights()))
                 .setInputScaling(ModelSnapshots.inputScaling(trainer.inputStandardization()))
                 .setDrift(driftStatus(m, boundary))
+                .setLineage(m.lineage)
                 .build();
     }
 
@@ -491,7 +492,7 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
     private ModelMetrics metrics(String modelId) {
         return metrics.computeIfAbsent(
                 modelId,
-                id -> metrics.size() < ModelMetrics.MAX_MODELS
+                id -> metrics.size() < settings.metricsMaxModels()
                         ? ModelMetrics.register(getMetricGroup().addGroup("model", id))
                         : ModelMetrics.unregistered());
     }

@@ -35,6 +35,7 @@ class ModelTrainingOperatorTest {
     private static final long STEP = 100;
     private static final JobConfig CONFIG = JobConfig.builder()
             .set(JobOptions.SNAPSHOT_INTERVAL, Optional.of(Duration.ofMillis(700)))
+            .set(JobOptions.SNAPSHOT_LINEAGE, Optional.of(JobFixtures.LINEAGE))
             .models(List.of(
                     // model a standardises its features with a running estimate, which its state and
                     // snapshots must carry
@@ -230,6 +231,44 @@ class ModelTrainingOperatorTest {
         assertThat(straight)
                 .filteredOn(x -> x.getModelId().equals("b"))
                 .allSatisfy(x -> assertThat(x.getInputScaling()).isNull());
+    }
+
+    /**
+     * A model keeps the lineage it was created with across a restore into a deployment of another
+     * lineage; a model first seen by that deployment takes the deployment's.
+     */
+    @Test
+    void aRestoredModelKeepsItsLineageAndANewOneTakesTheDeployments() throws Exception {
+        OperatorSubtaskState checkpoint;
+        try (var h = harness()) {
+            for (int i = 0; i < 10; i++) {
+                ValidBatch v = batch("a", i);
+                h.processElement(new StreamRecord<>(v, v.eventTime));
+            }
+            h.prepareSnapshotPreBarrier(1);
+            checkpoint = h.snapshot(1, 1);
+            assertThat(h.extractOutputValues())
+                    .isNotEmpty()
+                    .allSatisfy(x -> assertThat(x.getLineage()).isEqualTo(JobFixtures.LINEAGE));
+        }
+        long redeployed = JobFixtures.LINEAGE + 1;
+        JobConfig later = CONFIG.with(JobOptions.SNAPSHOT_LINEAGE, Optional.of(redeployed));
+        try (var h = harness(later, checkpoint)) {
+            feed(h, 10, 30);
+            h.processWatermark(JobFixtures.T0 + 3000);
+            List<SparseModelSnapshot> out = h.extractOutputValues();
+            assertThat(out)
+                    .filteredOn(x -> x.getModelId().equals("a"))
+                    .isNotEmpty()
+                    .allSatisfy(x -> assertThat(x.getLineage()).isEqualTo(JobFixtures.LINEAGE));
+            assertThat(out)
+                    .filteredOn(x -> x.getModelId().equals("b"))
+                    .isNotEmpty()
+                    .allSatisfy(x -> {
+                        assertThat(x.getLineage()).isEqualTo(redeployed);
+                        assertThat(x.getVersion()).isPositive();
+                    });
+        }
     }
 
     @Test
