@@ -62,11 +62,8 @@ start_process() { # NAME MAIN_CLASS JM|TM
   local name=$1 main=$2 kind=$3
   resource_params "$kind"
   if [ "$kind" = JM ]; then
-    # The JobManager deserialises the job's Avro classes on pooled threads, where Avro leaves a
-    # thread-local whose class would keep every submission's class loader (about 20 MB of
-    # metaspace each): it loads Avro from the cluster's lib/ instead. Not on TaskManagers, where
-    # Avro's caches of the job's record classes would keep the loader instead.
-    DYNAMIC_PARAMS="$DYNAMIC_PARAMS -D classloader.parent-first-patterns.additional=ai.djl.;org.apache.avro."
+    # the JobManager's own settings (Avro parent-first, against a class loader leak): see the file
+    DYNAMIC_PARAMS="$DYNAMIC_PARAMS $(grep -v '^#' "$DEPLOY_DIR/conf/jobmanager-args" | tr '\n' ' ')"
   fi
   # shellcheck disable=SC2086 # the parameter strings hold several words each
   nohup java $JVM_PARAMS "${JAVA_OPENS[@]}" -Dlog.file="$FLINK_DIR/log/$name.log" \

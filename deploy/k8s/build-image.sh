@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Stages the image's files (DJL jars, the cluster jar, the job's config) and builds the image.
-#   build-image.sh [JOB_CONFIG]   (default: deploy/k8s/job.yaml)
+# Stages the image's files (DJL jars, the cluster jar) and builds the image, locally only.
+#   build-image.sh
 # Needs `mvn -q package -DskipTests` first (for pipeline/target/cyclical-pruning-job.jar) and a
-# container engine (docker or podman); IMAGE overrides the tag.
+# container engine (docker or podman). IMAGE overrides the tag. Set REGISTRY (such as
+# registry.example.com/team) to tag the image there and push it; without it nothing is pushed.
 set -euo pipefail
 source "$(dirname "$0")/../bin/common.sh"
 
@@ -14,7 +15,6 @@ for jar in $(classpath cluster | tr ':' '\n' | grep '/ai/djl/'); do
   cp "$jar" "$CONTEXT/lib/"
 done
 cp "$REPO_DIR/pipeline/target/cyclical-pruning-job.jar" "$CONTEXT/"
-cp "${1:-$DEPLOY_DIR/k8s/job.yaml}" "$CONTEXT/job.yaml"
 cp "$DEPLOY_DIR/k8s/Dockerfile" "$CONTEXT/"
 engine=$(command -v docker || command -v podman || true)
 if [ -z "$engine" ]; then
@@ -22,3 +22,8 @@ if [ -z "$engine" ]; then
   exit 0
 fi
 "$engine" build -t "$IMAGE" "$CONTEXT"
+if [ -n "${REGISTRY:-}" ]; then
+  "$engine" tag "$IMAGE" "$REGISTRY/$IMAGE"
+  "$engine" push "$REGISTRY/$IMAGE"
+  echo "pushed $REGISTRY/$IMAGE: set spec.image in flink-deployment.yaml to it"
+fi

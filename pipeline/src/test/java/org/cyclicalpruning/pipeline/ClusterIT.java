@@ -126,6 +126,93 @@ class ClusterIT {
                 .isGreaterThan(BATCHES / 2);
     }
 
+    /**
+     * Debian's Prometheus server, started by hand on deploy/prometheus's configuration and alerting
+     * rules, scrapes the cluster's processes and answers queries for a model's sparsity and
+     * prequential accuracy and for the dead-letter counters.
+     */
+    @Test
+    void prometheusScrapesAModelsMetricsAndTheDeadLettersFromTheTaskManagers() throws Exception {
+        createTopics("in-prom", "out-prom");
+        Path config = config("in-prom", "out-prom");
+        String job = submit(List.of(), config);
+        produce("in-prom", 0, BATCHES / 2);
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(bootstrap, Map.of())) {
+            Topics.send(producer, "in-prom", "c1", new byte[] {1, 2, 3}); // not Avro: a dead letter
+        }
+        Path prometheusDir =
+                Path.of("..", "deploy", "prometheus").toAbsolutePath().normalize();
+        String yaml = Files.readString(prometheusDir.resolve("prometheus.yml"))
+                .replace("scrape_interval: 15s", "scrape_interval: 1s")
+                .replace("  - alerts.yml", "  - " + prometheusDir.resolve("alerts.yml"));
+        Path prometheusConfig = Files.writeString(runDir.resolve("prometheus.yml"), yaml);
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Process prometheus = new ProcessBuilder(
+                        "prometheus",
+                        "--config.file=" + prometheusConfig,
+                        "--storage.tsdb.path=" + runDir.resolve("prometheus-data"),
+                        "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(runDir.resolve("prometheus.log").toFile())
+                .start();
+        try {
+            String api = "http://127.0.0.1:" + port + "/api/v1/";
+            double sparsity = awaitSample(
+                    api,
+                    "flink_taskmanager_job_task_operator_model_sparsity{model=\"c1\", job_name=\"cyclical_pruning\"}",
+                    v -> v > 0);
+            double accuracy = awaitSample(
+                    api, "flink_taskmanager_job_task_operator_model_prequentialAccuracy{model=\"c2\"}", v -> v > 0);
+            double deadLetters =
+                    awaitSample(api, "sum(flink_taskmanager_job_task_operator_deadLetters_NOT_AVRO)", v -> v >= 1);
+            System.out.printf(
+                    "Prometheus: c1 sparsity %.3f, c2 prequential accuracy %.3f, NOT_AVRO dead letters %.0f%n",
+                    sparsity, accuracy, deadLetters);
+            assertThat(sparsity).isLessThanOrEqualTo(0.9);
+            assertThat(accuracy).isLessThanOrEqualTo(1);
+            assertThat(get(api + "rules"))
+                    .contains("\"name\":\"cyclical-pruning\"", "ModelAccuracyDropped", "DeadLettersSurging")
+                    .doesNotContain("\"health\":\"err\"");
+        } finally {
+            prometheus.destroy();
+            prometheus.waitFor(30, TimeUnit.SECONDS);
+            run("job.sh", "cancel", job);
+        }
+    }
+
+    /** Polls Prometheus's query API until {@code query}'s first sample meets {@code condition}; returns it. */
+    private static double awaitSample(String api, String query, java.util.function.DoublePredicate condition)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        String last = "";
+        while (System.nanoTime() < deadline) {
+            last = get(api + "query?query=" + java.net.URLEncoder.encode(query, StandardCharsets.UTF_8));
+            com.fasterxml.jackson.databind.JsonNode result = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(last)
+                    .at("/data/result");
+            if (result.size() > 0) {
+                double value = Double.parseDouble(result.get(0).at("/value/1").asText());
+                if (condition.test(value)) {
+                    return value;
+                }
+            }
+            Thread.sleep(500); // poll interval; the deadline above bounds the wait
+        }
+        throw new AssertionError("no sample of " + query + " within 120 s; last answer: " + last);
+    }
+
+    private static String get(String url) throws Exception {
+        return java.net.http.HttpClient.newHttpClient()
+                .send(
+                        java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                                .build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                .body();
+    }
+
     @Test
     void aSessionClusterTakesRepeatedRedeploysWithoutKeepingTheirClassLoaders() throws Exception {
         createTopics("in-redeploy", "out-redeploy");

@@ -63,12 +63,106 @@ class DeployFilesTest {
         List<String> args = new ArrayList<>();
         deployment.at("/spec/job/args").forEach(a -> args.add(a.asText()));
         assertThat(args.subList(0, 2)).containsExactly("run", "--config");
-        assertThat(dockerfile).contains("COPY job.yaml " + args.get(2));
+        // the job's config is job.yaml, from the ConfigMap kustomization.yaml makes of it
+        JsonNode kustomization = yaml("k8s/kustomization.yaml");
+        JsonNode generated = kustomization.at("/configMapGenerator/0");
+        assertThat(generated.at("/files/0").asText()).isEqualTo("job.yaml");
+        JsonNode pod = deployment.at("/spec/podTemplate/spec");
+        String volume = null;
+        for (JsonNode v : pod.at("/volumes")) {
+            if (v.at("/configMap/name").asText().equals(generated.at("/name").asText())) {
+                volume = v.at("/name").asText();
+            }
+        }
+        assertThat(volume).as("a volume of the generated ConfigMap").isNotNull();
+        String mountPath = null;
+        for (JsonNode m : pod.at("/containers/0/volumeMounts")) {
+            if (m.at("/name").asText().equals(volume)) {
+                mountPath = m.at("/mountPath").asText();
+            }
+        }
+        assertThat(args.get(2)).isEqualTo(mountPath + "/job.yaml");
+        assertThat(dockerfile).doesNotContain("job.yaml");
+        List<String> resources = new ArrayList<>();
+        kustomization.at("/resources").forEach(r -> resources.add(r.asText()));
+        assertThat(resources).containsExactlyInAnyOrder("flink-deployment.yaml", "kafka-topics.yaml");
+        assertThat(kustomization.at("/generatorOptions/disableNameSuffixHash").asBoolean())
+                .isTrue();
 
         String flink = EnvironmentInformation.getVersion();
         assertThat(dockerfile).contains("FROM flink:" + flink + "-java17");
         String[] v = flink.split("\\.");
         assertThat(deployment.at("/spec/flinkVersion").asText()).isEqualTo("v" + v[0] + "_" + v[1]);
+    }
+
+    /**
+     * The JobManager alone loads Avro parent-first (against a class loader leak on redeploys): the
+     * standalone script passes the dynamic properties of conf/jobmanager-args, and the Kubernetes
+     * JobManager's entrypoint gets the same ones; TaskManagers read only "ai.djl." from the shared
+     * configuration.
+     */
+    @Test
+    void theJobManagersParentFirstSettingIsTheSameEverywhere() throws IOException {
+        List<String> args = Files.readAllLines(DEPLOY.resolve("conf/jobmanager-args")).stream()
+                .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                .toList();
+        assertThat(args).containsExactly("-D classloader.parent-first-patterns.additional=ai.djl.;org.apache.avro.");
+        assertThat(Files.readString(DEPLOY.resolve("bin/flink-cluster.sh")))
+                .contains("conf/jobmanager-args")
+                .doesNotContain("org.apache.avro.");
+        assertThat(yaml("k8s/flink-deployment.yaml")
+                        .at("/spec/flinkConfiguration")
+                        .get("kubernetes.jobmanager.entrypoint.args")
+                        .asText())
+                .isEqualTo(String.join(" ", args));
+    }
+
+    @Test
+    void kubernetesHasHighAvailabilityOnTheDataVolumeAndBothLogConfigurationsRoll() throws IOException {
+        JsonNode deployment = yaml("k8s/flink-deployment.yaml");
+        JsonNode flink = deployment.at("/spec/flinkConfiguration");
+        assertThat(flink.get("high-availability.type").asText()).isEqualTo("kubernetes");
+        String dataMount = null;
+        for (JsonNode m : deployment.at("/spec/podTemplate/spec/containers/0/volumeMounts")) {
+            if (m.at("/name").asText().equals("flink-data")) {
+                dataMount = m.at("/mountPath").asText();
+            }
+        }
+        assertThat(flink.get("high-availability.storageDir").asText()).startsWith("file://" + dataMount + "/");
+        java.util.Properties k8sLog = new java.util.Properties();
+        k8sLog.load(new java.io.StringReader(
+                deployment.at("/spec/logConfiguration/log4j-console.properties").asText()));
+        java.util.Properties standaloneLog = new java.util.Properties();
+        try (var in = Files.newInputStream(DEPLOY.resolve("conf/log4j.properties"))) {
+            standaloneLog.load(in);
+        }
+        for (java.util.Properties log : List.of(k8sLog, standaloneLog)) {
+            assertThat(log.getProperty("appender.rolling.type")).isEqualTo("RollingFile");
+            assertThat(log.getProperty("appender.rolling.policies.size.type")).isEqualTo("SizeBasedTriggeringPolicy");
+            assertThat(log.values()).doesNotContain("File");
+        }
+    }
+
+    /**
+     * Prometheus's own tool accepts the scrape configuration and the alerting rules, and the rules'
+     * unit tests (alerts-test.yml: each alert fires on the series it is for, and not before) pass.
+     */
+    @Test
+    void promtoolAcceptsTheConfigurationAndTheAlertingRulesAndTheirTestsPass() throws Exception {
+        Path dir = DEPLOY.resolve("prometheus");
+        for (List<String> command : List.of(
+                List.of("promtool", "check", "config", "prometheus.yml"),
+                List.of("promtool", "check", "rules", "alerts.yml"),
+                List.of("promtool", "test", "rules", "alerts-test.yml"))) {
+            Process p = new ProcessBuilder(command)
+                    .directory(dir.toFile())
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).as("%s:%n%s", command, out).isZero();
+            assertThat(out).contains("SUCCESS");
+        }
     }
 
     @Test
