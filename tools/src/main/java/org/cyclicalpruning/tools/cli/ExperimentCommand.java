@@ -75,7 +75,7 @@ final class ExperimentCommand extends Subcommand {
                     "--batch-size",
                     "batchSize",
                     Integer.class,
-                    "Rows per batch (default: 128).",
+                    "Rows per batch (default: 128, the reference setting; produce and demo stream 32).",
                     ExperimentSettings.Builder::batchSize),
             SettingOption.list(
                     "--seed",
@@ -203,8 +203,16 @@ final class ExperimentCommand extends Subcommand {
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu (default: ${DEFAULT-VALUE}).")
     String device;
 
-    @Option(names = "--data-dir", description = "Fashion-MNIST IDX directory (default: the Debian package's).")
+    @Option(
+            names = "--data-dir",
+            description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
     Path dataDir;
+
+    /** The name produce, demo and inspect gave this flag before they shared experiment's. */
+    @Option(names = "--fashion-mnist-dir", hidden = true)
+    void oldFashionMnistDir(Path dir) {
+        dataDir = dir;
+    }
 
     @Option(names = "--study", description = "Run the study of what lets cyclical pruning beat GMP (see the README).")
     boolean study;

@@ -23,7 +23,11 @@ public final class DataOptions {
                     "fashion-mnist, fashion-mnist-drift, synthetic or synthetic-drift (default: ${DEFAULT-VALUE}).")
     public String dataset;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "Rows per batch (default: ${DEFAULT-VALUE}).")
+    @Option(
+            names = "--batch-size",
+            defaultValue = "32",
+            description = "Rows per batch (default: ${DEFAULT-VALUE}, a stream's small batches; experiment's"
+                    + " default is 128, the reference setting of its results).")
     public int batchSize;
 
     @Option(names = "--batches", defaultValue = "1000", description = "Batches per model (default: ${DEFAULT-VALUE}).")
@@ -74,9 +78,15 @@ public final class DataOptions {
     public String features;
 
     @Option(
-            names = "--fashion-mnist-dir",
+            names = "--data-dir",
             description = "Where the Fashion-MNIST IDX files are (default: the Debian package's folder).")
-    public Path fashionMnistDir;
+    public Path dataDir;
+
+    /** The flag's name before it was shared with {@code experiment}; kept so that scripts go on working. */
+    @Option(names = "--fashion-mnist-dir", hidden = true)
+    void oldFashionMnistDir(Path dir) {
+        dataDir = dir;
+    }
 
     /**
      * Returns options for code that builds a stream itself (demo, bench): the flags' defaults,
@@ -149,7 +159,7 @@ public final class DataOptions {
     }
 
     public Path fashionDir() {
-        return fashionMnistDir != null ? fashionMnistDir : FashionMnist.defaultDir();
+        return dataDir != null ? dataDir : FashionMnist.defaultDir();
     }
 
     /** Returns the model spec that fits this data: LeNet-300-100, or linear regression on the teacher's features. */

@@ -101,6 +101,24 @@ class CommandLineTest {
         assertThat(err.toString()).contains(named);
     }
 
+    /**
+     * Every command that reads Fashion-MNIST names its folder --data-dir; the name produce and
+     * inspect had before, --fashion-mnist-dir, still works everywhere but is not shown.
+     */
+    @Test
+    void theFashionMnistFolderIsDataDirEverywhereAndTheOldNameStillWorks() {
+        CommandLine cli = Main.newCommandLine();
+        for (String command : List.of("produce", "inspect", "experiment")) {
+            CommandLine sub = cli.getSubcommands().get(command);
+            assertThat(sub.getUsageMessage()).as(command).contains("--data-dir").doesNotContain("--fashion-mnist-dir");
+        }
+        for (String flag : List.of("--data-dir", "--fashion-mnist-dir")) {
+            ProduceCommand produce = new ProduceCommand();
+            new CommandLine(produce).parseArgs("--models", "m", flag, "/srv/fashion");
+            assertThat(produce.data.fashionDir()).as(flag).isEqualTo(Path.of("/srv/fashion"));
+        }
+    }
+
     static Stream<Arguments> badProduces() {
         return Stream.of(
                 Arguments.of(List.of("--rate", "-1"), List.of("--rate", "-1")),
