@@ -248,7 +248,7 @@ public final class JobOptions {
             "metrics.max-models",
             ValueType.NON_NEGATIVE_INT,
             100,
-            "Models per subtask that get metrics of their own (a group model=<id> of 16 series, which"
+            "Models per subtask that get metrics of their own (a group model=<id> of 14 series, which"
                     + " Prometheus labels model=\"<id>\"); the ones after them get none. 0 turns per-model metrics"
                     + " off. The job-wide metrics (dead letters per cause, training time) are always there.");
 

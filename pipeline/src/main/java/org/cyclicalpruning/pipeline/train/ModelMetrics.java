@@ -30,10 +30,15 @@ final class ModelMetrics {
     private final SimpleCounter batches = new SimpleCounter();
     private final SimpleCounter samples = new SimpleCounter();
 
-    private ModelMetrics() {}
+    /** Whether these are in Flink's registry: false beyond {@code metrics.max-models}. */
+    final boolean registered;
+
+    private ModelMetrics(boolean registered) {
+        this.registered = registered;
+    }
 
     static ModelMetrics register(MetricGroup group) {
-        ModelMetrics m = new ModelMetrics();
+        ModelMetrics m = new ModelMetrics(true);
         group.gauge("loss", (Gauge<Double>) () -> m.loss);
         group.gauge("prequentialAccuracy", (Gauge<Double>) () -> m.accuracy);
         group.gauge("sparsity", (Gauge<Double>) () -> m.sparsity);
@@ -52,7 +57,7 @@ final class ModelMetrics {
     }
 
     static ModelMetrics unregistered() {
-        return new ModelMetrics();
+        return new ModelMetrics(false);
     }
 
     void stepped(StepResult r, HotModel m, SparseTrainer trainer) {

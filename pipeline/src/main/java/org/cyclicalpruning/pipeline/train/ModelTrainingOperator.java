@@ -344,6 +344,11 @@ public final class ModelTrainingOperator extends AbstractStreamOperator<SparseMo
         }
     }
 
+    /** Returns how many of this subtask's models have metrics of their own (for tests). */
+    int modelsWithMetrics() {
+        return (int) metrics.values().stream().filter(m -> m.registered).count();
+    }
+
     /** Returns how many models this subtask keeps hot (for tests and metrics). */
     int hotModelCount() {
         return hot.size();

@@ -271,6 +271,22 @@ class ModelTrainingOperatorTest {
         }
     }
 
+    /** metrics.max-models bounds how many models register metrics; the others train all the same. */
+    @Test
+    void onlyTheFirstMetricsMaxModelsModelsGetMetricsOfTheirOwn() throws Exception {
+        for (int limit : new int[] {0, 1, 2}) {
+            try (var h = harness(CONFIG.with(JobOptions.METRICS_MAX_MODELS, limit), null)) {
+                feed(h, 0, 10);
+                ModelTrainingOperator operator = (ModelTrainingOperator) h.getOneInputOperator();
+                assertThat(operator.modelsWithMetrics()).as("limit %s", limit).isEqualTo(limit);
+                assertThat(h.extractOutputValues())
+                        .extracting(SparseModelSnapshot::getModelId)
+                        .as("both models publish, limit %s", limit)
+                        .contains("a", "b");
+            }
+        }
+    }
+
     @Test
     void aNonFiniteLossIsRolledBackAndDeadLettered() throws Exception {
         try (var h = harness()) {
