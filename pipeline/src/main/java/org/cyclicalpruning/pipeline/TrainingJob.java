@@ -61,6 +61,11 @@ public final class TrainingJob {
         // a batch record is hundreds of KB: with 32 KB network buffers one record would not fit in a
         // receiver's buffers, and every record would cross between tasks in many credit round trips
         conf.set(TaskManagerOptions.MEMORY_SEGMENT_SIZE, MemorySize.parse("1mb"));
+        // a Flink started in this process (java -jar, demo, tests) has 64 MB of network memory, 64
+        // such buffers, fewer than a job at parallelism 2 asks for: Flink warns, and shuffles wait
+        // for buffers. A cluster's TaskManagers take their own settings and ignore these.
+        conf.set(TaskManagerOptions.NETWORK_MEMORY_MIN, MemorySize.parse("192mb"));
+        conf.set(TaskManagerOptions.NETWORK_MEMORY_MAX, MemorySize.parse("192mb"));
         config.get(JobOptions.CHECKPOINT_DIR)
                 .ifPresent(dir -> conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir));
         return conf;

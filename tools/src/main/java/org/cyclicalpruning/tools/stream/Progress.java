@@ -31,7 +31,16 @@ public final class Progress {
         if (terminal) {
             return builder.setUpdateIntervalMillis(1000).setConsumer(new ConsoleProgressBarConsumer(err));
         }
+        // the bar renders its last state twice when it closes (a final refresh, then the close):
+        // on a terminal the second overwrites the first, in a log it would be a duplicate line
+        String[] last = {null};
         return builder.setUpdateIntervalMillis(PLAIN_LINE_MILLIS)
-                .setConsumer(new DelegatingProgressBarConsumer(line -> err.println(line.strip())));
+                .setConsumer(new DelegatingProgressBarConsumer(line -> {
+                    String plain = line.strip();
+                    if (!plain.equals(last[0])) {
+                        err.println(plain);
+                        last[0] = plain;
+                    }
+                }));
     }
 }
