@@ -5,11 +5,15 @@
 #   flink-cluster.sh start [N]          JobManager + N TaskManagers (default 1); prints the REST address
 #   flink-cluster.sh start-taskmanager  one more TaskManager
 #   flink-cluster.sh kill-taskmanager [I] SIGKILL TaskManager I (default: the oldest one alive)
+#   flink-cluster.sh kill-jobmanager    SIGKILL the JobManager
+#   flink-cluster.sh start-jobmanager   a new JobManager (with HA=zookeeper it recovers the running jobs)
 #   flink-cluster.sh stop               stops every process of the cluster
 #   flink-cluster.sh rest-url           the REST address of the running cluster
 #
 # Settings: RUN_DIR (default target/deploy-run), FLINK_REST_PORT (default: a free port),
-# MAVEN_OFFLINE=1 to resolve jars from the local repository only.
+# MAVEN_OFFLINE=1 to resolve jars from the local repository only, HA=zookeeper for JobManager high
+# availability through the ZooKeeper of zookeeper.sh (start that first): a JobManager that dies is
+# replaced by the next one started, which takes over the running jobs from their last checkpoint.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -44,6 +48,15 @@ write_config() {
     echo "web.upload.dir: $FLINK_DIR/upload"
     echo "execution.checkpointing.dir: file://$FLINK_DIR/checkpoints"
     echo "execution.checkpointing.savepoint-dir: file://$FLINK_DIR/savepoints"
+    if [ "${HA:-none}" = zookeeper ]; then
+      # job graphs and checkpoint pointers survive the JobManager in ZooKeeper and this folder
+      echo "high-availability.type: zookeeper"
+      echo "high-availability.zookeeper.quorum: $(cat "$RUN_DIR/zookeeper/quorum")"
+      echo "high-availability.storageDir: file://$FLINK_DIR/ha"
+      echo "high-availability.cluster-id: /cyclical-pruning"
+      # the ZooKeeper of zookeeper.sh takes no SASL: without this the client tries it and logs errors
+      echo "zookeeper.sasl.disable: true"
+    fi
   } > "$CONF_DIR/config.yaml"
   cp "$DEPLOY_DIR/conf/log4j.properties" "$CONF_DIR/log4j.properties"
   echo "http://127.0.0.1:$rest_port" > "$FLINK_DIR/rest-url"
@@ -112,6 +125,18 @@ case "${1:-}" in
     before=$(alive_taskmanagers | wc -l)
     start_taskmanager
     ;;
+  kill-jobmanager)
+    pid=$(cat "$FLINK_DIR/jobmanager.pid")
+    kill -9 "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    echo "killed the JobManager with SIGKILL"
+    ;;
+  start-jobmanager)
+    CP=$(classpath cluster)
+    start_process jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint JM
+    WAIT_SECONDS=90 wait_for curl -sf "$(cat "$FLINK_DIR/rest-url")/overview"
+    echo "jobmanager started (pid $(cat "$FLINK_DIR/jobmanager.pid"))"
+    ;;
   kill-taskmanager)
     if [ -n "${2:-}" ]; then f="$FLINK_DIR/taskmanager-$2.pid"; else f=$(alive_taskmanagers | sed -n 1p); fi
     [ -n "$f" ] && [ -e "$f" ] || { echo "no such TaskManager" >&2; exit 1; }
@@ -135,7 +160,7 @@ case "${1:-}" in
     cat "$FLINK_DIR/rest-url"
     ;;
   *)
-    sed -n '2,13p' "$0"
+    sed -n '2,18p' "$0"
     exit 2
     ;;
 esac

@@ -6,6 +6,8 @@
 #   kafka.sh create-topics [INPUT_PARTITIONS]   training-batches (7 days), model-snapshots (compacted), dead-letters
 #   kafka.sh topics ARGS...  Kafka's kafka-topics tool against the broker (e.g. --list, --describe)
 #   kafka.sh bootstrap       host:port of the running broker
+#   kafka.sh kill            SIGKILL the broker (a crash: no clean shutdown, open transactions left as they are)
+#   kafka.sh restart         start the broker again on its data and ports, as after a crash or an upgrade
 #   kafka.sh stop
 #
 # Settings: RUN_DIR (default target/deploy-run), KAFKA_PORT (default: a free port), MAVEN_OFFLINE=1.
@@ -13,6 +15,14 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
 KAFKA_DIR="$RUN_DIR/kafka"
+
+# launch: the broker process on the configuration and data in $KAFKA_DIR
+launch() {
+  nohup java -Xmx512m -Dlog4j2.configurationFile="file:$DEPLOY_DIR/conf/kafka-log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
+    -cp "$CP" kafka.Kafka "$KAFKA_DIR/server.properties" >> "$KAFKA_DIR/broker.out" 2>&1 &
+  echo $! > "$KAFKA_DIR/broker.pid"
+  WAIT_SECONDS=60 wait_for topics --list
+}
 
 topics() {
   java -cp "$(classpath kafka)" org.apache.kafka.tools.TopicCommand --bootstrap-server "$(cat "$KAFKA_DIR/bootstrap")" "$@"
@@ -45,12 +55,21 @@ message.max.bytes=83886080
 PROPS
     cluster_id=$(java -cp "$CP" kafka.tools.StorageTool random-uuid)
     java -cp "$CP" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_DIR/server.properties" > "$KAFKA_DIR/format.log"
-    nohup java -Xmx512m -Dlog4j2.configurationFile="file:$DEPLOY_DIR/conf/kafka-log4j2.properties" -Dkafka.logs.dir="$KAFKA_DIR" \
-      -cp "$CP" kafka.Kafka "$KAFKA_DIR/server.properties" > "$KAFKA_DIR/broker.out" 2>&1 &
-    echo $! > "$KAFKA_DIR/broker.pid"
+    : > "$KAFKA_DIR/broker.out"
     echo "127.0.0.1:$port" > "$KAFKA_DIR/bootstrap"
-    WAIT_SECONDS=60 wait_for topics --list
+    launch
     echo "Kafka is up: $(cat "$KAFKA_DIR/bootstrap") (log in $KAFKA_DIR)"
+    ;;
+  kill)
+    kill -9 "$(cat "$KAFKA_DIR/broker.pid")"
+    # gone for good before this returns: a restart must not find the old process holding the ports
+    while kill -0 "$(cat "$KAFKA_DIR/broker.pid")" 2>/dev/null; do sleep 0.1; done
+    echo "killed the broker with SIGKILL"
+    ;;
+  restart)
+    CP=$(classpath kafka)
+    launch
+    echo "Kafka is up again: $(cat "$KAFKA_DIR/bootstrap")"
     ;;
   create-topics)
     partitions=${2:-2}
@@ -80,7 +99,7 @@ PROPS
     echo "Kafka stopped"
     ;;
   *)
-    sed -n '2,12p' "$0"
+    sed -n '2,14p' "$0"
     exit 2
     ;;
 esac

@@ -85,6 +85,10 @@ public final class TrainingJob {
         config.get(JobOptions.PARALLELISM).ifPresent(env::setParallelism);
         int parallelism = Math.max(1, env.getParallelism());
         env.enableCheckpointing(config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis());
+        // a storage outage fails checkpoints one after the other: the job rides them out, its
+        // sinks' transactions stay open meanwhile, and the next completed checkpoint commits them
+        env.getCheckpointConfig()
+                .setTolerableCheckpointFailureNumber(config.get(JobOptions.CHECKPOINT_TOLERABLE_FAILURES));
         // a batch record is hundreds of KB: sent as soon as it is written it starts in a fresh
         // network buffer, instead of spanning two that the receiver must stitch together
         env.setBufferTimeout(0);

@@ -27,13 +27,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The job on real processes, started by the scripts in {@code deploy/bin}: a Kafka broker
- * process, a JobManager process and TaskManager processes built from Maven artifacts, the cluster
- * jar submitted through Flink's REST API. TaskManagers are killed with SIGKILL three times in one
- * run; a job is stopped with a savepoint and resumed at a lower parallelism. Both must publish,
- * byte for byte, what a failure-free run publishes. A session cluster takes twenty submissions and
- * cancellations of the job, as redeploys make, without its JobManager's or TaskManagers' metaspace
- * growing.
+ * The job on real processes, started by the scripts in {@code deploy/bin}: a ZooKeeper server, a
+ * Kafka broker process, a JobManager process (with ZooKeeper high availability) and TaskManager
+ * processes built from Maven artifacts, the cluster jar submitted through Flink's REST API. The
+ * faults: TaskManagers killed with SIGKILL three times in one run, the JobManager twice (a new one
+ * takes over), the broker three times (restarted on its data), the checkpoint folder unwritable
+ * for a minute; a job stopped with a savepoint and resumed at a lower parallelism. Each must
+ * publish, byte for byte, what a failure-free run publishes, to a read_committed reader. A session
+ * cluster takes twenty submissions and cancellations of the job, as redeploys make, without its
+ * JobManager's or TaskManagers' metaspace growing; Prometheus scrapes it.
  */
 class ClusterIT {
     private static final Path DEPLOY =
@@ -53,6 +55,8 @@ class ClusterIT {
     private static final int DRIFT_BATCH = 100;
 
     private static final int ROWS = 32;
+    private static final Duration BROKER_OUTAGE = Duration.ofSeconds(8);
+    private static final Duration STORAGE_OUTAGE = Duration.ofSeconds(60);
 
     @TempDir
     static Path runDir;
@@ -61,6 +65,8 @@ class ClusterIT {
 
     @BeforeAll
     static void startProcesses() throws Exception {
+        // ZooKeeper first: the cluster runs with JobManager high availability (HA=zookeeper)
+        run("zookeeper.sh", "start");
         run("kafka.sh", "start");
         bootstrap = run("kafka.sh", "bootstrap").trim();
         // two TaskManagers of two slots: a job and its failure-free reference run side by side
@@ -71,6 +77,107 @@ class ClusterIT {
     static void stopProcesses() throws Exception {
         run("flink-cluster.sh", "stop");
         run("kafka.sh", "stop");
+        run("zookeeper.sh", "stop");
+    }
+
+    /**
+     * The JobManager killed with SIGKILL twice mid-stream, a new one started each time: with
+     * ZooKeeper HA it takes the job over from its last checkpoint, and a committed reader sees,
+     * byte for byte, what a failure-free run publishes.
+     */
+    @Test
+    void theJobManagerKilledTwiceWithSigkillIsReplacedWithoutChangingOneByte() throws Exception {
+        createTopics("in-jm", "out-jm");
+        Path config = config("in-jm", "out-jm");
+        String job = submit(List.of(), config);
+        int phase = BATCHES / 3;
+        for (int kill = 0; kill < 2; kill++) {
+            int from = kill * phase;
+            awaitCommittedMore("out-jm", () -> produce("in-jm", from, from + phase));
+            run("flink-cluster.sh", "kill-jobmanager");
+            run("flink-cluster.sh", "start-jobmanager");
+            awaitRecovered(job);
+        }
+        produce("in-jm", 2 * phase, BATCHES);
+        Map<String, List<SparseModelSnapshot>> actual = awaitEveryBoundaryBefore(config, "in-jm", "out-jm", BATCHES);
+        report("JobManager SIGKILLed twice, a new one started", job, actual);
+        run("job.sh", "cancel", job);
+    }
+
+    /**
+     * The broker killed with SIGKILL three times mid-stream, each time down for 8 seconds, then
+     * started again on its data: the source and the transactional sinks reconnect, and a committed
+     * reader sees, byte for byte, what a failure-free run publishes.
+     */
+    @Test
+    void theBrokerKilledThreeTimesWithSigkillChangesNotOneByte() throws Exception {
+        createTopics("in-broker", "out-broker");
+        Path config = config("in-broker", "out-broker");
+        String job = submit(List.of(), config);
+        int phase = BATCHES / 4;
+        for (int kill = 0; kill < 3; kill++) {
+            int from = kill * phase;
+            awaitCommittedMore("out-broker", () -> produce("in-broker", from, from + phase));
+            run("kafka.sh", "kill");
+            // the outage itself: how long the broker stays down, not a wait for something to happen
+            Thread.sleep(BROKER_OUTAGE.toMillis());
+            run("kafka.sh", "restart");
+        }
+        produce("in-broker", 3 * phase, BATCHES);
+        Map<String, List<SparseModelSnapshot>> actual =
+                awaitEveryBoundaryBefore(config, "in-broker", "out-broker", BATCHES);
+        report("broker SIGKILLed three times, down 8 s each", job, actual);
+        run("job.sh", "cancel", job);
+    }
+
+    /**
+     * The job's checkpoint folder made immutable (chattr +i, which holds even for root) for a
+     * minute: checkpoints fail, the job goes on within checkpoint.tolerable-failures without a
+     * restart, its snapshots wait in open transactions and are committed once checkpoints complete
+     * again, byte for byte what a failure-free run publishes.
+     */
+    @Test
+    void aCheckpointFolderUnwritableForAMinuteCostsNoRestartAndLosesNothing() throws Exception {
+        createTopics("in-ckpt", "out-ckpt");
+        Path config = config("in-ckpt", "out-ckpt");
+        Path checkpoints = Files.createDirectories(runDir.resolve("outage-checkpoints"));
+        // the 4 s interval of a production job, roughly: a minute fails about 15 checkpoints, within the default 30
+        String job = submit(List.of(), config, "checkpoint.dir=file://" + checkpoints, "checkpoint.interval=4s");
+        int phase = BATCHES / 2;
+        awaitCommittedMore("out-ckpt", () -> produce("in-ckpt", 0, phase));
+        Path jobFolder = checkpoints.resolve(job);
+        assertThat(jobFolder).isDirectory();
+        int committedBefore = committed("out-ckpt");
+        exec("chattr", "+i", checkpoints.toString(), jobFolder.toString());
+        long outageStart = System.nanoTime();
+        try {
+            produce("in-ckpt", phase, BATCHES);
+            // the outage itself, not a wait for something to happen
+            Thread.sleep(STORAGE_OUTAGE.toMillis());
+            assertThat(committed("out-ckpt"))
+                    .as("nothing is committed while no checkpoint completes")
+                    .isEqualTo(committedBefore);
+        } finally {
+            exec("chattr", "-i", checkpoints.toString(), jobFolder.toString());
+        }
+        awaitCommittedMore("out-ckpt", () -> {});
+        double late = (System.nanoTime() - outageStart) / 1e9;
+        Map<String, List<SparseModelSnapshot>> actual =
+                awaitEveryBoundaryBefore(config, "in-ckpt", "out-ckpt", BATCHES);
+        Map<String, Long> checkpointCounts = checkpointCounts(job);
+        report(
+                String.format(
+                        Locale.ROOT,
+                        "checkpoint folder immutable for 60 s: %d checkpoints failed, first snapshots after it %.0f s after it began",
+                        checkpointCounts.get("failed"),
+                        late),
+                job,
+                actual);
+        assertThat(checkpointCounts.get("failed"))
+                .as("checkpoints failed during the outage")
+                .isPositive();
+        assertThat(restarts(job)).as("restarts").isZero();
+        run("job.sh", "cancel", job);
     }
 
     @Test
@@ -92,6 +199,7 @@ class ClusterIT {
 
         Map<String, List<SparseModelSnapshot>> actual =
                 awaitEveryBoundaryBefore(config, "in-kill", "out-kill", BATCHES);
+        report("a TaskManager SIGKILLed three times, a new one started", job, actual);
         run("job.sh", "cancel", job);
         System.out.println(JobFixtures.describe(actual));
         JobFixtures.assertOneRestartAfter(actual.get("d4"), JobFixtures.T0 + DRIFT_BATCH * STEP);
@@ -311,6 +419,70 @@ class ClusterIT {
         return JobFixtures.byModel(Topics.readAll(bootstrap, output, Map.of(), Duration.ofSeconds(60)));
     }
 
+    /** How many records a committed reader sees on {@code topic}. */
+    private static int committed(String topic) {
+        return Topics.readAll(bootstrap, topic, Map.of(), Duration.ofSeconds(60))
+                .size();
+    }
+
+    /** Runs {@code action}, then waits until a committed reader sees more records on {@code topic} than before it. */
+    private static void awaitCommittedMore(String topic, Runnable action) {
+        int before = committed(topic);
+        action.run();
+        Topics.readUntil(bootstrap, topic, l -> l.size() > before, Duration.ofSeconds(180));
+    }
+
+    /** Waits until a new JobManager has taken the job over and runs it (its REST API may not know it at first). */
+    private static void awaitRecovered(String job) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        String state = "";
+        while (System.nanoTime() < deadline) {
+            try {
+                state = run("job.sh", "status", job).trim();
+                if (state.equals("RUNNING")) {
+                    return;
+                }
+            } catch (AssertionError notYetKnown) {
+                state = notYetKnown.getMessage();
+            }
+            Thread.sleep(500); // poll interval; the deadline above bounds the wait
+        }
+        throw new AssertionError("job " + job + " not running again within 3 minutes: " + state);
+    }
+
+    /** The job's restarts, from Flink's REST API (numRestarts of the JobManager that runs it now). */
+    private static long restarts(String job) throws Exception {
+        String rest = Files.readString(runDir.resolve("flink/rest-url")).trim();
+        com.fasterxml.jackson.databind.JsonNode metrics = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(get(rest + "/jobs/" + job + "/metrics?get=numRestarts"));
+        return metrics.size() == 0
+                ? 0
+                : Long.parseLong(metrics.get(0).at("/value").asText());
+    }
+
+    /** The job's checkpoint counts (completed, failed, ...), from Flink's REST API. */
+    private static Map<String, Long> checkpointCounts(String job) throws Exception {
+        String rest = Files.readString(runDir.resolve("flink/rest-url")).trim();
+        com.fasterxml.jackson.databind.JsonNode counts = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(get(rest + "/jobs/" + job + "/checkpoints"))
+                .at("/counts");
+        Map<String, Long> out = new LinkedHashMap<>();
+        counts.fields().forEachRemaining(e -> out.put(e.getKey(), e.getValue().asLong()));
+        return out;
+    }
+
+    /** Prints a fault's line of the operations docs' table: restarts, snapshots, duplicates (none: checked). */
+    private static void report(String fault, String job, Map<String, List<SparseModelSnapshot>> actual)
+            throws Exception {
+        System.out.printf(
+                "FAULT %s: %d restart(s), %d snapshots equal byte for byte to a failure-free run's, 0 duplicates,"
+                        + " checkpoints %s%n",
+                fault,
+                restarts(job),
+                actual.values().stream().mapToInt(List::size).sum(),
+                checkpointCounts(job));
+    }
+
     private static void awaitState(String job, String wanted) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         String state;
@@ -498,12 +670,21 @@ class ClusterIT {
     }
 
     /** Runs a deploy script and returns its standard output; fails the test with its output if it fails. */
+    /** Runs a command of the machine's, such as chattr, and asserts that it succeeded. */
+    private static void exec(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(1, TimeUnit.MINUTES)).isTrue();
+        assertThat(p.exitValue()).as("%s: %s", String.join(" ", command), out).isZero();
+    }
+
     private static String run(String script, String... args) throws Exception {
         List<String> command = new ArrayList<>();
         command.add(DEPLOY.resolve(script).toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(false);
         pb.environment().put("RUN_DIR", runDir.toString());
+        pb.environment().put("HA", "zookeeper");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);

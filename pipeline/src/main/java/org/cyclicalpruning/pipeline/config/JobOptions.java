@@ -122,6 +122,15 @@ public final class JobOptions {
                     + " (Flink would otherwise keep checkpoints in the JobManager's memory, which refuses"
                     + " states above 5 MB).");
 
+    public static final JobOption<Integer> CHECKPOINT_TOLERABLE_FAILURES = option(
+            "checkpoint.tolerable-failures",
+            ValueType.NON_NEGATIVE_INT,
+            30,
+            "Checkpoints in a row that may fail (checkpoint storage unreachable, a timeout) before the job"
+                    + " restarts; at the 10 s interval, 30 ride out 5 minutes of storage outage, less than the"
+                    + " sinks' 10-minute transaction timeout. Snapshots wait for the next checkpoint that"
+                    + " completes: late, never lost. Flink's default, 0, restarts at the first failure.");
+
     public static final JobOption<Integer> RESTART_ATTEMPTS = option(
             "restart.attempts",
             "restart-attempts",
@@ -277,6 +286,7 @@ public final class JobOptions {
             PARALLELISM,
             CHECKPOINT_INTERVAL,
             CHECKPOINT_DIR,
+            CHECKPOINT_TOLERABLE_FAILURES,
             RESTART_ATTEMPTS,
             RESTART_DELAY,
             SNAPSHOT_INTERVAL,
