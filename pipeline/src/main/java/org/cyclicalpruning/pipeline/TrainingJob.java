@@ -153,7 +153,8 @@ public final class TrainingJob {
                 .setTopics(config.get(JobOptions.INPUT_TOPIC))
                 .setGroupId(config.get(JobOptions.GROUP_ID))
                 .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
-                .setDeserializer(new TrainingBatchDeserializer(config.limits(), config.models()))
+                .setDeserializer(new TrainingBatchDeserializer(
+                        config.limits(), config.models(), config.get(JobOptions.FRAMING), config.schemaRegistry()))
                 .setProperties(consumer)
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("commit.offsets.on.checkpoint", "true");

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.cyclicalpruning.pipeline.source.registry.SchemaRegistry;
 import org.cyclicalpruning.schemas.ModelDeclaration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -123,6 +124,13 @@ public final class JobConfig {
                 get(JobOptions.MAX_MODEL_ID_BYTES),
                 get(JobOptions.MAX_EVENT_TIME_SKEW).toMillis(),
                 get(JobOptions.MAX_ABS_VALUE));
+    }
+
+    /** Returns where the schema registry is and how to reach it, if one is configured. */
+    public Optional<SchemaRegistry.Settings> schemaRegistry() {
+        return get(JobOptions.SCHEMA_REGISTRY_URL)
+                .map(url -> new SchemaRegistry.Settings(
+                        url, get(JobOptions.SCHEMA_REGISTRY_PROPERTIES), get(JobOptions.SCHEMA_REGISTRY_MAX_WAIT)));
     }
 
     /**
@@ -287,6 +295,17 @@ public final class JobConfig {
                 checkSnapshotFits(ModelDefinition.of(d), maxSnapshotBytes);
             }
             config.models.defaultModel().ifPresent(d -> checkSnapshotFits(ModelDefinition.of(d), maxSnapshotBytes));
+            if (config.get(JobOptions.FRAMING) == Framing.CONFLUENT
+                    && config.get(JobOptions.SCHEMA_REGISTRY_URL).isEmpty()) {
+                throw new ConfigError(String.format(
+                        "key '%s' is confluent: records carry schema ids, so '%s' must name the registry",
+                        JobOptions.FRAMING.key(), JobOptions.SCHEMA_REGISTRY_URL.key()));
+            }
+            try {
+                config.schemaRegistry();
+            } catch (IllegalArgumentException e) {
+                throw new ConfigError(e.getMessage(), e);
+            }
             return config;
         }
 

@@ -77,6 +77,36 @@ public final class JobOptions {
             StartingOffsets.EARLIEST,
             "Where a job without a checkpoint starts: earliest, latest, or committed (falling back to" + " earliest).");
 
+    public static final JobOption<Framing> FRAMING = option(
+            "source.framing",
+            ValueType.enumOf(Framing.class),
+            Framing.AUTO,
+            "auto: plain Avro, or a schema registry's wire format (byte 0, a 4-byte schema id, Avro) when"
+                    + " schema-registry.url is set; plain; or confluent (every record framed).");
+
+    public static final JobOption<Optional<String>> SCHEMA_REGISTRY_URL = option(
+            "schema-registry.url",
+            ValueType.OPTIONAL_STRING,
+            Optional.empty(),
+            "A schema registry speaking Confluent's REST API (Confluent, Apicurio, Karapace, Redpanda),"
+                    + " where the writer schemas of framed batches are looked up by id; none reads plain Avro"
+                    + " only.");
+
+    public static final JobOption<Map<String, String>> SCHEMA_REGISTRY_PROPERTIES = option(
+            "schema-registry.properties",
+            ValueType.PROPERTIES,
+            Map.of(),
+            "basic.auth.user.info (user:password), ssl.truststore.location, ssl.truststore.password,"
+                    + " ssl.truststore.type; credentials are never printed.");
+
+    public static final JobOption<Duration> SCHEMA_REGISTRY_MAX_WAIT = option(
+            "schema-registry.max-wait",
+            ValueType.POSITIVE_DURATION,
+            Duration.ofSeconds(30),
+            "How long a batch waits for a registry that does not answer (retried with growing pauses)"
+                    + " before it is dead-lettered as REGISTRY_UNAVAILABLE; schemas once read are cached, so an"
+                    + " outage only holds back schema ids not seen before.");
+
     public static final JobOption<Boolean> BOUNDED = option(
             "source.bounded",
             "bounded",
@@ -280,6 +310,10 @@ public final class JobOptions {
             SNAPSHOT_TOPIC,
             DEAD_LETTER_TOPIC,
             STARTING_OFFSETS,
+            FRAMING,
+            SCHEMA_REGISTRY_URL,
+            SCHEMA_REGISTRY_PROPERTIES,
+            SCHEMA_REGISTRY_MAX_WAIT,
             BOUNDED,
             MAX_OUT_OF_ORDERNESS,
             IDLENESS,

@@ -22,6 +22,8 @@ final class Secrets {
                 || k.contains("secret")
                 || k.contains("key")
                 || k.contains("token")
-                || k.contains("credential");
+                || k.contains("credential")
+                || k.contains("user.info")
+                || k.contains("auth");
     }
 }

@@ -1,12 +1,17 @@
 package org.cyclicalpruning.pipeline.source;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
@@ -15,8 +20,11 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.cyclicalpruning.pipeline.config.Framing;
 import org.cyclicalpruning.pipeline.config.ModelRegistry;
 import org.cyclicalpruning.pipeline.config.ValidationLimits;
+import org.cyclicalpruning.pipeline.source.registry.ConfluentSchemaCoder;
+import org.cyclicalpruning.pipeline.source.registry.SchemaRegistry;
 import org.cyclicalpruning.pipeline.validate.BatchValidator;
 import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.TrainingBatch;
@@ -32,9 +40,17 @@ import org.cyclicalpruning.schemas.TrainingBatch;
  * count against the bytes that are actually there and allocates nothing. Only then is it
  * decoded, and then nothing decoded can be larger than the record itself.
  *
- * <p>Records carry no schema id, so one that the current schema cannot walk is tried with the
- * writer schema of each earlier release (shipped under {@code /released}), newest first: the job
- * reads what producers of an older release write.
+ * <p>Plain records carry no schema id, so one that the current schema cannot walk is tried with
+ * the writer schema of each earlier release (shipped under {@code /released}), newest first: the
+ * job reads what producers of an older release write.
+ *
+ * <p>With a schema registry configured, records in its wire format (a byte 0, a 4-byte schema id,
+ * then Avro) are read with the writer schema the registry gives for the id, resolved against ours:
+ * an id it does not know is dead-lettered as {@code UNKNOWN_SCHEMA}, a schema ours cannot read as
+ * {@code SCHEMA_MISMATCH}, and a registry that does not answer within {@code
+ * schema-registry.max-wait} as {@code REGISTRY_UNAVAILABLE}, the record kept whole in the dead
+ * letter to be replayed. Schemas once read are cached, so an outage only holds back ids not seen
+ * before.
  */
 public final class TrainingBatchDeserializer implements KafkaRecordDeserializationSchema<Received> {
     private static final long serialVersionUID = 1L;
@@ -44,6 +60,12 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
 
     private final int maxRecordBytes;
     private final BatchValidator validator;
+    private final Framing framing;
+    /** Null without a registry. */
+    private final SchemaRegistry.Settings registrySettings;
+
+    private transient ConfluentSchemaCoder coder;
+    private transient Map<Schema, SpecificDatumReader<TrainingBatch>> framedReaders;
     private transient SpecificDatumReader<TrainingBatch> reader;
     private transient List<SpecificDatumReader<TrainingBatch>> earlierReaders;
     private transient BinaryDecoder decoder;
@@ -55,8 +77,29 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
      * @param models the models batches may train
      */
     public TrainingBatchDeserializer(ValidationLimits limits, ModelRegistry models) {
+        this(limits, models, Framing.PLAIN, Optional.empty());
+    }
+
+    /**
+     * Creates the deserializer of plain or registry-framed records.
+     *
+     * @param limits the bounds records are checked against
+     * @param models the models batches may train
+     * @param framing which framings the input topic holds
+     * @param registry where framed records' schema ids are resolved; required for {@link Framing#CONFLUENT}
+     */
+    public TrainingBatchDeserializer(
+            ValidationLimits limits,
+            ModelRegistry models,
+            Framing framing,
+            Optional<SchemaRegistry.Settings> registry) {
         this.maxRecordBytes = limits.maxRecordBytes();
         this.validator = new BatchValidator(limits, models);
+        this.framing = framing;
+        this.registrySettings = registry.orElse(null);
+        if (framing == Framing.CONFLUENT && registry.isEmpty()) {
+            throw new IllegalArgumentException("framing confluent needs a schema registry");
+        }
     }
 
     @Override
@@ -90,10 +133,25 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
 
     private void check(ConsumerRecord<byte[], byte[]> record, byte[] value, Received r) {
         TrainingBatch batch;
+        boolean framed =
+                registrySettings != null && (framing == Framing.CONFLUENT || ConfluentSchemaCoder.isFramed(value));
         try {
-            batch = decode(value);
+            batch = framed ? decodeFramed(value) : decode(value);
+        } catch (SchemaRegistry.UnknownSchemaException e) {
+            fail(r, value, DeadLetterCause.UNKNOWN_SCHEMA, e.getMessage());
+            return;
+        } catch (SchemaRegistry.UnavailableException e) {
+            fail(r, value, DeadLetterCause.REGISTRY_UNAVAILABLE, e.getMessage());
+            return;
+        } catch (SchemaMismatch e) {
+            fail(r, value, DeadLetterCause.SCHEMA_MISMATCH, e.getMessage());
+            return;
         } catch (IOException | RuntimeException e) {
-            fail(r, value, DeadLetterCause.NOT_AVRO, "not a TrainingBatch in Avro binary: " + e);
+            String hint = registrySettings == null && ConfluentSchemaCoder.isFramed(value)
+                    ? " (it starts as a schema registry's wire format does, a byte 0 and a schema id:"
+                            + " set schema-registry.url to read such records)"
+                    : "";
+            fail(r, value, DeadLetterCause.NOT_AVRO, "not a TrainingBatch in Avro binary: " + e + hint);
             return;
         }
         try {
@@ -106,6 +164,42 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
             r.modelId = batch.getModelId();
             fail(r, value, e.cause(), e.getMessage());
         }
+    }
+
+    /** A framed record's writer schema cannot be read as our TrainingBatch. */
+    private static final class SchemaMismatch extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        SchemaMismatch(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Decodes a record in a registry's wire format with its writer schema, resolved against ours,
+     * checking its structure before allocating as {@link #decode} does.
+     */
+    private TrainingBatch decodeFramed(byte[] value) throws IOException {
+        if (coder == null) {
+            coder = new ConfluentSchemaCoder(SchemaRegistry.of(registrySettings), "unused-for-reading");
+            framedReaders = new HashMap<>();
+        }
+        if (!ConfluentSchemaCoder.isFramed(value)) {
+            throw new IOException("not in a schema registry's wire format (source.framing is confluent)");
+        }
+        Schema writer = coder.readSchema(new ByteArrayInputStream(value, 0, ConfluentSchemaCoder.HEADER_BYTES));
+        SpecificDatumReader<TrainingBatch> framedReader = framedReaders.get(writer);
+        if (framedReader == null) {
+            SchemaCompatibility.SchemaPairCompatibility compatibility =
+                    SchemaCompatibility.checkReaderWriterCompatibility(TrainingBatch.getClassSchema(), writer);
+            if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+                throw new SchemaMismatch("writer schema " + writer.getFullName()
+                        + " cannot be read as a TrainingBatch: " + compatibility.getDescription());
+            }
+            framedReader = new SpecificDatumReader<>(writer, TrainingBatch.getClassSchema());
+            framedReaders.put(writer, framedReader);
+        }
+        return decode(value, ConfluentSchemaCoder.HEADER_BYTES, framedReader);
     }
 
     /**
@@ -142,7 +236,11 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
     }
 
     private TrainingBatch decode(byte[] value, SpecificDatumReader<TrainingBatch> with) throws IOException {
-        decoder = DecoderFactory.get().binaryDecoder(value, decoder);
+        return decode(value, 0, with);
+    }
+
+    private TrainingBatch decode(byte[] value, int offset, SpecificDatumReader<TrainingBatch> with) throws IOException {
+        decoder = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, decoder);
         try {
             GenericDatumReader.skip(with.getSchema(), decoder);
         } catch (RuntimeException e) {
@@ -151,7 +249,7 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
         if (!decoder.isEnd()) {
             throw new IOException("trailing bytes after the record");
         }
-        decoder = DecoderFactory.get().binaryDecoder(value, decoder);
+        decoder = DecoderFactory.get().binaryDecoder(value, offset, value.length - offset, decoder);
         return with.read(null, decoder);
     }
 

@@ -70,6 +70,10 @@ public final class DeadLetters {
             case BAD_MODEL_ID:
             case TOO_MANY_MODELS:
                 return DeadLetterReason.UNKNOWN_MODEL;
+            case UNKNOWN_SCHEMA:
+            case SCHEMA_MISMATCH:
+            case REGISTRY_UNAVAILABLE:
+                return DeadLetterReason.NOT_AVRO;
             case NON_FINITE_UPDATE:
             case INTERNAL_ERROR:
             case OTHER:

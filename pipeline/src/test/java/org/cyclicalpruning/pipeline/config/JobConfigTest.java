@@ -252,6 +252,23 @@ class JobConfigTest {
         assertThat(job.toString()).isEqualTo(library.toString());
     }
 
+    /** The registry settings: a framing that needs a registry needs its URL, credentials are never printed. */
+    @Test
+    void schemaRegistrySettingsAreCheckedAndTheirCredentialsHidden() {
+        JobConfig c = JobConfig.parse(MODEL + "schema-registry:\n  url: https://registry:8081\n  properties:\n"
+                + "    basic.auth.user.info: team:s3cret\nsource.framing: confluent\n");
+        assertThat(c.schemaRegistry())
+                .hasValueSatisfying(r -> assertThat(r.url()).isEqualTo("https://registry:8081"));
+        assertThat(c.toString()).doesNotContain("s3cret").contains("basic.auth.user.info=[hidden]");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "source.framing: confluent\n"))
+                .hasMessageContaining("source.framing")
+                .hasMessageContaining("schema-registry.url");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "schema-registry.url: registry:8081\n"))
+                .hasMessageContaining("schema-registry.url");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "source.framing: avro\n"))
+                .hasMessageContaining("source.framing");
+    }
+
     @Test
     void theDocsDocumentEveryOptionWithItsDefault() throws IOException {
         String whole = Files.readString(Path.of("..", "docs", "configuration.md"));

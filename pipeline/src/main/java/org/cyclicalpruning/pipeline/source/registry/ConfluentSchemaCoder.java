@@ -1,0 +1,61 @@
+package org.cyclicalpruning.pipeline.source.registry;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.apache.avro.Schema;
+import org.apache.flink.formats.avro.SchemaCoder;
+
+/**
+ * Flink's {@link SchemaCoder} for Confluent's wire format, which every registry serializer writes:
+ * a magic byte 0, the writer schema's id as a 4-byte big-endian integer, then the Avro binary.
+ * Reading resolves the id through a {@link SchemaRegistry}; writing registers the schema under a
+ * subject (the topic-name strategy's {@code <topic>-value}) and writes its id.
+ */
+public final class ConfluentSchemaCoder implements SchemaCoder {
+    /** The first byte of every framed record. */
+    public static final byte MAGIC_BYTE = 0;
+
+    /** The bytes before the Avro binary: the magic byte and the id. */
+    public static final int HEADER_BYTES = 5;
+
+    private final SchemaRegistry registry;
+    private final String subject;
+
+    /**
+     * Creates the coder.
+     *
+     * @param registry where ids are resolved and schemas registered
+     * @param subject the subject schemas are written under
+     */
+    public ConfluentSchemaCoder(SchemaRegistry registry, String subject) {
+        this.registry = registry;
+        this.subject = subject;
+    }
+
+    /** Returns whether a record value is in Confluent's wire format, by its first byte and length. */
+    public static boolean isFramed(byte[] value) {
+        return value != null && value.length >= HEADER_BYTES && value[0] == MAGIC_BYTE;
+    }
+
+    @Override
+    public Schema readSchema(InputStream in) throws IOException {
+        DataInputStream data = new DataInputStream(in);
+        byte magic = data.readByte();
+        if (magic != MAGIC_BYTE) {
+            throw new IOException("not in Confluent's wire format: the first byte is " + magic + ", not 0");
+        }
+        return registry.schemaById(data.readInt());
+    }
+
+    @Override
+    public void writeSchema(Schema schema, OutputStream out) throws IOException {
+        int id = registry.register(subject, schema);
+        DataOutputStream data = new DataOutputStream(out);
+        data.writeByte(MAGIC_BYTE);
+        data.writeInt(id);
+        data.flush();
+    }
+}
