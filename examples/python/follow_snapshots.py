@@ -15,6 +15,13 @@ Needs Debian's python3-confluent-kafka, python3-avro and python3-numpy.
 
 prints one JSON line: the model's id, lineage, version, sparsity, how many records were skipped, and the
 outputs for the float32 little-endian features in --features (rows x inputs), if given.
+
+As a service, --follow keeps reading and prints a line each time a newer version is served, until
+--timeout (0: never) or Ctrl-C; --property passes consumer settings such as SASL
+(security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, sasl.username=..., sasl.password=...).
+The schemas come from the released schemas jar (org.cyclicalpruning:schemas, whose avro/ folder
+holds them), given with --schemas or placed beside this script, so the script runs without this
+repository.
 """
 
 import argparse
@@ -24,6 +31,7 @@ import pathlib
 import sys
 import time
 import uuid
+import zipfile
 
 import avro.io
 import avro.schema
@@ -33,28 +41,39 @@ from confluent_kafka import Consumer, KafkaError
 SCHEMAS = pathlib.Path(__file__).resolve().parents[2] / "schemas" / "src" / "main" / "avro"
 
 
-def snapshot_schema(folder, drop_last=0):
+def schema_texts(source):
+    """The project's .avsc files by name, from the released `schemas` jar (its avro/ folder) or from a
+    folder holding them."""
+    source = pathlib.Path(source)
+    if source.is_file():
+        with zipfile.ZipFile(source) as jar:
+            return {pathlib.PurePosixPath(n).stem: jar.read(n).decode("utf-8")
+                    for n in jar.namelist() if n.startswith("avro/") and n.endswith(".avsc")}
+    return {p.stem: p.read_text() for p in source.glob("*.avsc")}
+
+
+def snapshot_schema(texts, drop_last=0):
     """SparseModelSnapshot, with the named types it refers to parsed first into the same names;
     without its last drop_last fields when drop_last > 0."""
     names = avro.schema.Names()
     for name in ("ModelSpec", "SparseTensor"):
-        avro.schema.make_avsc_object(json.loads((folder / f"{name}.avsc").read_text()), names)
-    record = json.loads((folder / "SparseModelSnapshot.avsc").read_text())
+        avro.schema.make_avsc_object(json.loads(texts[name]), names)
+    record = json.loads(texts["SparseModelSnapshot"])
     if drop_last:
         record["fields"] = record["fields"][:-drop_last]
     return avro.schema.make_avsc_object(record, names)
 
 
-def snapshot_readers(folder):
+def snapshot_readers(texts):
     """Readers of what this version of the job writes and of what earlier builds wrote: fields are
     only ever added at the end of the record, with a default, so an earlier record is the schema
     without some of its last fields (read as their defaults, as the Java readers do)."""
-    schema = snapshot_schema(folder)
+    schema = snapshot_schema(texts)
     readers = [avro.io.DatumReader(schema)]
     fields = schema.fields
     drop = 1
     while drop < len(fields) and fields[len(fields) - drop].has_default:
-        readers.append(avro.io.DatumReader(snapshot_schema(folder, drop), schema))
+        readers.append(avro.io.DatumReader(snapshot_schema(texts, drop), schema))
         drop += 1
     return readers
 
@@ -191,43 +210,8 @@ def max_pool(x, size):
     return x[:, :, :h * size, :w * size].reshape(n, c, h, size, w, size).max(axis=(3, 5))
 
 
-def follow(args):
-    readers = snapshot_readers(pathlib.Path(args.schemas))
-    consumer = Consumer({
-        "bootstrap.servers": args.bootstrap,
-        "group.id": f"python-follower-{uuid.uuid4()}",
-        "isolation.level": "read_committed",
-        "auto.offset.reset": "earliest",
-        "enable.auto.commit": False,
-    })
-    consumer.subscribe([args.topic])
-    latest, skipped = None, 0
-    deadline = time.monotonic() + args.timeout
-    try:
-        while time.monotonic() < deadline:
-            if latest is not None and order(latest) >= (args.min_lineage, args.min_version):
-                break
-            message = consumer.poll(0.5)
-            if message is None:
-                continue
-            if message.error():
-                if message.error().code() != KafkaError._PARTITION_EOF:
-                    raise RuntimeError(message.error().str())
-                continue
-            snapshot = decode(message.value() or b"", readers)
-            if snapshot is None:  # any record that is not a snapshot is skipped, as the Java follower does
-                skipped += 1
-                continue
-            if snapshot["modelId"] == args.model and (latest is None or order(snapshot) > order(latest)):
-                if latest is not None and snapshot.get("lineage", 0) != latest.get("lineage", 0):
-                    print(f"model {args.model}: a new deployment's lineage {snapshot['lineage']} replaces lineage "
-                          f"{latest.get('lineage', 0)} (was v{latest['version']})", file=sys.stderr)
-                latest = snapshot
-    finally:
-        consumer.close()
-    if latest is None:
-        print(json.dumps({"model": args.model, "found": False, "skipped": skipped}))
-        return 1
+def report(latest, skipped, args):
+    """The JSON line of the model's version now served, with predictions for --features if given."""
     result = {
         "model": latest["modelId"],
         "found": True,
@@ -242,8 +226,64 @@ def follow(args):
         inputs = latest["spec"]["inputs"]
         x = np.fromfile(args.features, dtype="<f4").reshape(args.rows, inputs)
         result["outputs"] = model.predict(x).tolist()
-    print(json.dumps(result))
+    return json.dumps(result)
+
+
+def follow(args):
+    readers = snapshot_readers(schema_texts(args.schemas))
+    config = {
+        "bootstrap.servers": args.bootstrap,
+        "group.id": f"python-follower-{uuid.uuid4()}",
+        "isolation.level": "read_committed",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+    }
+    # security settings (security.protocol, sasl.mechanism, sasl.username, ...); never printed
+    config.update(dict(p.split("=", 1) for p in args.property))
+    consumer = Consumer(config)
+    consumer.subscribe([args.topic])
+    latest, skipped = None, 0
+    deadline = time.monotonic() + args.timeout if args.timeout > 0 else float("inf")
+    try:
+        while time.monotonic() < deadline:
+            if not args.follow and latest is not None and order(latest) >= (args.min_lineage, args.min_version):
+                break
+            message = consumer.poll(0.5)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() != KafkaError._PARTITION_EOF:
+                    print(f"kafka: {message.error().str()}", file=sys.stderr)
+                continue
+            snapshot = decode(message.value() or b"", readers)
+            if snapshot is None:  # any record that is not a snapshot is skipped, as the Java follower does
+                skipped += 1
+                continue
+            if snapshot["modelId"] == args.model and (latest is None or order(snapshot) > order(latest)):
+                if latest is not None and snapshot.get("lineage", 0) != latest.get("lineage", 0):
+                    print(f"model {args.model}: a new deployment's lineage {snapshot['lineage']} replaces lineage "
+                          f"{latest.get('lineage', 0)} (was v{latest['version']})", file=sys.stderr)
+                latest = snapshot
+                if args.follow:
+                    # a service swaps its model here; this one prints the version it would serve
+                    print(report(latest, skipped, args), flush=True)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        consumer.close()
+    if latest is None:
+        print(json.dumps({"model": args.model, "found": False, "skipped": skipped}))
+        return 1
+    if not args.follow:
+        print(report(latest, skipped, args))
     return 0
+
+
+def default_schemas():
+    """The released schemas jar beside this script, else this repository's schema folder."""
+    here = pathlib.Path(__file__).resolve().parent
+    jars = sorted(here.glob("schemas-*.jar"))
+    return str(jars[-1]) if jars else str(SCHEMAS)
 
 
 def main():
@@ -251,11 +291,17 @@ def main():
     parser.add_argument("--bootstrap", default="localhost:9092")
     parser.add_argument("--topic", default="model-snapshots")
     parser.add_argument("--model", required=True)
-    parser.add_argument("--schemas", default=str(SCHEMAS), help="folder of the project's .avsc files")
+    parser.add_argument("--schemas", default=default_schemas(),
+                        help="the released schemas jar (org.cyclicalpruning:schemas, its avro/*.avsc) or a folder of"
+                             " the .avsc files; default: a schemas-*.jar beside this script, else the repository's")
+    parser.add_argument("--property", action="append", default=[], metavar="KEY=VALUE",
+                        help="a consumer setting, e.g. security.protocol=SASL_SSL; repeatable; never printed")
+    parser.add_argument("--follow", action="store_true",
+                        help="keep following, one JSON line per version served, until --timeout or Ctrl-C")
     parser.add_argument("--min-version", type=int, default=1, help="wait until this version has been read")
     parser.add_argument("--min-lineage", type=int, default=0,
                         help="wait until a snapshot of this lineage (or a newer one) has been read")
-    parser.add_argument("--timeout", type=float, default=30, help="seconds to wait")
+    parser.add_argument("--timeout", type=float, default=30, help="seconds to wait; 0 for no end with --follow")
     parser.add_argument("--features", help="float32 little-endian features, rows x inputs")
     parser.add_argument("--rows", type=int, default=1)
     return follow(parser.parse_args())

@@ -175,14 +175,86 @@ class PythonFollowerIT {
                     .get();
         }
 
+        // the schemas from the released artifact, as a team outside this repository reads them
         JsonNode result = runScript(
-                "--bootstrap", KAFKA.bootstrapServers(), "--topic", topic, "--model", "mlp", "--min-lineage", "200");
+                "--bootstrap",
+                KAFKA.bootstrapServers(),
+                "--topic",
+                topic,
+                "--model",
+                "mlp",
+                "--min-lineage",
+                "200",
+                "--schemas",
+                schemasJar().toString());
 
         assertThat(result.get("lineage").asLong()).isEqualTo(200);
         assertThat(result.get("version").asLong()).isEqualTo(1);
         assertThat(result.get("skipped").asInt())
                 .as("the record without a lineage was read")
                 .isZero();
+    }
+
+    /**
+     * As a service, the follower keeps reading and prints a line for each newer version it would
+     * serve, with Kafka settings passed through.
+     */
+    @Test
+    void pythonFollowsAsAServiceAndPrintsEachNewVersion() throws Exception {
+        String topic = "snapshots-followed-by-python";
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                "bootstrap.servers", KAFKA.bootstrapServers(),
+                "key.serializer", StringSerializer.class.getName(),
+                "value.serializer", ByteArraySerializer.class.getName()))) {
+            producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot(1))))
+                    .get();
+            String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+            Process p = new ProcessBuilder(
+                            python,
+                            SCRIPT.toString(),
+                            "--bootstrap",
+                            KAFKA.bootstrapServers(),
+                            "--topic",
+                            topic,
+                            "--model",
+                            "mlp",
+                            "--follow",
+                            "--timeout",
+                            "120",
+                            "--property",
+                            "client.id=python-service",
+                            "--schemas",
+                            schemasJar().toString())
+                    .redirectError(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            try (java.io.BufferedReader lines = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                ObjectMapper json = new ObjectMapper();
+                assertThat(json.readTree(lines.readLine()).get("version").asLong())
+                        .isEqualTo(1);
+                // the positive signal that it follows: the next version, published after it started
+                producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot(2))))
+                        .get();
+                assertThat(json.readTree(lines.readLine()).get("version").asLong())
+                        .isEqualTo(2);
+                assertThat(p.isAlive()).as("still following").isTrue();
+            } finally {
+                p.destroy();
+                p.waitFor(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /** The schemas module's jar, the released artifact that carries the .avsc files. */
+    private static Path schemasJar() throws java.io.IOException {
+        try (var jars = Files.list(Path.of("..", "schemas", "target"))) {
+            return jars.filter(p -> p.getFileName().toString().matches("schemas-.*\\.jar"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("build the schemas module first"));
+        }
     }
 
     private static SparseModelSnapshot withLineage(SparseModelSnapshot s, long lineage) {

@@ -22,6 +22,8 @@ import org.cyclicalpruning.pipeline.source.registry.StandInSchemaRegistry;
 import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
+import org.cyclicalpruning.schemas.TrainingBatch;
+import org.cyclicalpruning.schemas.TrainingBatchRecords;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -80,6 +82,49 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
             assertThat(causes)
                     .containsExactlyInAnyOrder(DeadLetterCause.UNKNOWN_SCHEMA, DeadLetterCause.SCHEMA_MISMATCH);
         }
+    }
+
+    /**
+     * The Java producer API of the schemas module (TrainingBatchRecords), plain and framed with the
+     * id the stand-in registry gave the schema, through a real broker: the same snapshots.
+     */
+    @Test
+    void theJavaProducerApiWritesBatchesThatTrainTheSameFramedOrPlain() throws Exception {
+        KAFKA.broker().createTopics("java-plain-in", 1, "java-plain-out", "java-plain-dead");
+        KAFKA.broker().createTopics("java-framed-in", 1, "java-framed-out", "java-framed-dead");
+        try (StandInSchemaRegistry registry = StandInSchemaRegistry.start()) {
+            int id = registry.register(
+                    "java-framed-in-value", TrainingBatch.getClassSchema().toString());
+            org.cyclicalpruning.modelops.data.SparseTeacher teacher = JobFixtures.classificationTeacher(11);
+            try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
+                for (int i = 0; i < BATCHES; i++) {
+                    org.cyclicalpruning.modelops.data.Batch b = teacher.batch(i, 32);
+                    TrainingBatch batch = TrainingBatchRecords.classification(
+                            "j", i, JobFixtures.T0 + i * 50L, b.features(), b.rows(), b.dim(), b.labels());
+                    Topics.send(producer, "java-plain-in", "j", TrainingBatchRecords.plain(batch));
+                    Topics.send(producer, "java-framed-in", "j", TrainingBatchRecords.framed(batch, id));
+                }
+            }
+            Map<String, List<SparseModelSnapshot>> plain =
+                    run(javaConfig("java-plain-in", "java-plain-out", "java-plain-dead"));
+            Map<String, List<SparseModelSnapshot>> framed =
+                    run(javaConfig("java-framed-in", "java-framed-out", "java-framed-dead")
+                            .with(JobOptions.SCHEMA_REGISTRY_URL, Optional.of(registry.url())));
+            assertThat(plain.get("j")).hasSizeGreaterThan(2);
+            JobFixtures.assertSameBytes(framed, plain);
+        }
+    }
+
+    private static JobConfig javaConfig(String in, String out, String dead) {
+        return JobFixtures.withTopics(
+                JobFixtures.config(
+                        KAFKA.bootstrapServers(),
+                        1,
+                        true,
+                        List.of(JobFixtures.logistic("j", "cyclical(final=0.8, period=1s, cycles=inf, ramp=0.5)"))),
+                in,
+                out,
+                dead);
     }
 
     private static JobConfig config(String in, String out, String dead) {

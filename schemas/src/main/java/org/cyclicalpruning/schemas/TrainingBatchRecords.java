@@ -1,0 +1,123 @@
+package org.cyclicalpruning.schemas;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Training batches as a producer writes them, for teams that feed the job from Java: this module
+ * alone (Avro), neither Flink nor the job. Build a batch, encode it plain or in a schema registry's
+ * wire format, and send the bytes with any Kafka producer, keyed by the model id in UTF-8:
+ *
+ * <pre>{@code
+ * TrainingBatch batch = TrainingBatchRecords.classification("fashion", 7, eventTimeMillis, x, rows, dim, labels);
+ * producer.send(new ProducerRecord<>("training-batches", "fashion", TrainingBatchRecords.plain(batch)));
+ * }</pre>
+ *
+ * <p>The job checks every batch; the builders here only lay the bytes out as it reads them
+ * (features float32 little-endian, row-major; pixels one byte each with their divisor).
+ */
+public final class TrainingBatchRecords {
+    private TrainingBatchRecords() {}
+
+    /**
+     * A classification batch of float32 features.
+     *
+     * @param modelId the model it trains
+     * @param sequence the producer's sequence number of the batch
+     * @param eventTime when the batch happened, epoch ms
+     * @param features rows x dim values, row-major
+     * @param rows rows
+     * @param dim features per row
+     * @param labels one class per row
+     * @return the batch
+     */
+    public static TrainingBatch classification(
+            String modelId, long sequence, long eventTime, float[] features, int rows, int dim, int[] labels) {
+        return TrainingBatch.newBuilder()
+                .setModelId(modelId)
+                .setSequence(sequence)
+                .setEventTime(eventTime)
+                .setRows(rows)
+                .setDim(dim)
+                .setFeatures(littleEndian(features))
+                .setLabels(list(labels))
+                .setTargets(null)
+                .setUint8Divisor(null)
+                .build();
+    }
+
+    /**
+     * A classification batch of pixels, one byte each: the job trains on {@code pixel / divisor}.
+     *
+     * @param modelId the model it trains
+     * @param sequence the producer's sequence number of the batch
+     * @param eventTime when the batch happened, epoch ms
+     * @param pixels rows x dim bytes, row-major
+     * @param rows rows
+     * @param dim pixels per row
+     * @param labels one class per row
+     * @param divisor what each byte is divided by, such as 255
+     * @return the batch
+     */
+    public static TrainingBatch pixels(
+            String modelId,
+            long sequence,
+            long eventTime,
+            byte[] pixels,
+            int rows,
+            int dim,
+            int[] labels,
+            float divisor) {
+        return TrainingBatch.newBuilder()
+                .setModelId(modelId)
+                .setSequence(sequence)
+                .setEventTime(eventTime)
+                .setRows(rows)
+                .setDim(dim)
+                .setFeatures(ByteBuffer.wrap(pixels.clone()))
+                .setLabels(list(labels))
+                .setTargets(null)
+                .setUint8Divisor(divisor)
+                .build();
+    }
+
+    /** Returns the batch in plain Avro binary, the value the job reads without a schema registry. */
+    public static byte[] plain(TrainingBatch batch) {
+        return AvroBinary.toBytes(batch);
+    }
+
+    /**
+     * Returns the batch in a schema registry's wire format: a byte 0, {@code schemaId} big-endian,
+     * then the Avro binary, the value registry serializers write and the job reads with {@code
+     * schema-registry.url} set.
+     *
+     * @param batch the batch
+     * @param schemaId the id the registry gave {@link TrainingBatch#getClassSchema()} (registered
+     *     under {@code <topic>-value})
+     * @return the value
+     */
+    public static byte[] framed(TrainingBatch batch, int schemaId) {
+        byte[] avro = plain(batch);
+        return ByteBuffer.allocate(5 + avro.length)
+                .put((byte) 0)
+                .putInt(schemaId)
+                .put(avro)
+                .array();
+    }
+
+    private static ByteBuffer littleEndian(float[] values) {
+        ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        return bytes;
+    }
+
+    private static List<Integer> list(int[] values) {
+        List<Integer> out = new ArrayList<>(values.length);
+        for (int v : values) {
+            out.add(v);
+        }
+        return out;
+    }
+}
