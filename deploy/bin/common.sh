@@ -21,6 +21,17 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# stop_process PID_FILE: SIGTERM, up to 15 s for a clean shutdown, then SIGKILL; removes the file
+stop_process() {
+  local file=$1 pid
+  [ -e "$file" ] || return 0
+  pid=$(cat "$file")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
 # wait_for CMD...: retry a command for up to $WAIT_SECONDS (default 60)
 wait_for() {
   local deadline=$(( $(date +%s) + ${WAIT_SECONDS:-60} ))

@@ -89,13 +89,7 @@ PROPS
     cat "$KAFKA_DIR/bootstrap"
     ;;
   stop)
-    if [ -e "$KAFKA_DIR/broker.pid" ]; then
-      pid=$(cat "$KAFKA_DIR/broker.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$KAFKA_DIR/broker.pid"
-    fi
+    stop_process "$KAFKA_DIR/broker.pid"
     echo "Kafka stopped"
     ;;
   *)

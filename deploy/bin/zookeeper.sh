@@ -45,13 +45,7 @@ sys.exit(0 if s.recv(4) == b'imok' else 1)"
     cat "$ZK_DIR/quorum"
     ;;
   stop)
-    if [ -e "$ZK_DIR/server.pid" ]; then
-      pid=$(cat "$ZK_DIR/server.pid")
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      kill -9 "$pid" 2>/dev/null || true
-      rm -f "$ZK_DIR/server.pid"
-    fi
+    stop_process "$ZK_DIR/server.pid"
     echo "ZooKeeper stopped"
     ;;
   *)

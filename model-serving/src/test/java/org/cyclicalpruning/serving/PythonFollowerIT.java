@@ -25,6 +25,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.cyclicalpruning.kafka.EmbeddedKafkaExtension;
+import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.modelops.snapshot.TestSnapshots;
@@ -62,9 +63,7 @@ class PythonFollowerIT {
     void pythonReadsOnlyCommittedSnapshotsDecodesEveryEncodingAndPredictsAsJavaDoes(@TempDir Path dir)
             throws Exception {
         String topic = "snapshots-for-python";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
+        createTopic(topic);
         SparseModelSnapshot v2 = snapshot(2);
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 "bootstrap.servers", KAFKA.bootstrapServers(),
@@ -124,13 +123,8 @@ class PythonFollowerIT {
         // a convolution with batch normalisation and one without
         ModelSpec cnn = ModelSpec.parse("cnn:3x11x11-c6k5p0bn-p2-c4k3-f8-3");
         SparseModelSnapshot s = TestSnapshots.snapshot("cnn", 1, cnn, TestSnapshots.fanInScaledParams(cnn, 0.8, 3));
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                "bootstrap.servers", KAFKA.bootstrapServers(),
-                "key.serializer", StringSerializer.class.getName(),
-                "value.serializer", ByteArraySerializer.class.getName()))) {
+        createTopic(topic);
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
             producer.send(new ProducerRecord<>(topic, "cnn", ModelSnapshots.toBytes(s)))
                     .get();
         }
@@ -160,14 +154,9 @@ class PythonFollowerIT {
     @Test
     void pythonServesTheNewestLineageAndReadsRecordsWithoutOne() throws Exception {
         String topic = "lineages-for-python";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
+        createTopic(topic);
         Schema withoutLineage = withoutLastField(SparseModelSnapshot.getClassSchema());
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                "bootstrap.servers", KAFKA.bootstrapServers(),
-                "key.serializer", StringSerializer.class.getName(),
-                "value.serializer", ByteArraySerializer.class.getName()))) {
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
             producer.send(new ProducerRecord<>(topic, "mlp", bytes(snapshot(5), withoutLineage)));
             producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(withLineage(snapshot(3), 100))));
             producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(withLineage(snapshot(1), 200))));
@@ -202,13 +191,8 @@ class PythonFollowerIT {
     @Test
     void pythonFollowsAsAServiceAndPrintsEachNewVersion() throws Exception {
         String topic = "snapshots-followed-by-python";
-        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
-        }
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                "bootstrap.servers", KAFKA.bootstrapServers(),
-                "key.serializer", StringSerializer.class.getName(),
-                "value.serializer", ByteArraySerializer.class.getName()))) {
+        createTopic(topic);
+        try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
             producer.send(new ProducerRecord<>(topic, "mlp", ModelSnapshots.toBytes(snapshot(1))))
                     .get();
             String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
@@ -278,6 +262,12 @@ class PythonFollowerIT {
         new SpecificDatumWriter<SparseModelSnapshot>(writer).write(s, encoder);
         encoder.flush();
         return out.toByteArray();
+    }
+
+    private static void createTopic(String topic) throws Exception {
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
     }
 
     /** Writes the features as the script reads them: float32 little-endian, row after row. */

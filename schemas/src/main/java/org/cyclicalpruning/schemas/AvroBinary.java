@@ -104,7 +104,7 @@ public final class AvroBinary {
                         schema.getName(), schema.getDoc(), schema.getNamespace(), schema.isError(), kept));
             }
             for (String release : RELEASES) {
-                released(release, schema.getName()).ifPresent(layouts::add);
+                releasedSchema(release, schema.getName()).ifPresent(layouts::add);
             }
             return List.copyOf(layouts);
         }
@@ -123,7 +123,14 @@ public final class AvroBinary {
             "SparseModelSnapshot",
             "ModelState");
 
-    private static Optional<Schema> released(String release, String name) {
+    /**
+     * Returns a record's schema as a release wrote it, from the schemas kept under {@code /released}.
+     *
+     * @param release the release, such as {@code 0.1.0}
+     * @param name the record's name, such as {@code TrainingBatch}
+     * @return the schema, or empty if that release has no such record
+     */
+    public static Optional<Schema> releasedSchema(String release, String name) {
         Schema.Parser parser = new Schema.Parser();
         for (String file : FILES) {
             String resource = "/released/" + release + "/" + file + ".avsc";

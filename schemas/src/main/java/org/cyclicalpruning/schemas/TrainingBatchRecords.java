@@ -35,17 +35,9 @@ public final class TrainingBatchRecords {
      */
     public static TrainingBatch classification(
             String modelId, long sequence, long eventTime, float[] features, int rows, int dim, int[] labels) {
-        return TrainingBatch.newBuilder()
-                .setModelId(modelId)
-                .setSequence(sequence)
-                .setEventTime(eventTime)
-                .setRows(rows)
-                .setDim(dim)
-                .setFeatures(littleEndian(features))
-                .setLabels(list(labels))
-                .setTargets(null)
-                .setUint8Divisor(null)
-                .build();
+        byte[] bytes = new byte[4 * features.length];
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(features);
+        return encoded(modelId, sequence, eventTime, rows, dim, bytes, null, labels, null);
     }
 
     /**
@@ -70,16 +62,44 @@ public final class TrainingBatchRecords {
             int dim,
             int[] labels,
             float divisor) {
+        return encoded(modelId, sequence, eventTime, rows, dim, pixels.clone(), divisor, labels, null);
+    }
+
+    /**
+     * A batch from features already in their wire form, for classification or regression.
+     *
+     * @param modelId the model it trains
+     * @param sequence the producer's sequence number of the batch
+     * @param eventTime when the batch happened, epoch ms
+     * @param rows rows
+     * @param dim features per row
+     * @param features rows x dim values: float32 little-endian, or one unsigned byte each when
+     *     {@code uint8Divisor} is set; kept, not copied
+     * @param uint8Divisor the divisor of uint8 features, null for float32
+     * @param labels class labels, or null
+     * @param targets regression targets, or null
+     * @return the batch
+     */
+    public static TrainingBatch encoded(
+            String modelId,
+            long sequence,
+            long eventTime,
+            int rows,
+            int dim,
+            byte[] features,
+            Float uint8Divisor,
+            int[] labels,
+            float[] targets) {
         return TrainingBatch.newBuilder()
                 .setModelId(modelId)
                 .setSequence(sequence)
                 .setEventTime(eventTime)
                 .setRows(rows)
                 .setDim(dim)
-                .setFeatures(ByteBuffer.wrap(pixels.clone()))
-                .setLabels(list(labels))
-                .setTargets(null)
-                .setUint8Divisor(divisor)
+                .setFeatures(ByteBuffer.wrap(features))
+                .setLabels(labels == null ? null : boxed(labels))
+                .setTargets(targets == null ? null : boxed(targets))
+                .setUint8Divisor(uint8Divisor)
                 .build();
     }
 
@@ -107,15 +127,17 @@ public final class TrainingBatchRecords {
                 .array();
     }
 
-    private static ByteBuffer littleEndian(float[] values) {
-        ByteBuffer bytes = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values);
-        return bytes;
-    }
-
-    private static List<Integer> list(int[] values) {
+    private static List<Integer> boxed(int[] values) {
         List<Integer> out = new ArrayList<>(values.length);
         for (int v : values) {
+            out.add(v);
+        }
+        return out;
+    }
+
+    private static List<Float> boxed(float[] values) {
+        List<Float> out = new ArrayList<>(values.length);
+        for (float v : values) {
             out.add(v);
         }
         return out;

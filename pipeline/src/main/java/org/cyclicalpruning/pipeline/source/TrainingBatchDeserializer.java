@@ -2,8 +2,6 @@ package org.cyclicalpruning.pipeline.source;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -26,6 +24,7 @@ import org.cyclicalpruning.pipeline.config.ValidationLimits;
 import org.cyclicalpruning.pipeline.source.registry.ConfluentSchemaCoder;
 import org.cyclicalpruning.pipeline.source.registry.SchemaRegistry;
 import org.cyclicalpruning.pipeline.validate.BatchValidator;
+import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.DeadLetterCause;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
@@ -181,7 +180,7 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
      */
     private TrainingBatch decodeFramed(byte[] value) throws IOException {
         if (coder == null) {
-            coder = new ConfluentSchemaCoder(SchemaRegistry.of(registrySettings), "unused-for-reading");
+            coder = ConfluentSchemaCoder.forReading(SchemaRegistry.of(registrySettings));
             framedReaders = new HashMap<>();
         }
         if (!ConfluentSchemaCoder.isFramed(value)) {
@@ -254,15 +253,9 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
     }
 
     static Schema releasedSchema(String release) {
-        String resource = "/released/" + release + "/TrainingBatch.avsc";
-        try (InputStream in = TrainingBatchDeserializer.class.getResourceAsStream(resource)) {
-            if (in == null) {
-                throw new IllegalStateException(resource + " is missing from the classpath");
-            }
-            return new Schema.Parser().parse(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return AvroBinary.releasedSchema(release, "TrainingBatch")
+                .orElseThrow(() -> new IllegalStateException(
+                        "/released/" + release + "/TrainingBatch.avsc is missing from the classpath"));
     }
 
     private static void fail(Received r, byte[] value, DeadLetterCause cause, String message) {

@@ -2,12 +2,11 @@ package org.cyclicalpruning.pipeline.source;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.List;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Uint8Features;
 import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.TrainingBatch;
+import org.cyclicalpruning.schemas.TrainingBatchRecords;
 
 /** Builds {@link TrainingBatch} records, as producers write them. */
 public final class TrainingBatches {
@@ -51,41 +50,9 @@ public final class TrainingBatches {
         return record(modelId, sequence, eventTime, batch, bytes, uint8Divisor);
     }
 
-    /**
-     * Builds a record from features already in their wire form.
-     *
-     * @param features rows x dim values: float32 little-endian, or one unsigned byte each when
-     *     {@code uint8Divisor} is set
-     * @param uint8Divisor the divisor of uint8 features, null for float32
-     * @param labels class labels, or null
-     * @param targets regression targets, or null
-     */
-    public static TrainingBatch encoded(
-            String modelId,
-            long sequence,
-            long eventTime,
-            int rows,
-            int dim,
-            byte[] features,
-            Float uint8Divisor,
-            int[] labels,
-            float[] targets) {
-        return TrainingBatch.newBuilder()
-                .setModelId(modelId)
-                .setSequence(sequence)
-                .setEventTime(eventTime)
-                .setRows(rows)
-                .setDim(dim)
-                .setFeatures(ByteBuffer.wrap(features))
-                .setLabels(labels == null ? null : boxed(labels))
-                .setTargets(targets == null ? null : boxed(targets))
-                .setUint8Divisor(uint8Divisor)
-                .build();
-    }
-
     private static TrainingBatch record(
             String modelId, long sequence, long eventTime, Batch batch, byte[] features, Float uint8Divisor) {
-        return encoded(
+        return TrainingBatchRecords.encoded(
                 modelId,
                 sequence,
                 eventTime,
@@ -100,21 +67,5 @@ public final class TrainingBatches {
     /** Returns the record as plain Avro binary, the value format of the input topic. */
     public static byte[] toBytes(TrainingBatch batch) {
         return AvroBinary.toBytes(batch);
-    }
-
-    private static List<Integer> boxed(int[] values) {
-        List<Integer> out = new ArrayList<>(values.length);
-        for (int v : values) {
-            out.add(v);
-        }
-        return out;
-    }
-
-    private static List<Float> boxed(float[] values) {
-        List<Float> out = new ArrayList<>(values.length);
-        for (float v : values) {
-            out.add(v);
-        }
-        return out;
     }
 }

@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.data.Uint8Features;
-import org.cyclicalpruning.pipeline.source.TrainingBatches;
 import org.cyclicalpruning.schemas.TrainingBatch;
+import org.cyclicalpruning.schemas.TrainingBatchRecords;
 
 /** A batch that passed validation, unpacked for training, with its source position. A Flink POJO. */
 public class ValidBatch {
@@ -35,7 +35,7 @@ public class ValidBatch {
 
     /** Returns the record this batch came from, in its own encoding (for a dead letter). */
     public TrainingBatch toRecord() {
-        return TrainingBatches.encoded(
+        return TrainingBatchRecords.encoded(
                 modelId,
                 sequence,
                 eventTime,

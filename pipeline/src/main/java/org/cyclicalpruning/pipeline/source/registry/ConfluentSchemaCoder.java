@@ -28,11 +28,21 @@ public final class ConfluentSchemaCoder implements SchemaCoder {
      * Creates the coder.
      *
      * @param registry where ids are resolved and schemas registered
-     * @param subject the subject schemas are written under
+     * @param subject the subject schemas are written under, such as {@code <topic>-value}
      */
     public ConfluentSchemaCoder(SchemaRegistry registry, String subject) {
         this.registry = registry;
         this.subject = subject;
+    }
+
+    /**
+     * Returns a coder that only reads: it resolves ids and registers nothing.
+     *
+     * @param registry where ids are resolved
+     * @return the coder
+     */
+    public static ConfluentSchemaCoder forReading(SchemaRegistry registry) {
+        return new ConfluentSchemaCoder(registry, null);
     }
 
     /** Returns whether a record value is in Confluent's wire format, by its first byte and length. */
@@ -52,6 +62,9 @@ public final class ConfluentSchemaCoder implements SchemaCoder {
 
     @Override
     public void writeSchema(Schema schema, OutputStream out) throws IOException {
+        if (subject == null) {
+            throw new IllegalStateException("a coder for reading registers no schema");
+        }
         int id = registry.register(subject, schema);
         DataOutputStream data = new DataOutputStream(out);
         data.writeByte(MAGIC_BYTE);
