@@ -16,6 +16,13 @@ Needs Debian's python3-confluent-kafka, python3-avro and python3-numpy.
 prints one JSON line: the model's id, lineage, version, sparsity, how many records were skipped, and the
 outputs for the float32 little-endian features in --features (rows x inputs), if given.
 
+Snapshots written framed for a schema registry (the job's sinks.framing: confluent) are read too:
+with --schema-registry, by Confluent's own deserializer (confluent_kafka.avro's MessageSerializer,
+as AvroConsumer uses it), which fetches the writer schema by the id in each record; without, past
+the 5-byte header with the project's schemas, which are the ones the job registered.
+--registry-property passes the registry client's settings (basic.auth.credentials.source=USER_INFO,
+basic.auth.user.info=user:password, ssl.ca.location=...).
+
 As a service, --follow keeps reading and prints a line each time a newer version is served, until
 --timeout (0: never) or Ctrl-C; --property passes consumer settings such as SASL
 (security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, sasl.username=..., sasl.password=...).
@@ -78,8 +85,26 @@ def snapshot_readers(texts):
     return readers
 
 
-def decode(value, readers):
-    """The snapshot in value, which must fill it exactly; None if no reader decodes it."""
+MAGIC_BYTE = 0
+HEADER_BYTES = 5
+
+
+def framed(value):
+    """Whether value is in a schema registry's wire format: a byte 0, a 4-byte schema id, Avro binary.
+    A plain snapshot never starts with a byte 0, which would be the length of an empty model id."""
+    return len(value) > HEADER_BYTES and value[0] == MAGIC_BYTE
+
+
+def decode(value, readers, registry=None):
+    """The snapshot in value, which must fill it exactly; None if it is not one. A framed value is
+    decoded by Confluent's deserializer when a registry client is given, else past its header."""
+    if framed(value):
+        if registry is not None:
+            try:
+                return registry.decode_message(value)
+            except Exception:  # an id the registry does not know, or not a snapshot
+                return None
+        value = value[HEADER_BYTES:]
     for reader in readers:
         buffer = io.BytesIO(value)
         try:
@@ -210,8 +235,9 @@ def max_pool(x, size):
     return x[:, :, :h * size, :w * size].reshape(n, c, h, size, w, size).max(axis=(3, 5))
 
 
-def report(latest, skipped, args):
-    """The JSON line of the model's version now served, with predictions for --features if given."""
+def report(latest, schema_id, skipped, args):
+    """The JSON line of the model's version now served, with the registry's schema id if it was
+    framed, and predictions for --features if given."""
     result = {
         "model": latest["modelId"],
         "found": True,
@@ -221,6 +247,8 @@ def report(latest, skipped, args):
         "encodings": sorted({t["encoding"] for t in latest["tensors"]}),
         "skipped": skipped,
     }
+    if schema_id is not None:
+        result["schema_id"] = schema_id
     if args.features:
         model = Model(latest)
         inputs = latest["spec"]["inputs"]
@@ -240,13 +268,22 @@ def follow(args):
     }
     # security settings (security.protocol, sasl.mechanism, sasl.username, ...); never printed
     config.update(dict(p.split("=", 1) for p in args.property))
+    registry = None
+    if args.schema_registry:
+        from confluent_kafka.avro import CachedSchemaRegistryClient
+        from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
+        registry_config = {"url": args.schema_registry}
+        # credentials and TLS files; never printed
+        registry_config.update(dict(p.split("=", 1) for p in args.registry_property))
+        registry = MessageSerializer(CachedSchemaRegistryClient(registry_config))
     consumer = Consumer(config)
     consumer.subscribe([args.topic])
-    latest, skipped = None, 0
+    latest, latest_schema_id, skipped = None, None, 0
     deadline = time.monotonic() + args.timeout if args.timeout > 0 else float("inf")
     try:
         while time.monotonic() < deadline:
-            if not args.follow and latest is not None and order(latest) >= (args.min_lineage, args.min_version):
+            if (not args.follow and latest is not None and latest.get("lineage", 0) >= args.min_lineage
+                    and latest["version"] >= args.min_version):
                 break
             message = consumer.poll(0.5)
             if message is None:
@@ -255,7 +292,8 @@ def follow(args):
                 if message.error().code() != KafkaError._PARTITION_EOF:
                     print(f"kafka: {message.error().str()}", file=sys.stderr)
                 continue
-            snapshot = decode(message.value() or b"", readers)
+            value = message.value() or b""
+            snapshot = decode(value, readers, registry)
             if snapshot is None:  # any record that is not a snapshot is skipped, as the Java follower does
                 skipped += 1
                 continue
@@ -264,9 +302,10 @@ def follow(args):
                     print(f"model {args.model}: a new deployment's lineage {snapshot['lineage']} replaces lineage "
                           f"{latest.get('lineage', 0)} (was v{latest['version']})", file=sys.stderr)
                 latest = snapshot
+                latest_schema_id = int.from_bytes(value[1:HEADER_BYTES], "big") if framed(value) else None
                 if args.follow:
                     # a service swaps its model here; this one prints the version it would serve
-                    print(report(latest, skipped, args), flush=True)
+                    print(report(latest, latest_schema_id, skipped, args), flush=True)
     except KeyboardInterrupt:
         pass
     finally:
@@ -275,7 +314,7 @@ def follow(args):
         print(json.dumps({"model": args.model, "found": False, "skipped": skipped}))
         return 1
     if not args.follow:
-        print(report(latest, skipped, args))
+        print(report(latest, latest_schema_id, skipped, args))
     return 0
 
 
@@ -296,9 +335,14 @@ def main():
                              " the .avsc files; default: a schemas-*.jar beside this script, else the repository's")
     parser.add_argument("--property", action="append", default=[], metavar="KEY=VALUE",
                         help="a consumer setting, e.g. security.protocol=SASL_SSL; repeatable; never printed")
+    parser.add_argument("--schema-registry", metavar="URL",
+                        help="decode framed snapshots with Confluent's deserializer through this registry")
+    parser.add_argument("--registry-property", action="append", default=[], metavar="KEY=VALUE",
+                        help="a schema registry client setting, e.g. basic.auth.user.info=user:password;"
+                             " repeatable; never printed")
     parser.add_argument("--follow", action="store_true",
                         help="keep following, one JSON line per version served, until --timeout or Ctrl-C")
-    parser.add_argument("--min-version", type=int, default=1, help="wait until this version has been read")
+    parser.add_argument("--min-version", type=int, default=1, help="wait until this version (of --min-lineage or a newer one) has been read")
     parser.add_argument("--min-lineage", type=int, default=0,
                         help="wait until a snapshot of this lineage (or a newer one) has been read")
     parser.add_argument("--timeout", type=float, default=30, help="seconds to wait; 0 for no end with --follow")

@@ -1,6 +1,8 @@
 package org.cyclicalpruning.pipeline;
 
+import java.io.IOException;
 import java.util.Properties;
+import org.apache.avro.Schema;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -20,10 +22,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.cyclicalpruning.pipeline.config.JobConfig;
 import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.config.SinkFraming;
 import org.cyclicalpruning.pipeline.config.StartingOffsets;
 import org.cyclicalpruning.pipeline.sink.Sinks;
 import org.cyclicalpruning.pipeline.source.Received;
 import org.cyclicalpruning.pipeline.source.TrainingBatchDeserializer;
+import org.cyclicalpruning.pipeline.source.registry.SchemaRegistry;
 import org.cyclicalpruning.pipeline.train.ModelTrainingOperator;
 import org.cyclicalpruning.pipeline.validate.DeadLetterRouter;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
@@ -121,19 +125,53 @@ public final class TrainingJob {
                 config.get(JobOptions.BOOTSTRAP_SERVERS),
                 config.get(JobOptions.KAFKA_PROPERTIES),
                 config.transactionalIdPrefix());
+        String snapshotTopic = config.get(JobOptions.SNAPSHOT_TOPIC);
+        String deadLetterTopic = config.get(JobOptions.DEAD_LETTER_TOPIC);
         sink(
                 snapshots,
                 Sinks.snapshotTopic(
-                        kafka, config.get(JobOptions.SNAPSHOT_TOPIC), config.get(JobOptions.MAX_SNAPSHOT_BYTES)),
+                        kafka,
+                        snapshotTopic,
+                        config.get(JobOptions.MAX_SNAPSHOT_BYTES),
+                        framing(config, snapshotTopic, SparseModelSnapshot.getClassSchema())),
                 "snapshot-topic");
         sink(
                 deadLetters,
                 Sinks.deadLetterTopic(
-                        kafka, config.get(JobOptions.DEAD_LETTER_TOPIC), config.get(JobOptions.MAX_RECORD_BYTES)),
+                        kafka,
+                        deadLetterTopic,
+                        config.get(JobOptions.MAX_RECORD_BYTES),
+                        framing(config, deadLetterTopic, DeadLetter.getClassSchema())),
                 "dead-letter-topic");
         config.get(JobOptions.SNAPSHOT_DIR)
                 .ifPresent(dir -> sink(snapshots, Sinks.snapshotFiles(dir), "snapshot-files"));
         return snapshots;
+    }
+
+    /**
+     * Returns how a topic's values are framed. With {@code sinks.framing: confluent} the schema is
+     * registered under the topic-name strategy's subject here, when the job is built, so that a
+     * registry that is down or refuses the schema stops the submission with a message instead of
+     * failing running tasks; the job then writes the id it was given and never calls the registry
+     * again. Registering a schema the subject already has returns its id, so every resubmission
+     * (a redeploy, a JobManager failover in application mode) gets the same one.
+     */
+    private static Sinks.ValueFraming framing(JobConfig config, String topic, Schema schema) {
+        if (config.get(JobOptions.SINK_FRAMING) == SinkFraming.PLAIN) {
+            return Sinks.ValueFraming.plain();
+        }
+        String subject = topic + "-value";
+        try {
+            return Sinks.ValueFraming.registry(
+                    SchemaRegistry.of(config.schemaRegistry().orElseThrow()).register(subject, schema));
+        } catch (IOException e) {
+            throw new IllegalStateException(
+                    String.format(
+                            "key '%s' is confluent, but the schema registry did not register %s under subject"
+                                    + " '%s': %s",
+                            JobOptions.SINK_FRAMING.key(), schema.getName(), subject, e.getMessage()),
+                    e);
+        }
     }
 
     /** Connects a stream to a sink, named the same for its state (uid) and for people (name). */

@@ -1,8 +1,9 @@
 package org.cyclicalpruning.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayOutputStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,13 +15,16 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.cyclicalpruning.kafka.Topics;
 import org.cyclicalpruning.pipeline.config.JobConfig;
 import org.cyclicalpruning.pipeline.config.JobOptions;
+import org.cyclicalpruning.pipeline.config.SinkFraming;
 import org.cyclicalpruning.pipeline.source.registry.StandInSchemaRegistry;
 import org.cyclicalpruning.schemas.DeadLetter;
 import org.cyclicalpruning.schemas.DeadLetterCause;
+import org.cyclicalpruning.schemas.RegistryFraming;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.cyclicalpruning.schemas.TrainingBatchRecords;
@@ -38,6 +42,9 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
     private static final Path PRODUCER = Path.of("..", "examples", "python", "produce_batches.py")
             .toAbsolutePath()
             .normalize();
+    private static final Path FOLLOWER = PRODUCER.resolveSibling("follow_snapshots.py");
+    private static final Path DEAD_LETTER_READER =
+            Path.of("src", "test", "python", "read_dead_letter.py").toAbsolutePath();
     private static final int BATCHES = 60;
     private static final Duration OUTAGE = Duration.ofSeconds(3);
 
@@ -46,8 +53,8 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
         KAFKA.broker().createTopics("plain-in", 1, "plain-out", "plain-dead");
         KAFKA.broker().createTopics("framed-in", 1, "framed-out", "framed-dead");
         try (StandInSchemaRegistry registry = StandInSchemaRegistry.start()) {
-            python("--topic", "plain-in");
-            String framed = python("--topic", "framed-in", "--registry", registry.url());
+            produce("--topic", "plain-in");
+            String framed = produce("--topic", "framed-in", "--registry", registry.url());
             assertThat(framed).contains("\"framing\": \"confluent\"", "\"schema_id\": 1");
             // a schema id nobody registered, and a schema that is not a TrainingBatch's
             int other = registry.register(
@@ -55,8 +62,8 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
                     "{\"type\":\"record\",\"name\":\"TrainingBatch\",\"namespace\":\"org.cyclicalpruning.schemas\","
                             + "\"fields\":[{\"name\":\"modelId\",\"type\":\"int\"}]}");
             try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
-                Topics.send(producer, "framed-in", "m", framedRecord(9999, new byte[] {2, 'm'}));
-                Topics.send(producer, "framed-in", "m", framedRecord(other, new byte[] {2}));
+                Topics.send(producer, "framed-in", "m", RegistryFraming.frame(9999, new byte[] {2, 'm'}));
+                Topics.send(producer, "framed-in", "m", RegistryFraming.frame(other, new byte[] {2}));
             }
 
             Map<String, List<SparseModelSnapshot>> plain = run(config("plain-in", "plain-out", "plain-dead"));
@@ -115,6 +122,113 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
         }
     }
 
+    /**
+     * With {@code sinks.framing: confluent} the job registers its output schemas under {@code
+     * <topic>-value} and frames snapshots and dead letters with their ids: the Avro after each
+     * header is byte for byte what the same run writes plain; the project's Java readers read the
+     * framed values without a registry; Confluent's Python deserializer reads them through it (the
+     * follower example with {@code --schema-registry}, and AvroConsumer on the dead letters).
+     */
+    @Test
+    void framedOutputIsReadByConfluentsDeserializerAndCarriesThePlainBytes() throws Exception {
+        KAFKA.broker().createTopics("out-in", 1, "out-plain", "out-plain-dead");
+        // both runs read out-in: this input topic is created with the framed run's output topics only
+        KAFKA.broker().createTopics("out-framed-in", 1, "out-framed", "out-framed-dead");
+        try (StandInSchemaRegistry registry = StandInSchemaRegistry.start()) {
+            produce("--topic", "out-in");
+            try (KafkaProducer<String, byte[]> producer = Topics.producer(KAFKA.bootstrapServers(), Map.of())) {
+                Topics.send(producer, "out-in", "m", "not a training batch".getBytes(StandardCharsets.UTF_8));
+            }
+            run(config("out-in", "out-plain", "out-plain-dead"));
+            run(config("out-in", "out-framed", "out-framed-dead")
+                    .with(JobOptions.SCHEMA_REGISTRY_URL, Optional.of(registry.url()))
+                    .with(JobOptions.SINK_FRAMING, SinkFraming.CONFLUENT));
+
+            assertThat(registry.ids("out-framed-value")).hasSize(1);
+            assertThat(registry.ids("out-framed-dead-value")).hasSize(1);
+            int snapshotId = registry.ids("out-framed-value").get(0);
+            int deadLetterId = registry.ids("out-framed-dead-value").get(0);
+            assertFramedCopies("out-framed", "out-plain", snapshotId, 3);
+            assertFramedCopies("out-framed-dead", "out-plain-dead", deadLetterId, 1);
+            List<DeadLetter> letters =
+                    JobFixtures.deadLetters(KAFKA.bootstrapServers(), "out-framed-dead", 1, Duration.ofSeconds(60));
+            assertThat(letters).extracting(DeadLetter::getCause).containsExactly(DeadLetterCause.NOT_AVRO);
+
+            long lastVersion = JobFixtures.byModel(
+                            Topics.readAll(KAFKA.bootstrapServers(), "out-plain", Map.of(), Duration.ofSeconds(60)))
+                    .get("m")
+                    .stream()
+                    .mapToLong(SparseModelSnapshot::getVersion)
+                    .max()
+                    .orElseThrow();
+            String followed = python(
+                    FOLLOWER,
+                    "--topic",
+                    "out-framed",
+                    "--model",
+                    "m",
+                    "--min-version",
+                    String.valueOf(lastVersion),
+                    "--schema-registry",
+                    registry.url());
+            System.out.println("python follower: " + followed);
+            assertThat(followed)
+                    .contains("\"version\": " + lastVersion + ",", "\"schema_id\": " + snapshotId, "\"skipped\": 0");
+            String deadLetter = python(DEAD_LETTER_READER, "out-framed-dead", registry.url());
+            assertThat(deadLetter).contains("\"cause\": \"NOT_AVRO\"", "\"sourceTopic\": \"out-in\"");
+            // the Python deserializer, not a local schema, decoded them: it asked the registry
+            assertThat(registry.lookups(snapshotId)).isPositive();
+            assertThat(registry.lookups(deadLetterId)).isPositive();
+        }
+    }
+
+    /** A registry that cannot register the output schemas stops the submission, saying why. */
+    @Test
+    void framedOutputWithoutARegistryFailsAtSubmission() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        JobConfig config = config("nowhere-in", "nowhere-out", "nowhere-dead")
+                .with(JobOptions.SCHEMA_REGISTRY_URL, Optional.of("http://127.0.0.1:" + port))
+                .with(JobOptions.SCHEMA_REGISTRY_MAX_WAIT, Duration.ofMillis(300))
+                .with(JobOptions.SINK_FRAMING, SinkFraming.CONFLUENT);
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(TrainingJob.flinkConfiguration(config));
+        assertThatThrownBy(() -> TrainingJob.build(env, config))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("sinks.framing")
+                .hasMessageContaining("'nowhere-out-value'")
+                .hasMessageContaining("did not answer");
+    }
+
+    /** Every value of {@code framed} is the value of {@code plain} at its place, behind {@code id}. */
+    private static void assertFramedCopies(String framed, String plain, int id, int atLeast) {
+        List<byte[]> framedValues = values(framed);
+        List<byte[]> plainValues = values(plain);
+        assertThat(plainValues).hasSizeGreaterThanOrEqualTo(atLeast);
+        assertThat(framedValues).hasSameSizeAs(plainValues);
+        for (int i = 0; i < framedValues.size(); i++) {
+            byte[] value = framedValues.get(i);
+            assertThat(RegistryFraming.isFramed(value))
+                    .as("%s #%s is framed", framed, i)
+                    .isTrue();
+            assertThat(RegistryFraming.schemaId(value)).isEqualTo(id);
+            assertThat(RegistryFraming.avro(value))
+                    .as("%s #%s after its header", framed, i)
+                    .isEqualTo(plainValues.get(i));
+        }
+    }
+
+    private static List<byte[]> values(String topic) {
+        List<byte[]> out = new ArrayList<>();
+        for (ConsumerRecord<byte[], byte[]> r :
+                Topics.readAll(KAFKA.bootstrapServers(), topic, Map.of(), Duration.ofSeconds(60))) {
+            out.add(r.value());
+        }
+        return out;
+    }
+
     private static JobConfig javaConfig(String in, String out, String dead) {
         return JobFixtures.withTopics(
                 JobFixtures.config(
@@ -158,32 +272,19 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
         return env.executeAsync("registry-framed");
     }
 
-    /** A byte 0, the id big-endian, then {@code avro}: Confluent's wire format by hand. */
-    private static byte[] framedRecord(int id, byte[] avro) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(0);
-        out.write(id >>> 24);
-        out.write(id >>> 16);
-        out.write(id >>> 8);
-        out.write(id);
-        out.writeBytes(avro);
-        return out.toByteArray();
+    /** Runs the Python producer example for model m with Debian's interpreter; returns its JSON line. */
+    private static String produce(String... args) throws Exception {
+        List<String> all =
+                new ArrayList<>(List.of("--model", "m", "--batches", String.valueOf(BATCHES), "--seed", "7"));
+        all.addAll(List.of(args));
+        return python(PRODUCER, all.toArray(String[]::new));
     }
 
-    /** Runs the Python producer example with Debian's interpreter; returns its JSON line. */
-    private static String python(String... args) throws Exception {
+    /** Runs a Python script with Debian's interpreter against the broker; returns what it printed. */
+    private static String python(Path script, String... args) throws Exception {
         String interpreter = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-        List<String> command = new ArrayList<>(List.of(
-                interpreter,
-                PRODUCER.toString(),
-                "--bootstrap",
-                KAFKA.bootstrapServers(),
-                "--model",
-                "m",
-                "--batches",
-                String.valueOf(BATCHES),
-                "--seed",
-                "7"));
+        List<String> command =
+                new ArrayList<>(List.of(interpreter, script.toString(), "--bootstrap", KAFKA.bootstrapServers()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

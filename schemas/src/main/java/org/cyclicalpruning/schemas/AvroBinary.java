@@ -19,8 +19,8 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Plain Avro binary of the records in this module, the value format of every topic: no header,
- * no schema id, exactly one record per value.
+ * Plain Avro binary of the records in this module, the value format of every topic by default: no
+ * header, no schema id, exactly one record per value ({@link RegistryFraming} adds both).
  *
  * <p>Not Avro's single-object encoding ({@code toByteBuffer()}), which prefixes a fingerprint that
  * no other producer or consumer of these topics writes or expects.
@@ -85,6 +85,31 @@ public final class AvroBinary {
             }
         }
         throw first;
+    }
+
+    /**
+     * Decodes a value of one of the job's topics, plain or in a schema registry's wire format
+     * ({@link RegistryFraming}, as the job writes with {@code sinks.framing: confluent}), in any
+     * layout ({@link #fromBytesOfAnyLayout}). A framed value is read past its header: its id names
+     * a schema the job registered, one of those layouts, so no registry is needed to read it.
+     *
+     * @param value the record value
+     * @param type a record whose plain Avro never starts with a byte 0: {@link TrainingBatch},
+     *     {@link SparseModelSnapshot} or {@link DeadLetter}
+     * @param <T> the record type
+     * @return the record
+     * @throws IllegalArgumentException if the value is not one such record
+     */
+    public static <T extends SpecificRecord> T fromTopicValue(byte[] value, Class<T> type) {
+        if (RegistryFraming.isFramed(value)) {
+            try {
+                return fromBytesOfAnyLayout(RegistryFraming.avro(value), type);
+            } catch (IllegalArgumentException notFramed) {
+                // a record whose first string is empty, which the job never writes but another
+                // producer might: it is plain after all, or it is not such a record
+            }
+        }
+        return fromBytesOfAnyLayout(value, type);
     }
 
     /** The layouts of each record class, newest (the class's own schema) first. */

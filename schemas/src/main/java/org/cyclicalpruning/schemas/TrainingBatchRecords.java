@@ -119,12 +119,7 @@ public final class TrainingBatchRecords {
      * @return the value
      */
     public static byte[] framed(TrainingBatch batch, int schemaId) {
-        byte[] avro = plain(batch);
-        return ByteBuffer.allocate(5 + avro.length)
-                .put((byte) 0)
-                .putInt(schemaId)
-                .put(avro)
-                .array();
+        return RegistryFraming.frame(schemaId, plain(batch));
     }
 
     private static List<Integer> boxed(int[] values) {

@@ -194,7 +194,8 @@ public final class ModelSnapshots {
     }
 
     /**
-     * Reads a snapshot from plain Avro binary, as found on the snapshot topic, written by this
+     * Reads a snapshot from plain Avro binary or a schema registry's wire format, as found on the
+     * snapshot topic (see {@code sinks.framing}), written by this
      * version of the job or by an earlier one (whose records lack fields added since, such as
      * {@code lineage}; they read as their defaults).
      *
@@ -203,7 +204,7 @@ public final class ModelSnapshots {
      * @throws IllegalArgumentException if the bytes are not a snapshot
      */
     public static SparseModelSnapshot fromBytes(byte[] bytes) {
-        return AvroBinary.fromBytesOfAnyLayout(bytes, SparseModelSnapshot.class);
+        return AvroBinary.fromTopicValue(bytes, SparseModelSnapshot.class);
     }
 
     /**

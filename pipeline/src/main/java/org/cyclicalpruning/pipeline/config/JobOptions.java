@@ -89,8 +89,8 @@ public final class JobOptions {
             ValueType.OPTIONAL_STRING,
             Optional.empty(),
             "A schema registry speaking Confluent's REST API (Confluent, Apicurio, Karapace, Redpanda),"
-                    + " where the writer schemas of framed batches are looked up by id; none reads plain Avro"
-                    + " only.");
+                    + " where the writer schemas of framed batches are looked up by id and, with sinks.framing:"
+                    + " confluent, the output schemas registered; none reads and writes plain Avro only.");
 
     public static final JobOption<Map<String, String>> SCHEMA_REGISTRY_PROPERTIES = option(
             "schema-registry.properties",
@@ -106,6 +106,14 @@ public final class JobOptions {
             "How long a batch waits for a registry that does not answer (retried with growing pauses)"
                     + " before it is dead-lettered as REGISTRY_UNAVAILABLE; schemas once read are cached, so an"
                     + " outage only holds back schema ids not seen before.");
+
+    public static final JobOption<SinkFraming> SINK_FRAMING = option(
+            "sinks.framing",
+            ValueType.enumOf(SinkFraming.class),
+            SinkFraming.PLAIN,
+            "plain: snapshots and dead letters in plain Avro binary; confluent: in a schema registry's wire"
+                    + " format, their schemas registered under <topic>-value at submission, for consumers with"
+                    + " registry deserializers (needs schema-registry.url). The project's readers read both.");
 
     public static final JobOption<Boolean> BOUNDED = option(
             "source.bounded",
@@ -314,6 +322,7 @@ public final class JobOptions {
             SCHEMA_REGISTRY_URL,
             SCHEMA_REGISTRY_PROPERTIES,
             SCHEMA_REGISTRY_MAX_WAIT,
+            SINK_FRAMING,
             BOUNDED,
             MAX_OUT_OF_ORDERNESS,
             IDLENESS,

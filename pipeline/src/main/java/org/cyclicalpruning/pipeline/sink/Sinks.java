@@ -1,5 +1,6 @@
 package org.cyclicalpruning.pipeline.sink;
 
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Properties;
@@ -14,6 +15,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.cyclicalpruning.modelops.snapshot.ModelSnapshots;
 import org.cyclicalpruning.pipeline.validate.DeadLetters;
 import org.cyclicalpruning.schemas.DeadLetter;
+import org.cyclicalpruning.schemas.RegistryFraming;
 import org.cyclicalpruning.schemas.SparseModelSnapshot;
 
 /** The job's sinks: snapshots to a compacted Kafka topic and to Avro files, dead letters to their topic. */
@@ -33,19 +35,41 @@ public final class Sinks {
     public record KafkaSettings(
             String bootstrapServers, Map<String, String> properties, String transactionalIdPrefix) {}
 
+    /** Turns a record's Avro binary into its topic's value: as it is, or framed for a schema registry. */
+    @FunctionalInterface
+    public interface ValueFraming extends Serializable {
+        /** Returns the value that carries {@code avro}. */
+        byte[] frame(byte[] avro);
+
+        /** Plain Avro binary. */
+        static ValueFraming plain() {
+            return avro -> avro;
+        }
+
+        /**
+         * A schema registry's wire format.
+         *
+         * @param schemaId the id the registry gave the record's schema under the topic's subject
+         */
+        static ValueFraming registry(int schemaId) {
+            return avro -> RegistryFraming.frame(schemaId, avro);
+        }
+    }
+
     /**
      * Returns the exactly-once sink of the snapshot topic, keyed by model id.
      *
      * @param kafka the brokers, client properties and transactional id prefix
      * @param topic the compacted snapshot topic
-     * @param maxSnapshotBytes the producer's {@code max.request.size}
+     * @param maxSnapshotBytes the largest snapshot, in Avro binary
+     * @param framing plain, or a registry's wire format
      */
     public static KafkaSink<SparseModelSnapshot> snapshotTopic(
-            KafkaSettings kafka, String topic, int maxSnapshotBytes) {
+            KafkaSettings kafka, String topic, int maxSnapshotBytes, ValueFraming framing) {
         // Kafka's timestamp is left to the producer (time of writing): event times of replayed
         // history would make retention and compaction lag treat fresh snapshots as old
-        KafkaRecordSerializationSchema<SparseModelSnapshot> serializer =
-                (snapshot, context, timestamp) -> keyed(topic, snapshot.getModelId(), ModelSnapshots.toBytes(snapshot));
+        KafkaRecordSerializationSchema<SparseModelSnapshot> serializer = (snapshot, context, timestamp) ->
+                keyed(topic, snapshot.getModelId(), framing.frame(ModelSnapshots.toBytes(snapshot)));
         // a large model's snapshot is megabytes: Kafka's 1 MB default would fail the job
         return exactlyOnce(kafka, "-snapshots", serializer, maxSnapshotBytes);
     }
@@ -56,10 +80,12 @@ public final class Sinks {
      * @param kafka the brokers, client properties and transactional id prefix
      * @param topic the dead-letter topic
      * @param maxRecordBytes the job's largest input record, which a dead letter may carry
+     * @param framing plain, or a registry's wire format
      */
-    public static KafkaSink<DeadLetter> deadLetterTopic(KafkaSettings kafka, String topic, int maxRecordBytes) {
-        KafkaRecordSerializationSchema<DeadLetter> serializer =
-                (letter, context, timestamp) -> keyed(topic, letter.getModelId(), DeadLetters.toBytes(letter));
+    public static KafkaSink<DeadLetter> deadLetterTopic(
+            KafkaSettings kafka, String topic, int maxRecordBytes, ValueFraming framing) {
+        KafkaRecordSerializationSchema<DeadLetter> serializer = (letter, context, timestamp) ->
+                keyed(topic, letter.getModelId(), framing.frame(DeadLetters.toBytes(letter)));
         // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
         return exactlyOnce(kafka, "-dead-letters", serializer, DeadLetters.maxRecordSize(maxRecordBytes));
     }
@@ -92,7 +118,8 @@ public final class Sinks {
                 .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
                 .setTransactionalIdPrefix(kafka.transactionalIdPrefix() + transactionalIdSuffix)
                 .setProperty("transaction.timeout.ms", TRANSACTION_TIMEOUT_MS)
-                .setProperty("max.request.size", String.valueOf(maxRequestSize))
+                // with room for a registry's header
+                .setProperty("max.request.size", String.valueOf(maxRequestSize + RegistryFraming.HEADER_BYTES))
                 .build();
     }
 

@@ -26,6 +26,7 @@ import org.cyclicalpruning.pipeline.source.registry.SchemaRegistry;
 import org.cyclicalpruning.pipeline.validate.BatchValidator;
 import org.cyclicalpruning.schemas.AvroBinary;
 import org.cyclicalpruning.schemas.DeadLetterCause;
+import org.cyclicalpruning.schemas.RegistryFraming;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
 /**
@@ -132,8 +133,7 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
 
     private void check(ConsumerRecord<byte[], byte[]> record, byte[] value, Received r) {
         TrainingBatch batch;
-        boolean framed =
-                registrySettings != null && (framing == Framing.CONFLUENT || ConfluentSchemaCoder.isFramed(value));
+        boolean framed = registrySettings != null && (framing == Framing.CONFLUENT || RegistryFraming.isFramed(value));
         try {
             batch = framed ? decodeFramed(value) : decode(value);
         } catch (SchemaRegistry.UnknownSchemaException e) {
@@ -146,7 +146,7 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
             fail(r, value, DeadLetterCause.SCHEMA_MISMATCH, e.getMessage());
             return;
         } catch (IOException | RuntimeException e) {
-            String hint = registrySettings == null && ConfluentSchemaCoder.isFramed(value)
+            String hint = registrySettings == null && RegistryFraming.isFramed(value)
                     ? " (it starts as a schema registry's wire format does, a byte 0 and a schema id:"
                             + " set schema-registry.url to read such records)"
                     : "";
@@ -183,10 +183,10 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
             coder = ConfluentSchemaCoder.forReading(SchemaRegistry.of(registrySettings));
             framedReaders = new HashMap<>();
         }
-        if (!ConfluentSchemaCoder.isFramed(value)) {
+        if (!RegistryFraming.isFramed(value)) {
             throw new IOException("not in a schema registry's wire format (source.framing is confluent)");
         }
-        Schema writer = coder.readSchema(new ByteArrayInputStream(value, 0, ConfluentSchemaCoder.HEADER_BYTES));
+        Schema writer = coder.readSchema(new ByteArrayInputStream(value, 0, RegistryFraming.HEADER_BYTES));
         SpecificDatumReader<TrainingBatch> framedReader = framedReaders.get(writer);
         if (framedReader == null) {
             SchemaCompatibility.SchemaPairCompatibility compatibility =
@@ -198,7 +198,7 @@ public final class TrainingBatchDeserializer implements KafkaRecordDeserializati
             framedReader = new SpecificDatumReader<>(writer, TrainingBatch.getClassSchema());
             framedReaders.put(writer, framedReader);
         }
-        return decode(value, ConfluentSchemaCoder.HEADER_BYTES, framedReader);
+        return decode(value, RegistryFraming.HEADER_BYTES, framedReader);
     }
 
     /**

@@ -103,9 +103,9 @@ public final class DeadLetters {
         return AvroBinary.toBytes(letter);
     }
 
-    /** Reads a record of the dead-letter topic. */
+    /** Reads a record of the dead-letter topic, plain or framed for a schema registry. */
     public static DeadLetter fromBytes(byte[] bytes) {
-        return AvroBinary.fromBytes(bytes, DeadLetter.class);
+        return AvroBinary.fromTopicValue(bytes, DeadLetter.class);
     }
 
     private static String cut(String text) {

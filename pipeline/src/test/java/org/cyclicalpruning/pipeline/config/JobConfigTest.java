@@ -267,6 +267,12 @@ class JobConfigTest {
                 .hasMessageContaining("schema-registry.url");
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "source.framing: avro\n"))
                 .hasMessageContaining("source.framing");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "sinks.framing: confluent\n"))
+                .hasMessageContaining("sinks.framing")
+                .hasMessageContaining("schema-registry.url");
+        assertThat(JobConfig.parse(MODEL + "sinks.framing: confluent\nschema-registry.url: http://registry:8081\n")
+                        .get(JobOptions.SINK_FRAMING))
+                .isEqualTo(SinkFraming.CONFLUENT);
     }
 
     @Test

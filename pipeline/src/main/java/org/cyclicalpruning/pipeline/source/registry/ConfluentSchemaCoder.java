@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.avro.Schema;
 import org.apache.flink.formats.avro.SchemaCoder;
+import org.cyclicalpruning.schemas.RegistryFraming;
 
 /**
  * Flink's {@link SchemaCoder} for Confluent's wire format, which every registry serializer writes:
@@ -15,12 +16,6 @@ import org.apache.flink.formats.avro.SchemaCoder;
  * subject (the topic-name strategy's {@code <topic>-value}) and writes its id.
  */
 public final class ConfluentSchemaCoder implements SchemaCoder {
-    /** The first byte of every framed record. */
-    public static final byte MAGIC_BYTE = 0;
-
-    /** The bytes before the Avro binary: the magic byte and the id. */
-    public static final int HEADER_BYTES = 5;
-
     private final SchemaRegistry registry;
     private final String subject;
 
@@ -45,16 +40,11 @@ public final class ConfluentSchemaCoder implements SchemaCoder {
         return new ConfluentSchemaCoder(registry, null);
     }
 
-    /** Returns whether a record value is in Confluent's wire format, by its first byte and length. */
-    public static boolean isFramed(byte[] value) {
-        return value != null && value.length >= HEADER_BYTES && value[0] == MAGIC_BYTE;
-    }
-
     @Override
     public Schema readSchema(InputStream in) throws IOException {
         DataInputStream data = new DataInputStream(in);
         byte magic = data.readByte();
-        if (magic != MAGIC_BYTE) {
+        if (magic != RegistryFraming.MAGIC_BYTE) {
             throw new IOException("not in Confluent's wire format: the first byte is " + magic + ", not 0");
         }
         return registry.schemaById(data.readInt());
@@ -67,7 +57,7 @@ public final class ConfluentSchemaCoder implements SchemaCoder {
         }
         int id = registry.register(subject, schema);
         DataOutputStream data = new DataOutputStream(out);
-        data.writeByte(MAGIC_BYTE);
+        data.writeByte(RegistryFraming.MAGIC_BYTE);
         data.writeInt(id);
         data.flush();
     }

@@ -34,6 +34,7 @@ public final class StandInSchemaRegistry implements AutoCloseable {
     private final Map<String, Integer> idBySchema = new LinkedHashMap<>();
     private final Map<Integer, String> schemaById = new LinkedHashMap<>();
     private final Map<String, List<Integer>> versionsBySubject = new LinkedHashMap<>();
+    private final Map<Integer, Integer> lookupsById = new LinkedHashMap<>();
     private HttpServer server;
     private int requests;
 
@@ -75,6 +76,16 @@ public final class StandInSchemaRegistry implements AutoCloseable {
         return id;
     }
 
+    /** Returns the ids registered under a subject, oldest first (none if it has none). */
+    public synchronized List<Integer> ids(String subject) {
+        return List.copyOf(versionsBySubject.getOrDefault(subject, List.of()));
+    }
+
+    /** Returns how many times a reader asked for a schema by this id. */
+    public synchronized int lookups(int id) {
+        return lookupsById.getOrDefault(id, 0);
+    }
+
     /** Returns how many requests it has answered, for tests that check the job caches. */
     public synchronized int requests() {
         return requests;
@@ -100,7 +111,9 @@ public final class StandInSchemaRegistry implements AutoCloseable {
         } else if (method.equals("GET") && (m = BY_ID.matcher(path)).matches()) {
             String schema;
             synchronized (this) {
-                schema = schemaById.get(Integer.parseInt(m.group(1)));
+                int id = Integer.parseInt(m.group(1));
+                lookupsById.merge(id, 1, Integer::sum);
+                schema = schemaById.get(id);
             }
             if (schema == null) {
                 answer(exchange, 404, Map.of("error_code", 40403, "message", "Schema " + m.group(1) + " not found"));
