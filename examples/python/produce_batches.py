@@ -7,8 +7,11 @@ keyed by the model id as UTF-8 so that a model's batches stay in order on one pa
 
 - plain (default): Avro binary, no header, as the job reads without a registry;
 - --registry URL: Confluent's wire format (a byte 0, the schema's 4-byte id, then Avro), written
-  by Confluent's own serializer (python3-confluent-kafka's MessageSerializer, which AvroProducer
-  uses), the schema registered under "<topic>-value"; the job reads it with schema-registry.url set.
+  by Confluent's own AvroProducer (python3-confluent-kafka), which registers the schema under
+  "<topic>-value"; the key is the model id as an Avro string, framed the same way under
+  "<topic>-key", which the job takes for the model id too. The job reads these records with
+  schema-registry.url set. --registry-property passes the registry client's settings
+  (basic.auth.credentials.source=USER_INFO, basic.auth.user.info=user:password, ssl.ca.location=...).
 
 The batches are a synthetic classification stream drawn from --seed: float32 features (or uint8
 pixels with --features uint8), one label per row from a fixed random linear teacher, event times
@@ -75,6 +78,8 @@ def main():
     parser.add_argument("--start-ms", type=int, default=1_750_000_000_000, help="event time of the first batch")
     parser.add_argument("--step-ms", type=int, default=50, help="event time between batches")
     parser.add_argument("--registry", help="a schema registry's URL: write Confluent's wire format")
+    parser.add_argument("--registry-property", action="append", default=[], metavar="KEY=VALUE",
+                        help="a schema registry client setting, e.g. basic.auth.user.info=user:password; repeatable")
     parser.add_argument("--schema", default=str(SCHEMA), help="TrainingBatch.avsc")
     parser.add_argument("--property", action="append", default=[], metavar="KEY=VALUE",
                         help="a producer setting, e.g. security.protocol=SASL_SSL; repeatable")
@@ -82,31 +87,32 @@ def main():
 
     config = {"bootstrap.servers": args.bootstrap, "enable.idempotence": True}
     config.update(dict(p.split("=", 1) for p in args.property))
-    producer = Producer(config)
     schema_text = pathlib.Path(args.schema).read_text()
     if args.registry:
-        from confluent_kafka.avro import loads
-        from confluent_kafka.avro.cached_schema_registry_client import CachedSchemaRegistryClient
-        from confluent_kafka.avro.serializer.message_serializer import MessageSerializer
+        from confluent_kafka.avro import AvroProducer, CachedSchemaRegistryClient, loads
 
-        serializer = MessageSerializer(CachedSchemaRegistryClient({"url": args.registry}))
-        schema = loads(schema_text)
+        config["schema.registry.url"] = args.registry
+        # credentials and TLS files of the registry client; never printed
+        config.update({"schema.registry." + k: v for k, v in (p.split("=", 1) for p in args.registry_property)})
+        value_schema = loads(schema_text)
+        producer = AvroProducer(config, default_key_schema=loads('"string"'), default_value_schema=value_schema)
 
-        def encode(record):
-            return serializer.encode_record_with_schema(args.topic, schema, record)
+        def send(record, on_delivery):
+            producer.produce(topic=args.topic, key=args.model, value=record, on_delivery=on_delivery)
     else:
+        producer = Producer(config)
         writer = avro.io.DatumWriter(avro.schema.parse(schema_text))
 
-        def encode(record):
+        def send(record, on_delivery):
             out = io.BytesIO()
             writer.write(record, avro.io.BinaryEncoder(out))
-            return out.getvalue()
+            producer.produce(args.topic, key=args.model.encode("utf-8"), value=out.getvalue(),
+                             on_delivery=on_delivery)
 
     failures = []
     written = 0
     for record in batches(args):
-        producer.produce(args.topic, key=args.model.encode("utf-8"), value=encode(record),
-                         on_delivery=lambda err, msg: failures.append(err) if err else None)
+        send(record, lambda err, msg: failures.append(err) if err else None)
         producer.poll(0)
         written += 1
     producer.flush(60)
@@ -115,8 +121,10 @@ def main():
         return 1
     result = {"written": written, "framing": "confluent" if args.registry else "plain"}
     if args.registry:
-        value = encode(next(batches(args)))
-        result["schema_id"] = int.from_bytes(value[1:5], "big")
+        # the id AvroProducer was given: registering a schema a subject holds returns its id
+        registry = CachedSchemaRegistryClient({k.replace("schema.registry.", ""): v
+                                               for k, v in config.items() if k.startswith("schema.registry.")})
+        result["schema_id"] = registry.register(args.topic + "-value", value_schema)
     print(json.dumps(result))
     return 0
 

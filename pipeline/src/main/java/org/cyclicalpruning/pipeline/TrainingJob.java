@@ -21,6 +21,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.cyclicalpruning.pipeline.config.JobConfig;
+import org.cyclicalpruning.pipeline.config.JobOption;
 import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.pipeline.config.SinkFraming;
 import org.cyclicalpruning.pipeline.config.StartingOffsets;
@@ -133,7 +134,7 @@ public final class TrainingJob {
                         kafka,
                         snapshotTopic,
                         config.get(JobOptions.MAX_SNAPSHOT_BYTES),
-                        framing(config, snapshotTopic, SparseModelSnapshot.getClassSchema())),
+                        formats(config, snapshotTopic, SparseModelSnapshot.getClassSchema())),
                 "snapshot-topic");
         sink(
                 deadLetters,
@@ -141,7 +142,7 @@ public final class TrainingJob {
                         kafka,
                         deadLetterTopic,
                         config.get(JobOptions.MAX_RECORD_BYTES),
-                        framing(config, deadLetterTopic, DeadLetter.getClassSchema())),
+                        formats(config, deadLetterTopic, DeadLetter.getClassSchema())),
                 "dead-letter-topic");
         config.get(JobOptions.SNAPSHOT_DIR)
                 .ifPresent(dir -> sink(snapshots, Sinks.snapshotFiles(dir), "snapshot-files"));
@@ -149,27 +150,34 @@ public final class TrainingJob {
     }
 
     /**
-     * Returns how a topic's values are framed. With {@code sinks.framing: confluent} the schema is
-     * registered under the topic-name strategy's subject here, when the job is built, so that a
-     * registry that is down or refuses the schema stops the submission with a message instead of
-     * failing running tasks; the job then writes the id it was given and never calls the registry
-     * again. Registering a schema the subject already has returns its id, so every resubmission
-     * (a redeploy, a JobManager failover in application mode) gets the same one.
+     * Returns how a topic's keys and values are written. With {@code sinks.framing: confluent}
+     * (and {@code sinks.key-framing}) the schema is registered under the topic-name strategy's
+     * subject here, when the job is built, so that a registry that is down or refuses the schema
+     * stops the submission with a message instead of failing running tasks; the job then writes the
+     * id it was given and never calls the registry again. Registering a schema the subject already
+     * has returns its id, so every resubmission (a redeploy, a JobManager failover in application
+     * mode) gets the same one.
      */
-    private static Sinks.ValueFraming framing(JobConfig config, String topic, Schema schema) {
-        if (config.get(JobOptions.SINK_FRAMING) == SinkFraming.PLAIN) {
-            return Sinks.ValueFraming.plain();
+    private static Sinks.Formats formats(JobConfig config, String topic, Schema valueSchema) {
+        return new Sinks.Formats(
+                wireFormat(config, JobOptions.SINK_KEY_FRAMING, topic + "-key", Schema.create(Schema.Type.STRING)),
+                wireFormat(config, JobOptions.SINK_FRAMING, topic + "-value", valueSchema));
+    }
+
+    private static Sinks.WireFormat wireFormat(
+            JobConfig config, JobOption<SinkFraming> option, String subject, Schema schema) {
+        if (config.get(option) == SinkFraming.PLAIN) {
+            return Sinks.WireFormat.plain();
         }
-        String subject = topic + "-value";
         try {
-            return Sinks.ValueFraming.registry(
+            return Sinks.WireFormat.registry(
                     SchemaRegistry.of(config.schemaRegistry().orElseThrow()).register(subject, schema));
         } catch (IOException e) {
             throw new IllegalStateException(
                     String.format(
                             "key '%s' is confluent, but the schema registry did not register %s under subject"
                                     + " '%s': %s",
-                            JobOptions.SINK_FRAMING.key(), schema.getName(), subject, e.getMessage()),
+                            option.key(), schema.getName(), subject, e.getMessage()),
                     e);
         }
     }

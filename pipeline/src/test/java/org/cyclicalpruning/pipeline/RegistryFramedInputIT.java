@@ -31,8 +31,8 @@ import org.cyclicalpruning.schemas.TrainingBatchRecords;
 import org.junit.jupiter.api.Test;
 
 /**
- * Batches written by Confluent's own Python client (python3-confluent-kafka's serializer, the one
- * its AvroProducer uses) in a schema registry's wire format, through a stand-in registry, to a
+ * Batches written by Confluent's own Python client (python3-confluent-kafka's AvroProducer, keys
+ * framed as Avro strings) in a schema registry's wire format, through a stand-in registry, to a
  * real broker: the job trains on them exactly as on the same batches in plain Avro, byte for byte;
  * a framed record with an unknown schema id and one whose schema cannot be read as a TrainingBatch
  * are dead-lettered with their causes; a registry that is down when the job starts holds the
@@ -43,8 +43,8 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
             .toAbsolutePath()
             .normalize();
     private static final Path FOLLOWER = PRODUCER.resolveSibling("follow_snapshots.py");
-    private static final Path DEAD_LETTER_READER =
-            Path.of("src", "test", "python", "read_dead_letter.py").toAbsolutePath();
+    private static final Path AVRO_CONSUMER =
+            Path.of("src", "test", "python", "avro_consumer.py").toAbsolutePath();
     private static final int BATCHES = 60;
     private static final Duration OUTAGE = Duration.ofSeconds(3);
 
@@ -142,14 +142,15 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
             run(config("out-in", "out-plain", "out-plain-dead"));
             run(config("out-in", "out-framed", "out-framed-dead")
                     .with(JobOptions.SCHEMA_REGISTRY_URL, Optional.of(registry.url()))
-                    .with(JobOptions.SINK_FRAMING, SinkFraming.CONFLUENT));
+                    .with(JobOptions.SINK_FRAMING, SinkFraming.CONFLUENT)
+                    .with(JobOptions.SINK_KEY_FRAMING, SinkFraming.CONFLUENT));
 
-            assertThat(registry.ids("out-framed-value")).hasSize(1);
-            assertThat(registry.ids("out-framed-dead-value")).hasSize(1);
-            int snapshotId = registry.ids("out-framed-value").get(0);
-            int deadLetterId = registry.ids("out-framed-dead-value").get(0);
-            assertFramedCopies("out-framed", "out-plain", snapshotId, 3);
-            assertFramedCopies("out-framed-dead", "out-plain-dead", deadLetterId, 1);
+            int snapshotId = onlyId(registry, "out-framed-value");
+            int deadLetterId = onlyId(registry, "out-framed-dead-value");
+            int keyId = onlyId(registry, "out-framed-key");
+            assertThat(registry.ids("out-framed-dead-key")).containsExactly(keyId);
+            assertFramedCopies("out-framed", "out-plain", snapshotId, keyId, 3);
+            assertFramedCopies("out-framed-dead", "out-plain-dead", deadLetterId, keyId, 1);
             List<DeadLetter> letters =
                     JobFixtures.deadLetters(KAFKA.bootstrapServers(), "out-framed-dead", 1, Duration.ofSeconds(60));
             assertThat(letters).extracting(DeadLetter::getCause).containsExactly(DeadLetterCause.NOT_AVRO);
@@ -174,11 +175,16 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
             System.out.println("python follower: " + followed);
             assertThat(followed)
                     .contains("\"version\": " + lastVersion + ",", "\"schema_id\": " + snapshotId, "\"skipped\": 0");
-            String deadLetter = python(DEAD_LETTER_READER, "out-framed-dead", registry.url());
+            String snapshot = python(AVRO_CONSUMER, "out-framed", registry.url());
+            System.out.println("AvroConsumer: " + snapshot);
+            assertThat(snapshot).contains("\"key\": \"m\"", "\"modelId\": \"m\"", "\"version\": 1,");
+            String deadLetter = python(AVRO_CONSUMER, "out-framed-dead", registry.url());
+            System.out.println("AvroConsumer: " + deadLetter);
             assertThat(deadLetter).contains("\"cause\": \"NOT_AVRO\"", "\"sourceTopic\": \"out-in\"");
             // the Python deserializer, not a local schema, decoded them: it asked the registry
             assertThat(registry.lookups(snapshotId)).isPositive();
             assertThat(registry.lookups(deadLetterId)).isPositive();
+            assertThat(registry.lookups(keyId)).isPositive();
         }
     }
 
@@ -202,31 +208,41 @@ class RegistryFramedInputIT extends KafkaJobTestBase {
                 .hasMessageContaining("did not answer");
     }
 
-    /** Every value of {@code framed} is the value of {@code plain} at its place, behind {@code id}. */
-    private static void assertFramedCopies(String framed, String plain, int id, int atLeast) {
-        List<byte[]> framedValues = values(framed);
-        List<byte[]> plainValues = values(plain);
-        assertThat(plainValues).hasSizeGreaterThanOrEqualTo(atLeast);
-        assertThat(framedValues).hasSameSizeAs(plainValues);
-        for (int i = 0; i < framedValues.size(); i++) {
-            byte[] value = framedValues.get(i);
+    private static int onlyId(StandInSchemaRegistry registry, String subject) {
+        assertThat(registry.ids(subject)).as("ids registered under %s", subject).hasSize(1);
+        return registry.ids(subject).get(0);
+    }
+
+    /**
+     * Every record of {@code framed} is the record of {@code plain} at its place: its value behind
+     * {@code valueId}, its key (where it has one) as an Avro string behind {@code keyId}.
+     */
+    private static void assertFramedCopies(String framed, String plain, int valueId, int keyId, int atLeast) {
+        List<ConsumerRecord<byte[], byte[]>> framedRecords = records(framed);
+        List<ConsumerRecord<byte[], byte[]>> plainRecords = records(plain);
+        assertThat(plainRecords).hasSizeGreaterThanOrEqualTo(atLeast);
+        assertThat(framedRecords).hasSameSizeAs(plainRecords);
+        for (int i = 0; i < framedRecords.size(); i++) {
+            byte[] value = framedRecords.get(i).value();
             assertThat(RegistryFraming.isFramed(value))
                     .as("%s #%s is framed", framed, i)
                     .isTrue();
-            assertThat(RegistryFraming.schemaId(value)).isEqualTo(id);
+            assertThat(RegistryFraming.schemaId(value)).isEqualTo(valueId);
             assertThat(RegistryFraming.avro(value))
                     .as("%s #%s after its header", framed, i)
-                    .isEqualTo(plainValues.get(i));
+                    .isEqualTo(plainRecords.get(i).value());
+            byte[] plainKey = plainRecords.get(i).key();
+            if (plainKey == null) {
+                assertThat(framedRecords.get(i).key()).isNull();
+            } else {
+                assertThat(framedRecords.get(i).key())
+                        .isEqualTo(RegistryFraming.frameString(keyId, new String(plainKey, StandardCharsets.UTF_8)));
+            }
         }
     }
 
-    private static List<byte[]> values(String topic) {
-        List<byte[]> out = new ArrayList<>();
-        for (ConsumerRecord<byte[], byte[]> r :
-                Topics.readAll(KAFKA.bootstrapServers(), topic, Map.of(), Duration.ofSeconds(60))) {
-            out.add(r.value());
-        }
-        return out;
+    private static List<ConsumerRecord<byte[], byte[]>> records(String topic) {
+        return Topics.readAll(KAFKA.bootstrapServers(), topic, Map.of(), Duration.ofSeconds(60));
     }
 
     private static JobConfig javaConfig(String in, String out, String dead) {

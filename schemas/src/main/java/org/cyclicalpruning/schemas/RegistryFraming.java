@@ -1,7 +1,13 @@
 package org.cyclicalpruning.schemas;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
 
 /**
  * A schema registry's wire format, as Confluent defined it and every registry serializer writes
@@ -35,6 +41,27 @@ public final class RegistryFraming {
                 .putInt(schemaId)
                 .put(avro)
                 .array();
+    }
+
+    /**
+     * Frames a string as an Avro string, as registry serializers write a key whose schema is
+     * {@code "string"} (Python's AvroProducer, Java's KafkaAvroSerializer for keys).
+     *
+     * @param schemaId the id the registry gave the schema {@code "string"}
+     * @param value the string, such as a model id
+     * @return the framed value
+     */
+    public static byte[] frameString(int schemaId, String value) {
+        byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
+        ByteArrayOutputStream avro = new ByteArrayOutputStream(utf8.length + 5);
+        try {
+            BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(avro, null);
+            encoder.writeString(value);
+            encoder.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a byte array stream does not fail
+        }
+        return frame(schemaId, avro.toByteArray());
     }
 
     /**

@@ -24,6 +24,13 @@ class RegistryFramingTest {
         assertThat(RegistryFraming.avro(framed)).isEqualTo(plain);
     }
 
+    /** As AvroProducer writes a key whose schema is "string": the length as a zigzag varint, then UTF-8. */
+    @Test
+    void aFramedStringIsAnAvroStringBehindTheHeader() {
+        assertThat(RegistryFraming.frameString(3, "m")).containsExactly(0, 0, 0, 0, 3, 2, 'm');
+        assertThat(RegistryFraming.frameString(3, "é")).containsExactly(0, 0, 0, 0, 3, 4, 0xc3, 0xa9);
+    }
+
     @Test
     void topicValuesAreReadPlainOrFramed() {
         DeadLetter letter = deadLetter("training-batches");

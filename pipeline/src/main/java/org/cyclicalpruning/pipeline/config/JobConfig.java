@@ -301,12 +301,14 @@ public final class JobConfig {
                         "key '%s' is confluent: records carry schema ids, so '%s' must name the registry",
                         JobOptions.FRAMING.key(), JobOptions.SCHEMA_REGISTRY_URL.key()));
             }
-            if (config.get(JobOptions.SINK_FRAMING) == SinkFraming.CONFLUENT
-                    && config.get(JobOptions.SCHEMA_REGISTRY_URL).isEmpty()) {
-                throw new ConfigError(String.format(
-                        "key '%s' is confluent: snapshots and dead letters are written with schema ids, so '%s'"
-                                + " must name the registry that gives them",
-                        JobOptions.SINK_FRAMING.key(), JobOptions.SCHEMA_REGISTRY_URL.key()));
+            for (JobOption<SinkFraming> sinkFraming : List.of(JobOptions.SINK_FRAMING, JobOptions.SINK_KEY_FRAMING)) {
+                if (config.get(sinkFraming) == SinkFraming.CONFLUENT
+                        && config.get(JobOptions.SCHEMA_REGISTRY_URL).isEmpty()) {
+                    throw new ConfigError(String.format(
+                            "key '%s' is confluent: snapshots and dead letters are written with schema ids, so"
+                                    + " '%s' must name the registry that gives them",
+                            sinkFraming.key(), JobOptions.SCHEMA_REGISTRY_URL.key()));
+                }
             }
             try {
                 config.schemaRegistry();

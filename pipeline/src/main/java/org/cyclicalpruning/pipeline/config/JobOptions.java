@@ -115,6 +115,15 @@ public final class JobOptions {
                     + " format, their schemas registered under <topic>-value at submission, for consumers with"
                     + " registry deserializers (needs schema-registry.url). The project's readers read both.");
 
+    public static final JobOption<SinkFraming> SINK_KEY_FRAMING = option(
+            "sinks.key-framing",
+            ValueType.enumOf(SinkFraming.class),
+            SinkFraming.PLAIN,
+            "plain: the keys of snapshots and dead letters are the model id in UTF-8, as string"
+                    + " deserializers read them; confluent: an Avro string in a schema registry's wire format,"
+                    + " the schema \"string\" registered under <topic>-key, for consumers that deserialize keys"
+                    + " with the registry too (Python's AvroConsumer, Kafka Connect's AvroConverter for keys).");
+
     public static final JobOption<Boolean> BOUNDED = option(
             "source.bounded",
             "bounded",
@@ -323,6 +332,7 @@ public final class JobOptions {
             SCHEMA_REGISTRY_PROPERTIES,
             SCHEMA_REGISTRY_MAX_WAIT,
             SINK_FRAMING,
+            SINK_KEY_FRAMING,
             BOUNDED,
             MAX_OUT_OF_ORDERNESS,
             IDLENESS,

@@ -35,24 +35,52 @@ public final class Sinks {
     public record KafkaSettings(
             String bootstrapServers, Map<String, String> properties, String transactionalIdPrefix) {}
 
-    /** Turns a record's Avro binary into its topic's value: as it is, or framed for a schema registry. */
-    @FunctionalInterface
-    public interface ValueFraming extends Serializable {
-        /** Returns the value that carries {@code avro}. */
-        byte[] frame(byte[] avro);
-
-        /** Plain Avro binary. */
-        static ValueFraming plain() {
-            return avro -> avro;
+    /**
+     * How a topic's keys or values are written: plain (a key as the model id in UTF-8, a value as
+     * Avro binary), or in a schema registry's wire format behind the id the registry gave their
+     * schema (a key as an Avro string).
+     *
+     * @param schemaId the registry's id, or -1 for plain
+     */
+    public record WireFormat(int schemaId) implements Serializable {
+        /** Plain keys and values. */
+        public static WireFormat plain() {
+            return new WireFormat(-1);
         }
 
         /**
          * A schema registry's wire format.
          *
-         * @param schemaId the id the registry gave the record's schema under the topic's subject
+         * @param schemaId the id the registry gave the schema under the topic's subject
          */
-        static ValueFraming registry(int schemaId) {
-            return avro -> RegistryFraming.frame(schemaId, avro);
+        public static WireFormat registry(int schemaId) {
+            if (schemaId < 0) {
+                throw new IllegalArgumentException("a schema registry's ids are not negative, got " + schemaId);
+            }
+            return new WireFormat(schemaId);
+        }
+
+        byte[] key(String modelId) {
+            return schemaId < 0
+                    ? modelId.getBytes(StandardCharsets.UTF_8)
+                    : RegistryFraming.frameString(schemaId, modelId);
+        }
+
+        byte[] value(byte[] avro) {
+            return schemaId < 0 ? avro : RegistryFraming.frame(schemaId, avro);
+        }
+    }
+
+    /**
+     * How a Kafka sink writes its keys and values.
+     *
+     * @param key the model id's format
+     * @param value the record's format
+     */
+    public record Formats(WireFormat key, WireFormat value) implements Serializable {
+        /** Plain keys and values, the job's default. */
+        public static Formats plain() {
+            return new Formats(WireFormat.plain(), WireFormat.plain());
         }
     }
 
@@ -62,14 +90,14 @@ public final class Sinks {
      * @param kafka the brokers, client properties and transactional id prefix
      * @param topic the compacted snapshot topic
      * @param maxSnapshotBytes the largest snapshot, in Avro binary
-     * @param framing plain, or a registry's wire format
+     * @param formats plain, or a registry's wire format
      */
     public static KafkaSink<SparseModelSnapshot> snapshotTopic(
-            KafkaSettings kafka, String topic, int maxSnapshotBytes, ValueFraming framing) {
+            KafkaSettings kafka, String topic, int maxSnapshotBytes, Formats formats) {
         // Kafka's timestamp is left to the producer (time of writing): event times of replayed
         // history would make retention and compaction lag treat fresh snapshots as old
         KafkaRecordSerializationSchema<SparseModelSnapshot> serializer = (snapshot, context, timestamp) ->
-                keyed(topic, snapshot.getModelId(), framing.frame(ModelSnapshots.toBytes(snapshot)));
+                record(topic, formats, snapshot.getModelId(), ModelSnapshots.toBytes(snapshot));
         // a large model's snapshot is megabytes: Kafka's 1 MB default would fail the job
         return exactlyOnce(kafka, "-snapshots", serializer, maxSnapshotBytes);
     }
@@ -80,12 +108,12 @@ public final class Sinks {
      * @param kafka the brokers, client properties and transactional id prefix
      * @param topic the dead-letter topic
      * @param maxRecordBytes the job's largest input record, which a dead letter may carry
-     * @param framing plain, or a registry's wire format
+     * @param formats plain, or a registry's wire format
      */
     public static KafkaSink<DeadLetter> deadLetterTopic(
-            KafkaSettings kafka, String topic, int maxRecordBytes, ValueFraming framing) {
+            KafkaSettings kafka, String topic, int maxRecordBytes, Formats formats) {
         KafkaRecordSerializationSchema<DeadLetter> serializer = (letter, context, timestamp) ->
-                keyed(topic, letter.getModelId(), framing.frame(DeadLetters.toBytes(letter)));
+                record(topic, formats, letter.getModelId(), DeadLetters.toBytes(letter));
         // a dead letter carries its record's bytes (at most max-record-bytes) and a little more
         return exactlyOnce(kafka, "-dead-letters", serializer, DeadLetters.maxRecordSize(maxRecordBytes));
     }
@@ -124,9 +152,13 @@ public final class Sinks {
     }
 
     /** Returns a record with the producer's timestamp, keyed by a model id (none when it is unknown). */
-    private static ProducerRecord<byte[], byte[]> keyed(String topic, String modelId, byte[] value) {
+    private static ProducerRecord<byte[], byte[]> record(String topic, Formats formats, String modelId, byte[] avro) {
         return new ProducerRecord<>(
-                topic, null, null, modelId == null ? null : modelId.getBytes(StandardCharsets.UTF_8), value);
+                topic,
+                null,
+                null,
+                modelId == null ? null : formats.key().key(modelId),
+                formats.value().value(avro));
     }
 
     private static Properties properties(Map<String, String> kafkaProperties) {

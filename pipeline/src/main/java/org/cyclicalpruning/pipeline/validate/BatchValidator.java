@@ -13,6 +13,7 @@ import org.cyclicalpruning.pipeline.config.ModelDefinition;
 import org.cyclicalpruning.pipeline.config.ModelRegistry;
 import org.cyclicalpruning.pipeline.config.ValidationLimits;
 import org.cyclicalpruning.schemas.DeadLetterCause;
+import org.cyclicalpruning.schemas.RegistryFraming;
 import org.cyclicalpruning.schemas.TrainingBatch;
 
 /**
@@ -143,11 +144,26 @@ public final class BatchValidator implements Serializable {
         }
         // a batch keyed by another id lands in that id's partition, out of order with its own model's
         // other batches; which of the two it was meant for is a guess, so it trains neither
-        if (key != null && !Arrays.equals(key, modelId.getBytes(StandardCharsets.UTF_8))) {
+        if (key != null && !keyNames(key, modelId)) {
             throw new Rejected(
                     DeadLetterCause.KEY_MISMATCH,
                     "Kafka key is not the model id '" + modelId + "' (records are keyed by their model id)");
         }
+    }
+
+    /**
+     * Returns whether a Kafka key is the model id as producers write it: in UTF-8 (a string
+     * serializer), or as an Avro string in a schema registry's wire format (Python's AvroProducer
+     * and Java's KafkaAvroSerializer with the key schema {@code "string"}). The schema id is not
+     * looked up: bytes that spell the id as an Avro string name it, whatever schema they claim.
+     */
+    static boolean keyNames(byte[] key, String modelId) {
+        byte[] utf8 = modelId.getBytes(StandardCharsets.UTF_8);
+        if (Arrays.equals(key, utf8)) {
+            return true;
+        }
+        return RegistryFraming.isFramed(key)
+                && Arrays.equals(key, RegistryFraming.frameString(RegistryFraming.schemaId(key), modelId));
     }
 
     private void checkEventTime(long eventTime, long timestamp) throws Rejected {

@@ -270,6 +270,9 @@ class JobConfigTest {
         assertThatThrownBy(() -> JobConfig.parse(MODEL + "sinks.framing: confluent\n"))
                 .hasMessageContaining("sinks.framing")
                 .hasMessageContaining("schema-registry.url");
+        assertThatThrownBy(() -> JobConfig.parse(MODEL + "sinks.key-framing: confluent\n"))
+                .hasMessageContaining("sinks.key-framing")
+                .hasMessageContaining("schema-registry.url");
         assertThat(JobConfig.parse(MODEL + "sinks.framing: confluent\nschema-registry.url: http://registry:8081\n")
                         .get(JobOptions.SINK_FRAMING))
                 .isEqualTo(SinkFraming.CONFLUENT);

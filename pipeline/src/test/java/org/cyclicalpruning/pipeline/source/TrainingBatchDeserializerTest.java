@@ -19,6 +19,7 @@ import org.cyclicalpruning.pipeline.JobFixtures;
 import org.cyclicalpruning.pipeline.config.JobConfig;
 import org.cyclicalpruning.pipeline.config.JobOptions;
 import org.cyclicalpruning.schemas.DeadLetterCause;
+import org.cyclicalpruning.schemas.RegistryFraming;
 import org.cyclicalpruning.schemas.TrainingBatch;
 import org.junit.jupiter.api.Test;
 
@@ -26,10 +27,14 @@ class TrainingBatchDeserializerTest {
     private static final long NOW = 1_750_000_000_000L;
 
     private static Received deserialize(byte[] value, int maxRecordBytes) {
-        return deserialize(value, maxRecordBytes, null, -1);
+        return deserialize(value, maxRecordBytes, (byte[]) null, -1);
     }
 
     private static Received deserialize(byte[] value, int maxRecordBytes, String key, long timestamp) {
+        return deserialize(value, maxRecordBytes, key == null ? null : key.getBytes(StandardCharsets.UTF_8), timestamp);
+    }
+
+    private static Received deserialize(byte[] value, int maxRecordBytes, byte[] key, long timestamp) {
         JobConfig config = JobConfig.builder()
                 .set(JobOptions.MAX_RECORD_BYTES, maxRecordBytes)
                 .models(List.of(JobFixtures.model("m", "softmax:2x2", "constant(0.5)", "global", true, 0.1)))
@@ -43,7 +48,7 @@ class TrainingBatchDeserializerTest {
                 TimestampType.CREATE_TIME,
                 -1,
                 -1,
-                key == null ? null : key.getBytes(StandardCharsets.UTF_8),
+                key,
                 value,
                 new RecordHeaders(),
                 Optional.empty());
@@ -172,11 +177,26 @@ class TrainingBatchDeserializerTest {
     void aBatchKeyedByAnotherIdIsRejectedOneWithoutAKeyIsNot() {
         byte[] bytes = TrainingBatches.toBytes(batch(NOW));
         assertThat(deserialize(bytes, 1 << 20, "m", NOW).failure).isNull();
-        assertThat(deserialize(bytes, 1 << 20, null, NOW).failure).isNull();
+        assertThat(deserialize(bytes, 1 << 20, (byte[]) null, NOW).failure).isNull();
         Received r = deserialize(bytes, 1 << 20, "other", NOW);
         assertThat(r.failure).isEqualTo(DeadLetterCause.KEY_MISMATCH);
         assertThat(r.modelId).isEqualTo("m");
         assertThat(r.eventTime()).as("a rejected record moves no watermark").isEqualTo(Long.MIN_VALUE);
+    }
+
+    /** AvroProducer and KafkaAvroSerializer frame a string key as an Avro string behind a schema id. */
+    @Test
+    void aKeyFramedForASchemaRegistryNamesItsModel() {
+        byte[] bytes = TrainingBatches.toBytes(batch(NOW));
+        assertThat(deserialize(bytes, 1 << 20, RegistryFraming.frame(2, new byte[] {2, 'm'}), NOW).failure)
+                .isNull();
+        assertThat(deserialize(bytes, 1 << 20, RegistryFraming.frame(2, new byte[] {2, 'x'}), NOW).failure)
+                .isEqualTo(DeadLetterCause.KEY_MISMATCH);
+        assertThat(deserialize(bytes, 1 << 20, RegistryFraming.frame(2, new byte[] {4, 'm', 'm'}), NOW).failure)
+                .isEqualTo(DeadLetterCause.KEY_MISMATCH);
+        assertThat(deserialize(bytes, 1 << 20, new byte[] {0, 0, 0, 0, 2}, NOW).failure)
+                .as("a header with nothing after it")
+                .isEqualTo(DeadLetterCause.KEY_MISMATCH);
     }
 
     @Test

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Reads the first committed record of a framed dead-letter topic with Confluent's AvroConsumer, the
-consumer-side deserializer of python3-confluent-kafka, which fetches the writer schema from the
-registry by the id in the record; prints its cause, source topic and offset as one JSON line.
+"""Reads the first committed record of a topic with Confluent's AvroConsumer, the consumer-side
+deserializer of python3-confluent-kafka, which decodes both key and value by fetching their writer
+schemas from the registry by the ids in the record; prints the key and the value's scalar fields as
+one JSON line, or {"found": false} after --timeout seconds without a record.
 
-    read_dead_letter.py --bootstrap HOST:PORT TOPIC REGISTRY_URL
+    avro_consumer.py --bootstrap HOST:PORT TOPIC REGISTRY_URL
 """
 
 import argparse
@@ -22,7 +23,7 @@ def main():
     args = parser.parse_args()
     consumer = AvroConsumer({
         "bootstrap.servers": args.bootstrap,
-        "group.id": "dead-letter-reader",
+        "group.id": "avro-consumer-" + args.topic,
         "auto.offset.reset": "earliest",
         "isolation.level": "read_committed",
         "schema.registry.url": args.registry,
@@ -35,8 +36,8 @@ def main():
         if message is None:
             print(json.dumps({"found": False}))
             return 1
-        letter = message.value()
-        print(json.dumps({"cause": letter["cause"], "sourceTopic": letter["sourceTopic"], "offset": letter["offset"]}))
+        scalars = {k: v for k, v in message.value().items() if isinstance(v, (str, int, float)) or v is None}
+        print(json.dumps({"found": True, "key": message.key(), "value": scalars}))
         return 0
     finally:
         consumer.close()
