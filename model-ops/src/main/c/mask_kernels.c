@@ -597,6 +597,52 @@ static void gemm32(const float *restrict w, const float *restrict bias, const fl
     gemm_body(w, bias, xp, yp, inputs, outputs, tiles, 2, relu);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Training while the mask holds: the weight gradient at the kept positions only, a sampled
+ * dense-dense product. Both factors are packed in tiles as for spmm: dz (outputs per tile) and the
+ * layer's input a (inputs per tile); for each kept weight k of row r and column columns[k],
+ * grad[k] = the sum over the batch of dz[r] * a[columns[k]]. Padded examples hold dz = 0 and add
+ * nothing.
+ * ------------------------------------------------------------------------------------------- */
+static inline __attribute__((always_inline)) void sddmm_body(const int32_t *restrict row_start,
+                                                             const int32_t *restrict columns,
+                                                             const float *restrict dzp, const float *restrict ap,
+                                                             float *restrict grad, int32_t inputs, int32_t outputs,
+                                                             int32_t tiles, const int nv) {
+    const spmm_vec zero = {0};
+    const int32_t width = 16 * nv;
+    for (int32_t r = 0; r < outputs; r++) {
+        for (int32_t k = row_start[r]; k < row_start[r + 1]; k++) {
+            spmm_vec acc[2] = {zero, zero};
+            for (int32_t t = 0; t < tiles; t++) {
+                const float *dz = dzp + ((int64_t) t * outputs + r) * width;
+                const float *a = ap + ((int64_t) t * inputs + columns[k]) * width;
+                for (int v = 0; v < nv; v++) {
+                    acc[v] += *(const spmm_vec *) (dz + 16 * v) * *(const spmm_vec *) (a + 16 * v);
+                }
+            }
+            spmm_vec sum = nv == 2 ? acc[0] + acc[1] : acc[0];
+            float total = 0;
+            for (int l = 0; l < 16; l++) {
+                total += sum[l];
+            }
+            grad[k] = total;
+        }
+    }
+}
+
+SERVING_CLONES
+static void sddmm16(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict dzp,
+                    const float *restrict ap, float *restrict grad, int32_t inputs, int32_t outputs, int32_t tiles) {
+    sddmm_body(row_start, columns, dzp, ap, grad, inputs, outputs, tiles, 1);
+}
+
+SERVING_CLONES
+static void sddmm32(const int32_t *restrict row_start, const int32_t *restrict columns, const float *restrict dzp,
+                    const float *restrict ap, float *restrict grad, int32_t inputs, int32_t outputs, int32_t tiles) {
+    sddmm_body(row_start, columns, dzp, ap, grad, inputs, outputs, tiles, 2);
+}
+
 /* Twelve independent chains of vector multiply-adds, nothing read or written: the most floating
  * point work one core can do per second, to report kernels against (2 x 16 x 12 flops a step). */
 SERVING_CLONES
@@ -789,6 +835,38 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
         (*env)->ReleasePrimitiveArrayCritical(env, weights, ws, JNI_ABORT);
     }
     return y ? 0 : -1;
+}
+
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_sddmm(
+        JNIEnv *env, jclass cls, jintArray rowStart, jintArray columns, jfloatArray dzp, jfloatArray ap,
+        jfloatArray grad, jint inputs, jint outputs, jint tiles, jint width) {
+    (void) cls;
+    int32_t *rs = (*env)->GetPrimitiveArrayCritical(env, rowStart, NULL);
+    int32_t *cs = rs ? (*env)->GetPrimitiveArrayCritical(env, columns, NULL) : NULL;
+    float *dz = cs ? (*env)->GetPrimitiveArrayCritical(env, dzp, NULL) : NULL;
+    float *a = dz ? (*env)->GetPrimitiveArrayCritical(env, ap, NULL) : NULL;
+    float *g = a ? (*env)->GetPrimitiveArrayCritical(env, grad, NULL) : NULL;
+    if (g) {
+        if (width == 32) {
+            sddmm32(rs, cs, dz, a, g, inputs, outputs, tiles);
+        } else {
+            sddmm16(rs, cs, dz, a, g, inputs, outputs, tiles);
+        }
+        (*env)->ReleasePrimitiveArrayCritical(env, grad, g, 0);
+    }
+    if (a) {
+        (*env)->ReleasePrimitiveArrayCritical(env, ap, a, JNI_ABORT);
+    }
+    if (dz) {
+        (*env)->ReleasePrimitiveArrayCritical(env, dzp, dz, JNI_ABORT);
+    }
+    if (cs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, columns, cs, JNI_ABORT);
+    }
+    if (rs) {
+        (*env)->ReleasePrimitiveArrayCritical(env, rowStart, rs, JNI_ABORT);
+    }
+    return g ? 0 : -1;
 }
 
 /* pack (toPanel) or unpack: the batch between rows and tiles */

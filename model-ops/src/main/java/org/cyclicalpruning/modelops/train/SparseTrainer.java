@@ -100,6 +100,11 @@ public final class SparseTrainer implements AutoCloseable {
     public static final float MAX_GRADIENT_NORM = 1e18f;
 
     private long optimizerUpdates;
+    /** The step on kept weights only, while the mask holds; empty where the model cannot take it. */
+    private final Optional<SparseHoldStep> holdStep;
+
+    private double sparseHoldMaxDensity = SparseHoldStep.MAX_DENSITY;
+    private long sparseStepsTaken;
     private final InputScaling scaling;
     private final InputStandardization givenScale;
     private InputStats inputStats = InputStats.EMPTY;
@@ -147,6 +152,9 @@ public final class SparseTrainer implements AutoCloseable {
                     layout.prunableFanIns(),
                     layout.prunableGroupStrides());
             this.masks = new TensorMasks(!device.isGpu(), layout, params, optimizerState, optimizer, pruner, manager);
+            this.holdStep = device.isGpu()
+                    ? Optional.empty()
+                    : SparseHoldStep.of(spec, layout, params, optimizerState, optimizer);
             this.objective = new Objective(spec);
             this.evaluator = new Evaluator(spec, block, parameterStore, manager, staging, objective);
         } catch (RuntimeException e) {
@@ -385,6 +393,12 @@ public final class SparseTrainer implements AutoCloseable {
         SchedulePoint point = current.at(ticks);
         double lr = config.learningRate().at(ticks);
         boolean frozen = !point.phase().updatesMask();
+        if (frozen && masks.anyPruned() && point.sparsity() == masks.lastSparsity()) {
+            Optional<StepResult> held = holdStep(rows, labels, targets, eventTimeMillis, features, seen, point, lr);
+            if (held.isPresent()) {
+                return held.get();
+            }
+        }
         try (NDManager scope = manager.newSubManager()) {
             NDArray x = scope.create(features, new Shape(rows, dim), DataType.FLOAT32);
             NDArray y = objective.labels(rows, labels, targets, scope);
@@ -457,6 +471,73 @@ public final class SparseTrainer implements AutoCloseable {
             anchor = stepAnchor;
             return new StepResult(StepResult.Outcome.TRAINED, loss, correct, rows, point, lr, maskUpdate, detected);
         }
+    }
+
+    /**
+     * Takes the step on kept weights only, where the model can and it pays: while the mask holds,
+     * its result is the dense step's (pruned weights get no gradient and stay zero either way).
+     * Empty when the dense step must run instead.
+     */
+    private Optional<StepResult> holdStep(
+            int rows,
+            int[] labels,
+            float[] targets,
+            long eventTimeMillis,
+            ByteBuffer features,
+            InputStats seen,
+            SchedulePoint point,
+            double lr) {
+        if (holdStep.isEmpty() || !holdStep.get().pays(masks.state(), sparseHoldMaxDensity)) {
+            return Optional.empty();
+        }
+        SparseHoldStep step = holdStep.get();
+        SparseHoldStep.Outcome outcome = step.step(
+                features,
+                rows,
+                labels,
+                targets,
+                masks.state(),
+                masks.version(),
+                (float) lr,
+                optimizerUpdates + 1,
+                MAX_GRADIENT_NORM);
+        switch (outcome) {
+            case NON_FINITE_LOSS:
+                return Optional.of(new StepResult(
+                        StepResult.Outcome.NON_FINITE_LOSS, step.loss(), 0, rows, point, lr, null, false));
+            case DECLINED:
+                return Optional.empty();
+            default:
+                optimizerUpdates++;
+                sparseStepsTaken++;
+                long ticks = ticks(eventTimeMillis, anchor == Long.MIN_VALUE ? eventTimeMillis : anchor);
+                boolean detected = driftAware != null
+                        && watchDrift(ticks, true, step.loss(), step.correct(), rows, eventTimeMillis);
+                steps++;
+                samples += rows;
+                inputStats = seen;
+                anchor = anchor == Long.MIN_VALUE ? eventTimeMillis : anchor;
+                return Optional.of(new StepResult(
+                        StepResult.Outcome.TRAINED, step.loss(), step.correct(), rows, point, lr, null, detected));
+        }
+    }
+
+    /**
+     * Sets the kept fraction of a layer above which steps while the mask holds take the dense masked
+     * step rather than the step on kept weights only: by default the measured crossover, 0 for the
+     * dense step always, 1 for the sparse one whenever the model allows it; for benchmarks and tests
+     * that compare the two. Either gives the same weights, up to the order of float additions.
+     *
+     * @param maxDensity from 0 to 1
+     */
+    public void setSparseHoldMaxDensity(double maxDensity) {
+        checkArgument(maxDensity >= 0 && maxDensity <= 1, "a density is from 0 to 1, got %s", maxDensity);
+        this.sparseHoldMaxDensity = maxDensity;
+    }
+
+    /** Returns how many steps ran on kept weights only, for tests and benchmarks. */
+    public long sparseHoldStepsTaken() {
+        return sparseStepsTaken;
     }
 
     /**

@@ -38,6 +38,7 @@ final class TensorMasks {
     private boolean floatMasksStale;
     private double lastSparsity = -1;
     private boolean anyPruned;
+    private long version;
 
     TensorMasks(
             boolean cpu,
@@ -64,6 +65,11 @@ final class TensorMasks {
     /** Returns the masks as bits (live state: read only). */
     MaskState state() {
         return state;
+    }
+
+    /** Returns a number that changes whenever the masks do. */
+    long version() {
+        return version;
     }
 
     /** Returns whether any weight is pruned now. */
@@ -99,6 +105,7 @@ final class TensorMasks {
      * pruned weights; in place, the pruned weights are zeroed too.
      */
     MaskUpdate recompute(double sparsity) {
+        version++;
         if (updatesInPlace()) {
             // weights projected, optimizer state of pruned weights reset, float masks rewritten: one pass
             MaskUpdate update = pruner.updateInPlace(weightViews, stateViews, sparsity, state);
@@ -137,6 +144,7 @@ final class TensorMasks {
 
     /** Replaces the masks with restored ones, bits and floats. */
     void load(MaskState restored, double restoredLastSparsity) {
+        version++;
         for (int t = 0; t < masks.length; t++) {
             float[] mask = new float[restored.size(t)];
             for (int i = 0; i < mask.length; i++) {

@@ -102,6 +102,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--skip-serving", description = "Leave out sparse against dense serving by batch and sparsity.")
     boolean skipServing;
 
+    @Option(
+            names = "--skip-hold-steps",
+            description = "Leave out the training step while the mask holds, on kept weights against dense.")
+    boolean skipHoldSteps;
+
     @Option(names = "--skip-gemm", description = "Leave out training efficiency against DJL's matrix multiply.")
     boolean skipGemm;
 
@@ -244,6 +249,17 @@ public final class BenchCommand implements Callable<Integer> {
                     100 * online);
             System.out.println(row);
             md.append("\n").append(row).append('\n');
+        }
+        if (!skipHoldSteps) {
+            ModelSpec lenet = ModelSpec.LENET_300_100;
+            Map<String, Object> hold = HoldStepBench.run(
+                    lenet, batches(lenet), new double[] {0.5, 0.7, 0.9, 0.98}, quick ? 7 : 11, quick ? 20 : 40, md);
+            figures.putAll(hold);
+            System.out.printf(
+                    Locale.ROOT,
+                    "hold_step_speedup_s90 = %.2f, hold_step_speedup_s98 = %.2f%n",
+                    hold.get("hold_step_speedup_s90"),
+                    hold.get("hold_step_speedup_s98"));
         }
         if (!skipServing) {
             StringBuilder table = new StringBuilder();

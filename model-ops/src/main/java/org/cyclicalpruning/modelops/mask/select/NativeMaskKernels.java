@@ -130,6 +130,27 @@ public final class NativeMaskKernels {
             boolean relu);
 
     /**
+     * The weight gradient of a layer at its kept positions only (a sampled dense-dense product),
+     * for training while the mask holds: for each kept weight k of row r ({@code rowStart[r] <= k <
+     * rowStart[r + 1]}) and column {@code columns[k]}, {@code grad[k]} = the sum over the batch of
+     * {@code dz[r] * a[columns[k]]}, both packed in tiles as for {@link #spmm} ({@code dzp} with
+     * {@code outputs}, {@code ap} with {@code inputs} values per example). The caller checks that
+     * indices and lengths fit.
+     *
+     * @return 0, or -1 if an array could not be pinned
+     */
+    public static native int sddmm(
+            int[] rowStart,
+            int[] columns,
+            float[] dzp,
+            float[] ap,
+            float[] grad,
+            int inputs,
+            int outputs,
+            int tiles,
+            int width);
+
+    /**
      * Moves a batch of {@code rows × cols} values between rows (row-major) and tiles of {@code
      * width} examples: tile t holds, for each column i, its examples' values of i side by side, the
      * last tile padded with zeros ({@code ceil(rows / width) * cols * width} floats). The caller
