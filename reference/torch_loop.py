@@ -115,8 +115,10 @@ class Schedule:
         self.total = total
         self.pretrain = pretrain
         budget = total - pretrain
-        if method == "gmp":
+        if method in ("gmp", "hold"):
             # one window: the whole budget after pre-training, as Zhu & Gupta plan for a known end
+            # ("hold" prunes to the target at the window's first step and holds it: the step the
+            # Java bench times while the mask holds)
             self.windows = [(pretrain, total)]
         elif method == "cyclical":
             # equal cycles; integer division as in the Java experiment, the (here empty)
@@ -128,7 +130,8 @@ class Schedule:
             self.cycle_length = length
         else:
             self.windows = []
-        self.ramps = [round_half_up(RAMP_FRACTION * ((e - s) if method == "gmp" else self.cycle_length))
+        self.ramps = [0 if method == "hold"
+                      else round_half_up(RAMP_FRACTION * ((e - s) if method == "gmp" else self.cycle_length))
                       for s, e in self.windows]
 
     def at(self, t):

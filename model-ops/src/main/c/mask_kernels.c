@@ -643,6 +643,29 @@ static void sddmm32(const int32_t *restrict row_start, const int32_t *restrict c
     sddmm_body(row_start, columns, dzp, ap, grad, inputs, outputs, tiles, 2);
 }
 
+/* The sum of squares of n floats, in float: a bound, not a statistic (an overflow gives inf,
+ * which the caller treats as too large). */
+SERVING_CLONES
+static float sum_squares(const float *restrict a, int64_t n) {
+    spmm_vec acc[4] = {{0}, {0}, {0}, {0}};
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        for (int u = 0; u < 4; u++) {
+            const spmm_vec v = *(const spmm_vec *) (a + i + 16 * u);
+            acc[u] += v * v;
+        }
+    }
+    const spmm_vec sum = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+    float total = 0;
+    for (int l = 0; l < 16; l++) {
+        total += sum[l];
+    }
+    for (; i < n; i++) {
+        total += a[i] * a[i];
+    }
+    return total;
+}
+
 /* Twelve independent chains of vector multiply-adds, nothing read or written: the most floating
  * point work one core can do per second, to report kernels against (2 x 16 x 12 flops a step). */
 SERVING_CLONES
@@ -887,6 +910,35 @@ JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskK
         (*env)->ReleasePrimitiveArrayCritical(env, from, in, JNI_ABORT);
     }
     return out ? 0 : -1;
+}
+
+JNIEXPORT jfloat JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_sumSquares(
+        JNIEnv *env, jclass cls, jfloatArray values, jint n) {
+    (void) cls;
+    float *a = (*env)->GetPrimitiveArrayCritical(env, values, NULL);
+    if (!a) {
+        return -1;
+    }
+    float total = sum_squares(a, n);
+    (*env)->ReleasePrimitiveArrayCritical(env, values, a, JNI_ABORT);
+    return total;
+}
+
+/* pack rows that live in a direct buffer (a batch staged for the engine) straight into tiles */
+JNIEXPORT jint JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_packDirect(
+        JNIEnv *env, jclass cls, jobject from, jfloatArray to, jint rows, jint cols, jint width) {
+    (void) cls;
+    const float *in = address(env, from);
+    if (!in) {
+        return -1;
+    }
+    float *out = (*env)->GetPrimitiveArrayCritical(env, to, NULL);
+    if (!out) {
+        return -1;
+    }
+    pack(in, rows, cols, width, out);
+    (*env)->ReleasePrimitiveArrayCritical(env, to, out, 0);
+    return 0;
 }
 
 JNIEXPORT jfloat JNICALL Java_org_cyclicalpruning_modelops_mask_select_NativeMaskKernels_fmaPeak(

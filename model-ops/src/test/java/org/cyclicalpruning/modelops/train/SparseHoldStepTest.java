@@ -7,6 +7,7 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.assertj.core.data.Offset;
 import org.cyclicalpruning.modelops.data.Batch;
+import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.mask.select.NativeMaskKernels;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
@@ -26,22 +27,27 @@ class SparseHoldStepTest {
     private static final int STEPS = 40;
 
     static Stream<Arguments> models() {
+        PruningMode global = PruningMode.global();
+        PruningMode perLayer = PruningMode.perLayer();
         return Stream.of(
-                Arguments.of(ModelSpec.mlp(64, new int[] {48, 32}, 5), OptimizerConfig.sgd(0.9), 0.9),
-                Arguments.of(ModelSpec.mlp(64, new int[] {48, 32}, 5), OptimizerConfig.adam(), 0.98),
-                Arguments.of(ModelSpec.mlp(40, new int[] {30}, 3), OptimizerConfig.sgd(0.0), 0.8),
-                Arguments.of(ModelSpec.softmax(40, 4), OptimizerConfig.adam(), 0.9),
-                Arguments.of(ModelSpec.logistic(40), OptimizerConfig.sgd(0.9), 0.9),
-                Arguments.of(ModelSpec.linear(40), OptimizerConfig.adam(), 0.9));
+                Arguments.of(ModelSpec.mlp(64, new int[] {48, 32}, 5), OptimizerConfig.sgd(0.9), 0.9, perLayer),
+                Arguments.of(ModelSpec.mlp(64, new int[] {48, 32}, 5), OptimizerConfig.adam(), 0.98, perLayer),
+                Arguments.of(ModelSpec.mlp(64, new int[] {48, 32}, 5), OptimizerConfig.sgd(0.9), 0.9, global),
+                Arguments.of(ModelSpec.mlp(40, new int[] {30}, 3), OptimizerConfig.sgd(0.0), 0.8, perLayer),
+                Arguments.of(ModelSpec.softmax(40, 4), OptimizerConfig.adam(), 0.9, global),
+                Arguments.of(ModelSpec.logistic(40), OptimizerConfig.sgd(0.9), 0.9, global),
+                Arguments.of(ModelSpec.linear(40), OptimizerConfig.adam(), 0.9, global));
     }
 
     @ParameterizedTest
     @MethodSource("models")
-    void holdStepsOnKeptWeightsEqualTheDenseMaskedSteps(ModelSpec spec, OptimizerConfig optimizer, double sparsity) {
+    void holdStepsOnKeptWeightsEqualTheDenseMaskedSteps(
+            ModelSpec spec, OptimizerConfig optimizer, double sparsity, PruningMode pruning) {
         Assumptions.assumeTrue(NativeMaskKernels.available(), "the native kernels are built with the module");
         TrainingConfig config = TrainingConfig.builder()
                 .setModel(spec)
                 .setSchedule(SparsitySchedule.oneShot(Duration.ZERO, sparsity))
+                .optPruningMode(pruning)
                 .optOptimizer(optimizer)
                 .optLearningRate(LearningRate.constant(0.05))
                 .optDevice(DeviceChoice.CPU)

@@ -255,6 +255,8 @@ public final class BenchCommand implements Callable<Integer> {
             Map<String, Object> hold = HoldStepBench.run(
                     lenet, batches(lenet), new double[] {0.5, 0.7, 0.9, 0.98}, quick ? 7 : 11, quick ? 20 : 40, md);
             figures.putAll(hold);
+            figures.putAll(HoldStepBench.againstTorch(
+                    torchReference, batches(lenet), 0.98, quick ? 3 : 5, quick ? 100 : 200, md));
             System.out.printf(
                     Locale.ROOT,
                     "hold_step_speedup_s90 = %.2f, hold_step_speedup_s98 = %.2f%n",

@@ -45,7 +45,9 @@ final class CnnBench {
         double[] ratios = new double[rounds];
         for (int r = 0; r < rounds; r++) {
             ours[r] = batchSize / (javaNanosPerStep.applyAsDouble(steps) / 1e9);
-            Optional<Double> torch = torchSamplesPerSecond(reference, steps);
+            Optional<Double> torch = torchSamplesPerSecond(
+                    reference,
+                    List.of("--model", "fashion-cnn", "--methods", "dense", "--max-steps", String.valueOf(steps)));
             if (torch.isEmpty()) {
                 return Optional.empty();
             }
@@ -68,30 +70,26 @@ final class CnnBench {
         return Optional.of(figures);
     }
 
-    private static Optional<Double> torchSamplesPerSecond(Path reference, int steps)
+    /**
+     * Runs the PyTorch reference loop with {@code args} and returns the training samples per second
+     * it reports, or empty (with the reason printed) if it cannot run here.
+     */
+    static Optional<Double> torchSamplesPerSecond(Path reference, List<String> args)
             throws IOException, InterruptedException {
-        Path csv = Files.createTempFile("torch-cnn", ".csv");
+        Path csv = Files.createTempFile("torch-loop", ".csv");
         Files.delete(csv); // the script writes its header only into a new file
-        ProcessBuilder pb = new ProcessBuilder(List.of(
-                        "/usr/bin/python3",
-                        reference.toString(),
-                        "--model",
-                        "fashion-cnn",
-                        "--methods",
-                        "dense",
-                        "--max-steps",
-                        String.valueOf(steps),
-                        "--csv",
-                        csv.toString()))
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
+        List<String> command = new java.util.ArrayList<>(List.of("/usr/bin/python3", reference.toString()));
+        command.addAll(args);
+        command.addAll(List.of("--csv", csv.toString()));
+        ProcessBuilder pb =
+                new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
         // the machine's own OpenBLAS tuning variables would time another BLAS than the default
         pb.environment().remove("OPENBLAS_CORETYPE");
         pb.environment().remove("OPENBLAS_L2_SIZE");
         Process p = pb.start();
         if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
             p.destroyForcibly();
-            System.out.println("cnn against PyTorch: skipped, the reference failed (is python3-torch installed?)");
+            System.out.println("against PyTorch: skipped, the reference failed (is python3-torch installed?)");
             return Optional.empty();
         }
         try {

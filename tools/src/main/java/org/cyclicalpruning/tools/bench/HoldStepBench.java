@@ -1,12 +1,17 @@
 package org.cyclicalpruning.tools.bench;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.cyclicalpruning.modelops.data.Batch;
 import org.cyclicalpruning.modelops.engine.IntraOpThreads;
+import org.cyclicalpruning.modelops.mask.PruningMode;
 import org.cyclicalpruning.modelops.model.ModelSpec;
 import org.cyclicalpruning.modelops.optim.LearningRate;
 import org.cyclicalpruning.modelops.optim.OptimizerConfig;
@@ -62,14 +67,90 @@ final class HoldStepBench {
         }
     }
 
-    private static Rounds compare(ModelSpec spec, List<Batch> batches, double sparsity, int rounds, int roundSteps) {
-        TrainingConfig config = TrainingConfig.builder()
+    /**
+     * Returns {@code hold_step_vs_torch_s<NN>}: the sparse hold step's samples per second against
+     * the same masked step in PyTorch eager ({@code reference/torch_loop.py --methods hold}, pruned
+     * to the sparsity at its first step, then gradients masked), one thread each, in alternating
+     * rounds on Fashion-MNIST batches of 128; empty if the reference cannot run here. The
+     * reference prunes globally, which changes nothing of its dense products' cost.
+     */
+    static Map<String, Object> againstTorch(
+            Path reference, List<Batch> batches, double sparsity, int rounds, int steps, StringBuilder md)
+            throws IOException, InterruptedException {
+        if (!Files.isRegularFile(reference)) {
+            System.out.println(
+                    "hold step against PyTorch: skipped, no " + reference + " (run bench from the checkout)");
+            return Map.of();
+        }
+        ModelSpec spec = ModelSpec.LENET_300_100;
+        int threads = IntraOpThreads.get();
+        IntraOpThreads.set(1);
+        double[] ours = new double[rounds];
+        double[] theirs = new double[rounds];
+        double[] ratios = new double[rounds];
+        try (SparseTrainer sparse = SparseTrainer.create(config(spec, sparsity))) {
+            run(sparse, batches, 0, steps); // warm-up
+            for (int r = 0; r < rounds; r++) {
+                long start = System.nanoTime();
+                run(sparse, batches, (long) (r + 1) * steps, steps);
+                ours[r] = (double) steps * batches.get(0).rows() / ((System.nanoTime() - start) / 1e9);
+                Optional<Double> torch = CnnBench.torchSamplesPerSecond(
+                        reference,
+                        List.of(
+                                "--model", "lenet-300-100",
+                                "--methods", "hold",
+                                "--sparsities", String.valueOf(sparsity),
+                                "--threads", "1",
+                                "--max-steps", String.valueOf(steps)));
+                if (torch.isEmpty()) {
+                    return Map.of();
+                }
+                theirs[r] = torch.get();
+                ratios[r] = ours[r] / theirs[r];
+            }
+            if (sparse.sparseHoldStepsTaken() == 0) {
+                throw new IllegalStateException("the sparse hold step did not run at " + sparsity);
+            }
+        } finally {
+            IntraOpThreads.set(threads);
+        }
+        String key = String.format(Locale.ROOT, "s%02d", Math.round(sparsity * 100));
+        Map<String, Object> figures = new LinkedHashMap<>();
+        figures.put("hold_step_samples_per_second_" + key, Rounds.median(ours));
+        figures.put("hold_step_torch_samples_per_second_" + key, Rounds.median(theirs));
+        figures.put("hold_step_vs_torch_" + key, Rounds.median(ratios));
+        String row = String.format(
+                Locale.ROOT,
+                "| LeNet-300-100 held at %.2f, batch %d, one thread | ours %.0f samples/s | PyTorch eager %.0f"
+                        + " samples/s | %.2fx |",
+                sparsity,
+                batches.get(0).rows(),
+                Rounds.median(ours),
+                Rounds.median(theirs),
+                Rounds.median(ratios));
+        System.out.println(row);
+        md.append('\n').append(row).append('\n');
+        return figures;
+    }
+
+    /**
+     * Pruned at the first step, every layer to the sparsity: global pruning of a model at its
+     * initialisation would empty LeNet's first layer (its weights start smallest), a hold that no
+     * trained model is in and whose sparse step would skip its largest product.
+     */
+    private static TrainingConfig config(ModelSpec spec, double sparsity) {
+        return TrainingConfig.builder()
                 .setModel(spec)
                 .setSchedule(SparsitySchedule.oneShot(Duration.ZERO, sparsity))
+                .optPruningMode(PruningMode.perLayer())
                 .optOptimizer(OptimizerConfig.sgd(0.9))
                 .optLearningRate(LearningRate.constant(0.01))
                 .optDevice(DeviceChoice.CPU)
                 .build();
+    }
+
+    private static Rounds compare(ModelSpec spec, List<Batch> batches, double sparsity, int rounds, int roundSteps) {
+        TrainingConfig config = config(spec, sparsity);
         Rounds nanos = new Rounds(roundSteps);
         try (SparseTrainer dense = SparseTrainer.create(config);
                 SparseTrainer sparse = SparseTrainer.create(config)) {

@@ -162,6 +162,23 @@ public final class NativeMaskKernels {
     public static native int repack(float[] from, float[] to, int rows, int cols, int width, boolean toTiles);
 
     /**
+     * Packs {@code rows × cols} floats that a direct buffer holds (native order, from its start)
+     * into tiles of {@code width} examples, as {@link #repack} does from an array. The caller
+     * checks the lengths.
+     *
+     * @return 0, or -1 if the buffer is not direct or the array could not be pinned
+     */
+    public static native int packDirect(ByteBuffer from, float[] to, int rows, int cols, int width);
+
+    /**
+     * Returns the sum of the squares of the first {@code n} values, in float: an overflow gives
+     * infinity. The caller checks the length.
+     *
+     * @return the sum, or -1 if the array could not be pinned
+     */
+    public static native float sumSquares(float[] values, int n);
+
+    /**
      * Runs {@code steps} steps of {@link #PEAK_FLOPS_PER_STEP} independent vector multiply-adds
      * and nothing else: timed, the floating-point peak of one core that the serving kernels are
      * reported against.
