@@ -103,7 +103,7 @@ public final class SparseTrainer implements AutoCloseable {
     /** The step on kept weights only, while the mask holds; empty where the model cannot take it. */
     private final Optional<SparseHoldStep> holdStep;
 
-    private double sparseHoldMaxDensity = SparseHoldStep.MAX_DENSITY;
+    private double sparseHoldMaxDensity = defaultSparseHoldMaxDensity();
     private long sparseStepsTaken;
     private final InputScaling scaling;
     private final InputStandardization givenScale;
@@ -533,6 +533,29 @@ public final class SparseTrainer implements AutoCloseable {
     public void setSparseHoldMaxDensity(double maxDensity) {
         checkArgument(maxDensity >= 0 && maxDensity <= 1, "a density is from 0 to 1, got %s", maxDensity);
         this.sparseHoldMaxDensity = maxDensity;
+    }
+
+    /**
+     * The system property that sets the kept fraction above which steps while the mask holds stay
+     * dense (see {@link #setSparseHoldMaxDensity}): 0 turns the sparse hold step off in a whole
+     * TaskManager, for a comparison or if it is ever in doubt.
+     */
+    public static final String SPARSE_HOLD_MAX_DENSITY_PROPERTY = "cyclicalpruning.sparse-hold-max-density";
+
+    private static double defaultSparseHoldMaxDensity() {
+        String value = System.getProperty(SPARSE_HOLD_MAX_DENSITY_PROPERTY);
+        if (value == null) {
+            return SparseHoldStep.MAX_DENSITY;
+        }
+        try {
+            double d = Double.parseDouble(value.trim());
+            checkArgument(d >= 0 && d <= 1, "not from 0 to 1");
+            return d;
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(String.format(
+                    "system property %s must be a density from 0 to 1, got '%s'",
+                    SPARSE_HOLD_MAX_DENSITY_PROPERTY, value));
+        }
     }
 
     /** Returns how many steps ran on kept weights only, for tests and benchmarks. */

@@ -90,6 +90,35 @@ class SparseHoldStepTest {
         }
     }
 
+    /** The operators' switch: the system property turns the sparse step off, and a bad value names it. */
+    @org.junit.jupiter.api.Test
+    void theSystemPropertyTurnsTheSparseStepOffAndABadValueNamesIt() {
+        Assumptions.assumeTrue(NativeMaskKernels.available(), "the native kernels are built with the module");
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(ModelSpec.mlp(40, new int[] {30}, 3))
+                .setSchedule(SparsitySchedule.oneShot(Duration.ZERO, 0.9))
+                .optPruningMode(PruningMode.perLayer())
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        String property = SparseTrainer.SPARSE_HOLD_MAX_DENSITY_PROPERTY;
+        try {
+            System.setProperty(property, "0");
+            try (SparseTrainer off = SparseTrainer.create(config)) {
+                SplittableRandom data = new SplittableRandom(5);
+                for (int s = 0; s < 5; s++) {
+                    off.step(batch(data, config.model(), 32), s);
+                }
+                assertThat(off.sparseHoldStepsTaken()).isZero();
+            }
+            System.setProperty(property, "half");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SparseTrainer.create(config))
+                    .hasMessageContaining(property)
+                    .hasMessageContaining("'half'");
+        } finally {
+            System.clearProperty(property);
+        }
+    }
+
     private static Offset<Double> within(double of) {
         return Offset.offset(1e-5 * Math.max(1, Math.abs(of)));
     }

@@ -387,7 +387,9 @@ public final class BenchCommand implements Callable<Integer> {
                     pipelineOptions.pipelineModel != null ? pipelineOptions.pipelineModel : data.defaultSpec(),
                     "10s",
                     pipelineOptions.pipelineThreads,
-                    quick ? 1 : pipelineOptions.pipelineRounds);
+                    quick ? 1 : pipelineOptions.pipelineRounds,
+                    pipelineOptions.pipelineSchedule,
+                    pipelineOptions.pipelinePruning);
             figures.putAll(pipeline);
             md.append(String.format(
                     Locale.ROOT,

@@ -65,6 +65,20 @@ final class PipelineBench {
         List<Integer> pipelineThreads;
 
         @Option(
+                names = "--pipeline-schedule",
+                defaultValue = "cyclical(final=0.9, period=30s, cycles=inf, ramp=0.5)",
+                description =
+                        "Sparsity schedule of the pipeline comparison's model, e.g. one-shot(at=0, sparsity=0.98) for a model whose mask holds (default: ${DEFAULT-VALUE}).")
+        String pipelineSchedule;
+
+        @Option(
+                names = "--pipeline-pruning",
+                defaultValue = "global",
+                description =
+                        "Pruning of the pipeline comparison's model: global, per-layer, ... (default: ${DEFAULT-VALUE}; per-layer for a one-shot schedule, whose global pruning at initialisation would empty LeNet's first layer).")
+        String pipelinePruning;
+
+        @Option(
                 names = "--pipeline-rounds",
                 defaultValue = "3",
                 description =
@@ -85,13 +99,16 @@ final class PipelineBench {
             String spec,
             String checkpointInterval,
             List<Integer> jobThreadCounts,
-            int rounds)
+            int rounds,
+            String schedule,
+            String pruning)
             throws Exception {
         data.batches = batches;
         ModelDeclaration declaration = ModelDeclaration.newBuilder()
                 .setModelId("bench")
                 .setSpec(spec)
-                .setSchedule("cyclical(final=0.9, period=30s, cycles=inf, ramp=0.5)")
+                .setSchedule(schedule)
+                .setPruning(pruning)
                 .setOptimizer(org.cyclicalpruning.schemas.OptimizerDeclaration.newBuilder()
                         .setLearningRate(0.05)
                         .build())
