@@ -51,10 +51,14 @@ final class SparseHoldStep {
     private final int layers;
     private final int[] widths;
     private final int[] maskOf;
-    private final FloatBuffer[] weights;
-    private final FloatBuffer[] biases;
-    private final FloatBuffer[][] weightState;
-    private final FloatBuffer[][] biasState;
+    private final ModelLayout layout;
+    private final NDArray[] params;
+    private final NDArray[][] optimizerState;
+    private FloatBuffer[] weights;
+    private FloatBuffer[] biases;
+    private FloatBuffer[][] weightState;
+    private FloatBuffer[][] biasState;
+    private boolean viewsDirect;
     private final float[][] zeroBias;
 
     private long builtFor = -1;
@@ -76,25 +80,18 @@ final class SparseHoldStep {
     private long correct;
 
     private SparseHoldStep(
-            ModelSpec spec,
-            ModelLayout layout,
-            Optimizer optimizer,
-            FloatBuffer[] weights,
-            FloatBuffer[] biases,
-            FloatBuffer[][] weightState,
-            FloatBuffer[][] biasState) {
+            ModelSpec spec, ModelLayout layout, Optimizer optimizer, NDArray[] params, NDArray[][] optimizerState) {
         this.spec = spec;
+        this.layout = layout;
         this.optimizer = optimizer;
+        this.params = params;
+        this.optimizerState = optimizerState;
         this.widths = spec.layerWidths();
         this.layers = widths.length - 1;
         this.maskOf = new int[layers];
         for (int l = 0; l < layers; l++) {
             maskOf[l] = layout.maskIndex(layout.weightOf(l));
         }
-        this.weights = weights;
-        this.biases = biases;
-        this.weightState = weightState;
-        this.biasState = biasState;
         this.zeroBias = new float[layers][];
         for (int l = 0; l < layers; l++) {
             zeroBias[l] = new float[widths[l]];
@@ -108,57 +105,60 @@ final class SparseHoldStep {
         this.values = new float[layers][];
         this.transposedValues = new float[layers][];
         this.weightGrad = new float[layers][];
+        refreshViews();
     }
 
     /**
-     * Returns the step for a trainer's tensors, if its model can take it: fully connected, on the
-     * CPU (the tensors' memory reachable as direct buffers), every weight prunable, and the native
-     * kernels loaded.
+     * Returns the step for a trainer's tensors, if its model can take it: fully connected, every
+     * weight prunable, the native kernels loaded, and the tensors' memory reachable as direct
+     * buffers (on the CPU).
      */
     static Optional<SparseHoldStep> of(
             ModelSpec spec, ModelLayout layout, NDArray[] params, NDArray[][] optimizerState, Optimizer optimizer) {
         if (spec.isConvolutional() || !NativeMaskKernels.available()) {
             return Optional.empty();
         }
-        int layers = spec.layerWidths().length - 1;
-        FloatBuffer[] weights = new FloatBuffer[layers];
-        FloatBuffer[] biases = new FloatBuffer[layers];
-        FloatBuffer[][] weightState = new FloatBuffer[layers][];
-        FloatBuffer[][] biasState = new FloatBuffer[layers][];
+        for (int l = 0; l < spec.layerWidths().length - 1; l++) {
+            if (layout.maskIndex(layout.weightOf(l)) < 0) {
+                return Optional.empty();
+            }
+        }
+        SparseHoldStep step = new SparseHoldStep(spec, layout, optimizer, params, optimizerState);
+        return step.viewsDirect ? Optional.of(step) : Optional.empty();
+    }
+
+    /**
+     * Takes fresh views of the tensors' memory. The engine gives a tensor new memory when it is
+     * set from an array (a restore, loaded weights), so every such write must be followed by this:
+     * a view of the old memory would write where the allocator has moved on.
+     */
+    void refreshViews() {
+        weights = new FloatBuffer[layers];
+        biases = new FloatBuffer[layers];
+        weightState = new FloatBuffer[layers][];
+        biasState = new FloatBuffer[layers][];
+        boolean direct = true;
         for (int l = 0; l < layers; l++) {
             int w = layout.weightOf(l);
             int b = layout.biasOf(l);
-            if (layout.maskIndex(w) < 0) {
-                return Optional.empty();
-            }
-            Optional<FloatBuffer> wv = view(params[w]);
-            Optional<FloatBuffer> bv = view(params[b]);
-            if (wv.isEmpty() || bv.isEmpty()) {
-                return Optional.empty();
-            }
-            weights[l] = wv.get();
-            biases[l] = bv.get();
+            weights[l] = view(params[w]);
+            biases[l] = view(params[b]);
+            direct &= weights[l] != null && biases[l] != null;
             weightState[l] = new FloatBuffer[optimizerState[w].length];
             biasState[l] = new FloatBuffer[optimizerState[b].length];
             for (int s = 0; s < weightState[l].length; s++) {
-                Optional<FloatBuffer> ws = view(optimizerState[w][s]);
-                Optional<FloatBuffer> bs = view(optimizerState[b][s]);
-                if (ws.isEmpty() || bs.isEmpty()) {
-                    return Optional.empty();
-                }
-                weightState[l][s] = ws.get();
-                biasState[l][s] = bs.get();
+                weightState[l][s] = view(optimizerState[w][s]);
+                biasState[l][s] = view(optimizerState[b][s]);
+                direct &= weightState[l][s] != null && biasState[l][s] != null;
             }
         }
-        return Optional.of(new SparseHoldStep(spec, layout, optimizer, weights, biases, weightState, biasState));
+        viewsDirect = direct;
     }
 
-    /** A view of a tensor's own memory, or empty where the engine hands out a copy. */
-    private static Optional<FloatBuffer> view(NDArray tensor) {
+    /** A view of a tensor's own memory, or null where the engine hands out a copy. */
+    private static FloatBuffer view(NDArray tensor) {
         ByteBuffer bytes = tensor.toByteBuffer(true);
-        return bytes.isDirect()
-                ? Optional.of(bytes.order(ByteOrder.nativeOrder()).asFloatBuffer())
-                : Optional.empty();
+        return bytes.isDirect() ? bytes.order(ByteOrder.nativeOrder()).asFloatBuffer() : null;
     }
 
     /**
@@ -168,6 +168,9 @@ final class SparseHoldStep {
      * 98% at its initialisation keeps 500 of its output layer's 1,000 weights).
      */
     boolean pays(MaskState masks, double maxDensity) {
+        if (!viewsDirect) {
+            return false;
+        }
         long kept = 0;
         long all = 0;
         for (int l = 0; l < layers; l++) {

@@ -252,6 +252,9 @@ public final class SparseTrainer implements AutoCloseable {
         for (int p = 0; p < params.length; p++) {
             params[p].set(weights[p]);
         }
+        // set() gives the tensors new memory: views of the old would write into freed memory
+        masks.refreshViews();
+        holdStep.ifPresent(SparseHoldStep::refreshViews);
     }
 
     /**
@@ -775,6 +778,8 @@ public final class SparseTrainer implements AutoCloseable {
                     masks.size(t));
         }
         masks.load(masksIn, state.lastMaskSparsity());
+        // set() gave the tensors new memory: views of the old would write into freed memory
+        holdStep.ifPresent(SparseHoldStep::refreshViews);
         steps = state.steps();
         samples = state.samples();
         anchor = state.anchor();

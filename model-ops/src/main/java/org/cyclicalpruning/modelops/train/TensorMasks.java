@@ -168,7 +168,8 @@ final class TensorMasks {
         return masks[t].size();
     }
 
-    private void refreshViews() {
+    /** Takes fresh views of the tensors' memory, after the engine gave them new memory (set from an array). */
+    void refreshViews() {
         weightViews = new ByteBuffer[prunable.length];
         maskViews = new FloatBuffer[prunable.length];
         maskBytes = new ByteBuffer[prunable.length];

@@ -90,6 +90,57 @@ class SparseHoldStepTest {
         }
     }
 
+    /**
+     * A trainer restored mid-hold from a checkpoint of the sparse path (its state exported, a new
+     * trainer built from it, as after eviction or a restart) goes on exactly as one that never
+     * stopped, and both as the dense masked path.
+     */
+    @org.junit.jupiter.api.Test
+    void aRestoreInTheMiddleOfTheHoldCannotTellWhichPathRan() {
+        Assumptions.assumeTrue(NativeMaskKernels.available(), "the native kernels are built with the module");
+        ModelSpec spec = ModelSpec.mlp(64, new int[] {48, 32}, 5);
+        TrainingConfig config = TrainingConfig.builder()
+                .setModel(spec)
+                .setSchedule(SparsitySchedule.oneShot(Duration.ZERO, 0.95))
+                .optPruningMode(PruningMode.perLayer())
+                .optOptimizer(OptimizerConfig.adam())
+                .optLearningRate(LearningRate.constant(0.01))
+                .optDevice(DeviceChoice.CPU)
+                .build();
+        SplittableRandom data = new SplittableRandom(9);
+        java.util.List<Batch> batches = new java.util.ArrayList<>();
+        for (int s = 0; s < 40; s++) {
+            batches.add(batch(data, spec, 40));
+        }
+        try (SparseTrainer dense = SparseTrainer.create(config);
+                SparseTrainer sparse = SparseTrainer.create(config)) {
+            dense.setSparseHoldMaxDensity(0);
+            for (int s = 0; s < 20; s++) {
+                dense.step(batches.get(s), s);
+                sparse.step(batches.get(s), s);
+            }
+            try (SparseTrainer restored = SparseTrainer.restore(config, sparse.exportState(), null)) {
+                for (int s = 20; s < 40; s++) {
+                    dense.step(batches.get(s), s);
+                    sparse.step(batches.get(s), s);
+                    restored.step(batches.get(s), s);
+                }
+                assertThat(restored.sparseHoldStepsTaken()).isEqualTo(20);
+                TrainerState a = restored.exportState();
+                TrainerState b = sparse.exportState();
+                TrainerState c = dense.exportState();
+                for (int p = 0; p < c.params().length; p++) {
+                    assertThat(a.params()[p])
+                            .as("restored against uninterrupted, tensor %s", p)
+                            .isEqualTo(b.params()[p]);
+                    assertClose(a.params()[p], c.params()[p], "restored against dense, tensor " + p);
+                }
+                assertThat(a.steps()).isEqualTo(c.steps());
+                assertThat(a.optimizerUpdates()).isEqualTo(c.optimizerUpdates());
+            }
+        }
+    }
+
     /** The operators' switch: the system property turns the sparse step off, and a bad value names it. */
     @org.junit.jupiter.api.Test
     void theSystemPropertyTurnsTheSparseStepOffAndABadValueNamesIt() {
