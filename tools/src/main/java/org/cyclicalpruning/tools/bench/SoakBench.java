@@ -44,6 +44,7 @@ final class SoakBench {
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
         long end = System.nanoTime() + (long) (minutes * 60e9);
         long steps = 0;
+        long sparseHoldSteps;
         try (SparseTrainer trainer = SparseTrainer.create(config)) {
             for (int i = 0; i < 200; i++) { // warm-up: allocator pools and JIT settle first
                 trainer.step(batches.get(i % batches.size()), i);
@@ -65,6 +66,7 @@ final class SoakBench {
                     nextSample += 5_000_000_000L;
                 }
             }
+            sparseHoldSteps = trainer.sparseHoldStepsTaken();
         }
         double rssSlope = slope(samples, 1) * 60;
         double nativeSlope = slope(samples, 4) * 60;
@@ -95,6 +97,8 @@ final class SoakBench {
         Map<String, Object> figures = new LinkedHashMap<>();
         figures.put("soak_minutes", last[0] / 60);
         figures.put("soak_steps", steps);
+        // the steps of the holds that ran on kept weights only, which must stay as flat as the dense ones
+        figures.put("soak_sparse_hold_steps", sparseHoldSteps);
         figures.put("rss_mb_first", first[1]);
         figures.put("rss_mb_last", last[1]);
         figures.put("rss_slope_mb_per_minute", rssSlope);
