@@ -1,6 +1,7 @@
 package org.cyclicalpruning.pipeline;
 
 import java.io.IOException;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.avro.Schema;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -159,19 +160,29 @@ public final class TrainingJob {
      * mode) gets the same one.
      */
     private static Sinks.Formats formats(JobConfig config, String topic, Schema valueSchema) {
+        // config.build() checked that a confluent framing comes with a registry
+        Optional<SchemaRegistry> registry = config.schemaRegistry().map(SchemaRegistry::of);
         return new Sinks.Formats(
-                wireFormat(config, JobOptions.SINK_KEY_FRAMING, topic + "-key", Schema.create(Schema.Type.STRING)),
-                wireFormat(config, JobOptions.SINK_FRAMING, topic + "-value", valueSchema));
+                wireFormat(
+                        config,
+                        registry,
+                        JobOptions.SINK_KEY_FRAMING,
+                        topic + "-key",
+                        Schema.create(Schema.Type.STRING)),
+                wireFormat(config, registry, JobOptions.SINK_FRAMING, topic + "-value", valueSchema));
     }
 
     private static Sinks.WireFormat wireFormat(
-            JobConfig config, JobOption<SinkFraming> option, String subject, Schema schema) {
+            JobConfig config,
+            Optional<SchemaRegistry> registry,
+            JobOption<SinkFraming> option,
+            String subject,
+            Schema schema) {
         if (config.get(option) == SinkFraming.PLAIN) {
             return Sinks.WireFormat.plain();
         }
         try {
-            return Sinks.WireFormat.registry(
-                    SchemaRegistry.of(config.schemaRegistry().orElseThrow()).register(subject, schema));
+            return Sinks.WireFormat.registry(registry.orElseThrow().register(subject, schema));
         } catch (IOException e) {
             throw new IllegalStateException(
                     String.format(

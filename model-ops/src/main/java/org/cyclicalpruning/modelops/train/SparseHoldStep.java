@@ -60,8 +60,14 @@ final class SparseHoldStep {
     private FloatBuffer[][] biasState;
     private boolean viewsDirect;
     private final float[][] zeroBias;
+    /** Per layer: its biases as this step reads them, and their gradient; sized once. */
+    private final float[][] biasValues;
+
+    private final float[][] biasGrad;
 
     private long builtFor = -1;
+    private long densityFor = -1;
+    private double density;
     private final int[][] rowStart;
     private final int[][] columns;
     private final int[][] positions;
@@ -93,8 +99,12 @@ final class SparseHoldStep {
             maskOf[l] = layout.maskIndex(layout.weightOf(l));
         }
         this.zeroBias = new float[layers][];
+        this.biasValues = new float[layers][];
+        this.biasGrad = new float[layers][];
         for (int l = 0; l < layers; l++) {
             zeroBias[l] = new float[widths[l]];
+            biasValues[l] = new float[widths[l + 1]];
+            biasGrad[l] = new float[widths[l + 1]];
         }
         this.rowStart = new int[layers][];
         this.columns = new int[layers][];
@@ -167,17 +177,21 @@ final class SparseHoldStep {
      * the largest, and global magnitude pruning leaves small layers denser (LeNet-300-100 pruned to
      * 98% at its initialisation keeps 500 of its output layer's 1,000 weights).
      */
-    boolean pays(MaskState masks, double maxDensity) {
+    boolean pays(MaskState masks, long maskVersion, double maxDensity) {
         if (!viewsDirect) {
             return false;
         }
-        long kept = 0;
-        long all = 0;
-        for (int l = 0; l < layers; l++) {
-            kept += masks.keptCount(maskOf[l]);
-            all += masks.size(maskOf[l]);
+        if (maskVersion != densityFor) {
+            long kept = 0;
+            long all = 0;
+            for (int l = 0; l < layers; l++) {
+                kept += masks.keptCount(maskOf[l]);
+                all += masks.size(maskOf[l]);
+            }
+            density = (double) kept / all;
+            densityFor = maskVersion;
         }
-        return kept <= maxDensity * all;
+        return density <= maxDensity;
     }
 
     /** Returns the loss of the last step. */
@@ -223,7 +237,7 @@ final class SparseHoldStep {
             for (int k = 0; k < at.length; k++) {
                 v[k] = w.get(at[k]);
             }
-            float[] bias = new float[widths[l + 1]];
+            float[] bias = biasValues[l];
             biases[l].get(0, bias);
             check(NativeMaskKernels.spmm(
                     rowStart[l],
@@ -243,11 +257,10 @@ final class SparseHoldStep {
             return Outcome.NON_FINITE_LOSS;
         }
 
-        float[][] biasGrad = new float[layers][];
         for (int l = layers - 1; l >= 0; l--) {
             int out = widths[l + 1];
             int in = widths[l];
-            biasGrad[l] = sumOverBatch(delta, out, width, tiles);
+            sumOverBatch(delta, out, width, tiles, biasGrad[l]);
             // the dense step rolls back when any tensor's gradient norm passes the limit; the norm
             // of the whole weight gradient dz^T a is at most |dz| |a|, which this step can compute
             double bound = Math.sqrt(sumSquares(delta, out * width * tiles))
@@ -420,9 +433,9 @@ final class SparseHoldStep {
         correct = right;
     }
 
-    /** Each unit's sum over the batch of a packed buffer. */
-    private static float[] sumOverBatch(float[] packed, int units, int width, int tiles) {
-        float[] sums = new float[units];
+    /** Each unit's sum over the batch of a packed buffer, into {@code sums}. */
+    private static void sumOverBatch(float[] packed, int units, int width, int tiles, float[] sums) {
+        Arrays.fill(sums, 0f);
         for (int t = 0; t < tiles; t++) {
             for (int u = 0; u < units; u++) {
                 int base = (t * units + u) * width;
@@ -433,7 +446,6 @@ final class SparseHoldStep {
                 sums[u] += s;
             }
         }
-        return sums;
     }
 
     private static double norm(float[] values, int n) {

@@ -490,7 +490,7 @@ public final class SparseTrainer implements AutoCloseable {
             InputStats seen,
             SchedulePoint point,
             double lr) {
-        if (holdStep.isEmpty() || !holdStep.get().pays(masks.state(), sparseHoldMaxDensity)) {
+        if (holdStep.isEmpty() || !holdStep.get().pays(masks.state(), masks.version(), sparseHoldMaxDensity)) {
             return Optional.empty();
         }
         SparseHoldStep step = holdStep.get();
