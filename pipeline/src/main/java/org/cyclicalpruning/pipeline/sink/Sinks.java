@@ -77,12 +77,7 @@ public final class Sinks {
      * @param key the model id's format
      * @param value the record's format
      */
-    public record Formats(WireFormat key, WireFormat value) implements Serializable {
-        /** Plain keys and values, the job's default. */
-        public static Formats plain() {
-            return new Formats(WireFormat.plain(), WireFormat.plain());
-        }
-    }
+    public record Formats(WireFormat key, WireFormat value) implements Serializable {}
 
     /**
      * Returns the exactly-once sink of the snapshot topic, keyed by model id.
